@@ -1,0 +1,58 @@
+/* activation.h — elementwise activations and their derivatives, as Keras defines them.
+ *
+ * The math lives in core so the graph can fuse and differentiate it; layers choose one by
+ * value or by name ("relu", "leaky_relu:0.2"). softmax runs over the last axis of the
+ * tensor as stored (Keras axis=-1): over channels for NHWC, over W for NCHW.
+ * Derivatives at kinks follow TF: relu'(0)=0, relu6'(0)=relu6'(6)=0, leaky_relu'(0)=alpha,
+ * hard_sigmoid'(±2.5)=0.2, elu'(0)=e^0 = 1 (z>0 is the test), selu likewise. */
+#ifndef TC_ACTIVATION_H
+#define TC_ACTIVATION_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef enum tc_activation_kind {
+  TC_ACT_LINEAR = 0,
+  TC_ACT_RELU,
+  TC_ACT_RELU6,
+  TC_ACT_LEAKY_RELU,  /* alpha, default 0.3 (Keras) */
+  TC_ACT_ELU,         /* alpha, default 1 */
+  TC_ACT_SELU,
+  TC_ACT_SIGMOID,
+  TC_ACT_HARD_SIGMOID,
+  TC_ACT_TANH,
+  TC_ACT_SOFTPLUS,
+  TC_ACT_SOFTSIGN,
+  TC_ACT_SWISH,
+  TC_ACT_GELU,        /* exact erf form */
+  TC_ACT_EXPONENTIAL,
+  TC_ACT_SOFTMAX,     /* over the last stored axis */
+  TC_ACT_COUNT
+} tc_activation_kind;
+
+typedef struct tc_activation {
+  tc_activation_kind kind;
+  float alpha; /* leaky_relu and elu; ignored by the others */
+} tc_activation;
+
+/* {kind, its default alpha}. */
+tc_activation tc_activation_make(tc_activation_kind kind);
+
+/* Parses "relu", "leaky_relu", "leaky_relu:0.2", "elu:0.5", "none"/"linear" (case-
+ * insensitive). A bad string gets TC_ERR_INVALID_ARG with the string quoted and the list
+ * of names. */
+tc_status tc_activation_parse(const char *s, tc_activation *out);
+const char *tc_activation_name(tc_activation_kind kind);
+
+/* y = act(z), n elements; for softmax, rows of `axis_len` contiguous elements. y may
+ * alias z. */
+void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t n,
+                           int64_t axis_len);
+
+/* dz = act'(z) ⊙ dy (softmax: the row-wise Jacobian product). Needs z and y = act(z).
+ * dz may alias dy. */
+void tc_activation_backward(tc_activation act, const float *z, const float *y,
+                            const float *dy, float *dz, int64_t n, int64_t axis_len);
+
+#endif

@@ -1,0 +1,94 @@
+/* conv2dt.h — the three kernels of transposed 2-D convolution, callable without a graph.
+ *
+ *   tc_conv2dt_params p = tc_conv2dt_params_default(16, 4, 4);   // F=16, 4x4 kernel
+ *   p.stride_h = p.stride_w = 2; p.padding = TC_PADDING_SAME;
+ *   tc_conv2dt_plan plan;
+ *   if (tc_conv2dt_plan_create(&plan, &p, n, h, w, c) != TC_OK) ...;   // validates once
+ *   void *ws = tc_aligned_alloc(plan.workspace_bytes);
+ *   tc_conv2dt_forward(&plan, x, kernel, bias, y, ws);
+ *   tc_conv2dt_backward_data(&plan, dy, kernel, dx, ws);
+ *   tc_conv2dt_backward_weights(&plan, x, dy, dkernel, dbias, ws);
+ *
+ * Layouts: x is (N,H,W,C) for channels_last, (N,C,H,W) for channels_first; y and dy are
+ * (N,OH,OW,F) or (N,F,OH,OW); the kernel is always (kh, kw, F/groups, C); bias is (F).
+ * Semantics are those of tf.layers.Conv2DTranspose (docs/semantics.md, FORMAT.md §3):
+ *   full = (H-1)*sh + dkh, dkh = (kh-1)*dh + 1 (dilated kernel extent)
+ *   OH   = valid: H*sh + max(dkh - sh, 0);  same: H*sh          (no output_padding)
+ *        = (H-1)*sh + dkh - 2*pad + oph, pad = 0 (valid) or dkh/2 (same)  (output_padding)
+ *   pad_top = same: max((H-1)*sh + dkh - OH, 0) / 2; valid: 0
+ *   y[n][i*sh + a*dh - pad_top][j*sw + b*dw - pad_left][f] += x[n][i][j][c] * k[a][b][f'][c]
+ * where, with groups g, input channel c belongs to group c / (C/g) and output filter
+ * f = group * (F/g) + f'. Output positions that no tap reaches hold just the bias.
+ *
+ * The kernels overwrite their outputs (they do not accumulate), never allocate, never
+ * print, and give bit-identical results for any number of OpenMP threads. They check only
+ * for NULL pointers; everything else was validated by tc_conv2dt_plan_create. The caller
+ * owns every buffer; workspace must hold plan->workspace_bytes (may be NULL when 0). */
+#ifndef TC_CONV2DT_H
+#define TC_CONV2DT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef enum tc_padding { TC_PADDING_VALID = 0, TC_PADDING_SAME = 1 } tc_padding;
+typedef enum tc_data_format {
+  TC_CHANNELS_LAST = 0,  /* NHWC, the TF default */
+  TC_CHANNELS_FIRST = 1  /* NCHW */
+} tc_data_format;
+
+typedef struct tc_conv2dt_params {
+  int filters;                            /* F, output channels */
+  int kernel_h, kernel_w;
+  int stride_h, stride_w;                 /* default 1 */
+  tc_padding padding;                     /* default valid */
+  tc_data_format data_format;             /* default channels_last */
+  int output_padding_h, output_padding_w; /* -1 = none (TF1); else 0 <= op < stride */
+  int dilation_h, dilation_w;             /* default 1 */
+  int groups;                             /* default 1; divides C and F */
+} tc_conv2dt_params;
+
+typedef struct tc_conv2dt_plan {
+  tc_conv2dt_params p;
+  int64_t n;        /* batch */
+  int h, w, c;      /* input height, width, channels */
+  int oh, ow;       /* output height, width */
+  int pad_top, pad_left;
+  int64_t x_size, y_size, kernel_size; /* element counts */
+  size_t workspace_bytes;
+} tc_conv2dt_plan;
+
+/* TF defaults: strides 1, valid, channels_last, no output_padding, dilation 1, groups 1. */
+tc_conv2dt_params tc_conv2dt_params_default(int filters, int kernel_h, int kernel_w);
+
+/* Validates params against an input of n x h x w x c and fills the plan. Errors:
+ * TC_ERR_INVALID_ARG (NULL, bad enum), TC_ERR_SHAPE (non-positive sizes, groups that do
+ * not divide C and F, output_padding >= stride, an output of zero or overflowing size). */
+tc_status tc_conv2dt_plan_create(tc_conv2dt_plan *plan, const tc_conv2dt_params *p,
+                                 int64_t n, int h, int w, int c);
+
+/* Case-insensitive "valid"/"same" and "channels_last"/"channels_first" (also "NHWC",
+ * "NCHW"). Errors quote the string. */
+tc_status tc_padding_parse(const char *s, tc_padding *out);
+tc_status tc_data_format_parse(const char *s, tc_data_format *out);
+const char *tc_padding_name(tc_padding p);
+const char *tc_data_format_name(tc_data_format f);
+
+/* FLOPs of one kernel call as the benchmarks count them: 2*N*H*W*C*(F/groups)*kh*kw. */
+double tc_conv2dt_flops(const tc_conv2dt_plan *plan);
+
+/* y = conv2d_transpose(x, kernel) + bias (bias may be NULL). */
+tc_status tc_conv2dt_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
+                             const float *bias, float *y, void *workspace);
+
+/* dx = d(sum(y*dy))/dx: dy (shape of y) is the gradient at the layer's pre-activation. */
+tc_status tc_conv2dt_backward_data(const tc_conv2dt_plan *plan, const float *dy,
+                                   const float *kernel, float *dx, void *workspace);
+
+/* dkernel = d(sum(y*dy))/dkernel; dbias (may be NULL) = dy summed over all but channels. */
+tc_status tc_conv2dt_backward_weights(const tc_conv2dt_plan *plan, const float *x,
+                                      const float *dy, float *dkernel, float *dbias,
+                                      void *workspace);
+
+#endif

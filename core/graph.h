@@ -1,0 +1,78 @@
+/* graph.h — the tape of a define-by-run autograd.
+ *
+ *   tc_graph *g; tc_graph_create(&g);
+ *   for (step...) {
+ *     tc_tensor *y, *loss;
+ *     tc_op_conv2d_transpose(g, x, kernel, bias, &plan, &y);   // ops record themselves
+ *     tc_op_mse(g, y, target, &loss);
+ *     tc_graph_backward(g, loss);        // kernel->grad, bias->grad now hold dloss/dv
+ *     ...update...
+ *     tc_graph_reset(g);                 // frees this step's activations and gradients
+ *   }
+ *
+ * Every op's output lives in the graph's arena. An op is recorded only when one of its
+ * inputs requires a gradient. backward() zeroes the gradients of every tensor on the tape
+ * (leaves included), seeds d(loss)/d(loss) = 1 and runs the recorded backward functions in
+ * reverse, so a tensor used by several ops receives the sum of their contributions.
+ * A graph is used by one thread at a time. */
+#ifndef TC_GRAPH_H
+#define TC_GRAPH_H
+
+#include "core/arena.h"
+#include "core/tensor.h"
+
+#define TC_NODE_MAX_INPUTS 4
+
+typedef struct tc_graph tc_graph;
+typedef struct tc_node tc_node;
+
+/* Reads node->out->grad and ADDS the contributions to node->in[i]->grad for every input
+ * whose requires_grad is set (their grad buffers exist and were zeroed by backward). */
+typedef tc_status (*tc_backward_fn)(tc_node *node);
+
+struct tc_node {
+  const char *op; /* static string, for messages */
+  tc_backward_fn backward;
+  tc_tensor *out;
+  tc_tensor *in[TC_NODE_MAX_INPUTS];
+  int n_in;
+  void *ctx;      /* op state, allocated in the graph's arena */
+  tc_graph *graph;
+};
+
+tc_status tc_graph_create(tc_graph **out);
+void tc_graph_free(tc_graph *g);
+
+/* Forgets the tape, the extra losses and every arena tensor; keeps the memory. */
+void tc_graph_reset(tc_graph *g);
+
+tc_arena *tc_graph_arena(tc_graph *g);
+
+/* 0 switches recording off (inference): ops still compute but nothing is taped. */
+void tc_graph_set_recording(tc_graph *g, int on);
+int tc_graph_recording(const tc_graph *g);
+
+/* Allocates an op's output in the arena; requires_grad is set when any of the n_in
+ * inputs requires a gradient and the graph is recording. */
+tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int64_t *shape,
+                              tc_tensor *const *in, int n_in);
+
+/* Records one op (no-op when out->requires_grad is 0). ctx must live in the arena (or be
+ * static). Fails with TC_ERR_NOMEM if the tape cannot grow. */
+tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
+                          tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx);
+
+/* Runs backward from a one-element tensor produced on this tape. Fails with TC_ERR_STATE
+ * when called twice without a reset, TC_ERR_SHAPE for a non-scalar loss. */
+tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss);
+
+/* Extra loss terms that layers add during forward (the activity regularizer); a training
+ * loop adds them to its data loss. Each is a one-element tensor on this graph. */
+tc_status tc_graph_add_loss(tc_graph *g, tc_tensor *scalar);
+int tc_graph_loss_count(const tc_graph *g);
+tc_tensor *tc_graph_loss_at(const tc_graph *g, int i);
+
+/* Number of recorded nodes (for tests). */
+int tc_graph_node_count(const tc_graph *g);
+
+#endif

@@ -1,0 +1,78 @@
+/* initializer.h — Keras/TF initializers with TF's fan rule, reproducible from a seed.
+ *
+ * Fans for a tensor shaped (d0, ..., d(r-2), d(r-1)) (FORMAT.md §6):
+ *   receptive = d0*...*d(r-3);  fan_in = d(r-2)*receptive;  fan_out = d(r-1)*receptive
+ *   rank 2: fan_in = d0, fan_out = d1; rank 1: both d0.
+ * For a Conv2DTranspose kernel (kh, kw, F, C) that is fan_in = F*kh*kw, fan_out = C*kh*kw.
+ * Values are drawn from a Philox stream (seed, stream), element by element in row-major
+ * order, so the same seed and stream give the same tensor on any machine and thread count. */
+#ifndef TC_INITIALIZER_H
+#define TC_INITIALIZER_H
+
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+
+typedef enum tc_init_kind {
+  TC_INIT_DEFAULT = 0,       /* the layer's default: glorot_uniform kernel, zeros bias */
+  TC_INIT_ZEROS,
+  TC_INIT_ONES,
+  TC_INIT_CONSTANT,          /* value */
+  TC_INIT_RANDOM_UNIFORM,    /* minval, maxval (TF1 defaults 0, 1; Keras -0.05, 0.05) */
+  TC_INIT_RANDOM_NORMAL,     /* mean, stddev */
+  TC_INIT_TRUNCATED_NORMAL,  /* mean, stddev; re-draws beyond 2 stddev */
+  TC_INIT_GLOROT_UNIFORM,
+  TC_INIT_GLOROT_NORMAL,
+  TC_INIT_HE_UNIFORM,
+  TC_INIT_HE_NORMAL,
+  TC_INIT_LECUN_UNIFORM,
+  TC_INIT_LECUN_NORMAL,
+  TC_INIT_VARIANCE_SCALING,  /* scale, mode, distribution */
+  TC_INIT_ORTHOGONAL,        /* gain */
+  TC_INIT_CALLBACK,          /* fn, ctx */
+  TC_INIT_COUNT
+} tc_init_kind;
+
+typedef enum tc_fan_mode { TC_FAN_IN = 0, TC_FAN_OUT, TC_FAN_AVG } tc_fan_mode;
+typedef enum tc_distribution {
+  TC_DIST_TRUNCATED_NORMAL = 0, /* the variance_scaling default */
+  TC_DIST_UNTRUNCATED_NORMAL,
+  TC_DIST_UNIFORM
+} tc_distribution;
+
+/* A user initializer: fill t->data. rng is a stream reserved for this tensor. */
+typedef tc_status (*tc_init_fn)(tc_tensor *t, tc_rng *rng, void *ctx);
+
+typedef struct tc_initializer {
+  tc_init_kind kind;
+  float value;            /* constant */
+  float minval, maxval;   /* random_uniform */
+  float mean, stddev;     /* random_normal, truncated_normal */
+  float scale;            /* variance_scaling */
+  tc_fan_mode mode;
+  tc_distribution distribution;
+  float gain;             /* orthogonal */
+  tc_init_fn fn;          /* callback */
+  void *ctx;
+} tc_initializer;
+
+/* An initializer of this kind with TF's default arguments. */
+tc_initializer tc_initializer_make(tc_init_kind kind);
+
+/* Fills t. TC_INIT_DEFAULT must have been resolved by the caller (the layer).
+ * Errors: TC_ERR_INVALID_ARG for bad arguments (negative stddev, callback without fn),
+ * or whatever a callback returns. */
+tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_t seed,
+                               uint64_t stream);
+
+/* The fans of the TF rule for a tensor of this rank and shape. */
+void tc_compute_fans(int rank, const int64_t *shape, double *fan_in, double *fan_out);
+
+/* Parses "he_normal", "zeros", "constant:0.1", "random_uniform:-0.05:0.05",
+ * "random_normal:0:0.02", "truncated_normal:0:0.02",
+ * "variance_scaling:2:fan_in:truncated_normal", "orthogonal:1". Errors quote the string. */
+tc_status tc_initializer_parse(const char *s, tc_initializer *out);
+const char *tc_initializer_name(tc_init_kind kind);
+
+#endif

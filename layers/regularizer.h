@@ -1,0 +1,48 @@
+/* regularizer.h — weight penalties: Keras l1, l2, l1_l2, TF1's l2_regularizer, callbacks.
+ *
+ *   l1:     A * Σ|w|          gradient A * sign(w)   (sign(0) = 0, as TF)
+ *   l2:     B * Σw²           gradient 2B * w        (Keras)
+ *   l1_l2:  both
+ *   tf_l2:  ½ * scale * Σw²   gradient scale * w     (tf.contrib.layers.l2_regularizer,
+ *                                                     = scale * tf.nn.l2_loss)
+ * Sums are taken in double. */
+#ifndef TC_REGULARIZER_H
+#define TC_REGULARIZER_H
+
+#include <stdint.h>
+
+#include "core/tensor.h"
+
+typedef enum tc_reg_kind {
+  TC_REG_NONE = 0,
+  TC_REG_L1,
+  TC_REG_L2,
+  TC_REG_L1_L2,
+  TC_REG_TF_L2,
+  TC_REG_CALLBACK,
+  TC_REG_COUNT
+} tc_reg_kind;
+
+/* A user penalty: set *penalty and, when grad is not NULL, ADD dpenalty/dw to grad
+ * (w->size floats). */
+typedef tc_status (*tc_reg_fn)(const tc_tensor *w, double *penalty, float *grad, void *ctx);
+
+typedef struct tc_regularizer {
+  tc_reg_kind kind;
+  float l1;     /* A */
+  float l2;     /* B; for tf_l2 the scale */
+  tc_reg_fn fn;
+  void *ctx;
+} tc_regularizer;
+
+/* Penalty of w into *penalty; when grad is not NULL, adds the penalty's gradient to it.
+ * TC_REG_NONE gives 0 and adds nothing. */
+tc_status tc_regularizer_apply(const tc_regularizer *r, const tc_tensor *w, double *penalty,
+                               float *grad);
+
+/* Parses "none", "l1:0.01", "l2:1e-4", "l1_l2:0.01:0.02", "tf_l2:0.001" (Keras defaults
+ * 0.01 when the number is left out). Errors quote the string and say what was expected. */
+tc_status tc_regularizer_parse(const char *s, tc_regularizer *out);
+const char *tc_regularizer_name(tc_reg_kind kind);
+
+#endif
