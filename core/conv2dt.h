@@ -64,7 +64,9 @@ tc_conv2dt_params tc_conv2dt_params_default(int filters, int kernel_h, int kerne
 
 /* Validates params against an input of n x h x w x c and fills the plan. Errors:
  * TC_ERR_INVALID_ARG (NULL, bad enum), TC_ERR_SHAPE (non-positive sizes, groups that do
- * not divide C and F, output_padding >= stride, an output of zero or overflowing size). */
+ * not divide C and F, output_padding >= stride, an output of zero or overflowing size, and
+ * same padding with an explicit output_padding 0 and an even dilated kernel: that OH has
+ * ceil(OH/stride) != H, which TF's conv2d_transpose rejects). */
 tc_status tc_conv2dt_plan_create(tc_conv2dt_plan *plan, const tc_conv2dt_params *p,
                                  int64_t n, int h, int w, int c);
 
