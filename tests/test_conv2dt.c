@@ -1,0 +1,597 @@
+/* test_conv2dt.c — the three transposed-convolution kernels against the double reference,
+ * hand-computed cases, thread-count determinism and the plan's error messages. */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/conv2dt.h"
+#include "core/status.h"
+#include "support/ref_conv2dt.h"
+#include "support/testutil.h"
+
+/* Tolerance against the double reference. Data lie in [-1, 1). The float kernels sum at
+ * most ~225 products per element here (kh*kw*C/groups for forward, kh*kw*F/groups for
+ * backward_data, N*H*W for backward_weights; dbias accumulates in double), each addition
+ * rounding by at most 2^-24 of a partial sum of size ~1-10, so errors stay around 1e-6
+ * (measured worst: 1.2e-6 below the bound over 5000 configurations). 1e-5 absolute (sums
+ * that cancel to ~0) plus 1e-5 relative is well above that and far below any indexing
+ * error, which moves a whole product of size ~0.01-1. */
+#define ATOL 1e-5
+#define RTOL 1e-5
+
+typedef struct conv_case {
+  tc_conv2dt_params p;
+  int64_t n;
+  int h, w, c;
+} conv_case;
+
+static conv_case make_case(int n, int h, int w, int c, int f, int kh, int kw, int sh, int sw,
+                           tc_padding pad, tc_data_format fmt) {
+  conv_case cc;
+  cc.p = tc_conv2dt_params_default(f, kh, kw);
+  cc.p.stride_h = sh;
+  cc.p.stride_w = sw;
+  cc.p.padding = pad;
+  cc.p.data_format = fmt;
+  cc.n = n;
+  cc.h = h;
+  cc.w = w;
+  cc.c = c;
+  return cc;
+}
+
+static void describe(const conv_case *cc, char *buf, size_t cap) {
+  const tc_conv2dt_params *p = &cc->p;
+  snprintf(buf, cap,
+           "n=%lld h=%d w=%d c=%d f=%d k=%dx%d s=%dx%d d=%dx%d op=%dx%d g=%d %s %s",
+           (long long)cc->n, cc->h, cc->w, cc->c, p->filters, p->kernel_h, p->kernel_w,
+           p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->output_padding_h,
+           p->output_padding_w, p->groups, tc_padding_name(p->padding),
+           tc_data_format_name(p->data_format));
+}
+
+static float *rand_buf(tc_test_rng *r, int64_t count) {
+  float *v = malloc(sizeof(float) * (size_t)count);
+  ck_assert_ptr_nonnull(v);
+  tc_test_fill(r, v, count, -1.0f, 1.0f);
+  return v;
+}
+
+/* Output buffers start as NaN so that an element a kernel forgets to write fails. */
+static float *nan_buf(int64_t count) {
+  float *v = malloc(sizeof(float) * (size_t)count);
+  ck_assert_ptr_nonnull(v);
+  for (int64_t i = 0; i < count; i++)
+    v[i] = NAN;
+  return v;
+}
+
+static double *dbl_buf(int64_t count) {
+  double *v = malloc(sizeof(double) * (size_t)count);
+  ck_assert_ptr_nonnull(v);
+  return v;
+}
+
+/* The plan's geometry must agree with the reference's own derivation. */
+static void check_plan(const conv_case *cc, const tc_conv2dt_plan *plan, const char *what) {
+  int oh, ow, pt, pl;
+  const tc_conv2dt_params *p = &cc->p;
+  tc_ref_conv2dt_out_dim(cc->h, p->kernel_h, p->stride_h, p->dilation_h, p->output_padding_h,
+                         p->padding, &oh, &pt);
+  tc_ref_conv2dt_out_dim(cc->w, p->kernel_w, p->stride_w, p->dilation_w, p->output_padding_w,
+                         p->padding, &ow, &pl);
+  ck_assert_msg(plan->oh == oh && plan->ow == ow && plan->pad_top == pt && plan->pad_left == pl,
+                "%s: plan %dx%d pad %d,%d, reference %dx%d pad %d,%d", what, plan->oh, plan->ow,
+                plan->pad_top, plan->pad_left, oh, ow, pt, pl);
+  ck_assert_int_eq(plan->y_size, cc->n * oh * ow * p->filters);
+  ck_assert_int_eq(plan->x_size, cc->n * cc->h * cc->w * cc->c);
+  ck_assert_int_eq(plan->kernel_size,
+                   (int64_t)p->kernel_h * p->kernel_w * (p->filters / p->groups) * cc->c);
+}
+
+static double check_one(const char *kernel, const char *what, const float *a, const double *b,
+                        int64_t count) {
+  int64_t worst = 0;
+  double e = tc_test_excess(a, b, count, ATOL, RTOL, &worst);
+  ck_assert_msg(e <= 0.0, "%s %s: element %lld is %.9g, reference %.9g", kernel, what,
+                (long long)worst, (double)a[worst], b[worst]);
+  return e;
+}
+
+/* Runs forward, backward_data and backward_weights (+dbias) on seeded data and compares
+ * each with the reference; returns the largest excess over tolerance (<= 0). */
+static double check_case(const conv_case *cc, uint64_t seed) {
+  char what[256];
+  describe(cc, what, sizeof what);
+  tc_conv2dt_plan plan;
+  ck_assert_msg(tc_conv2dt_plan_create(&plan, &cc->p, cc->n, cc->h, cc->w, cc->c) == TC_OK,
+                "%s: %s", what, tc_last_error());
+  check_plan(cc, &plan, what);
+  ck_assert_int_eq(plan.workspace_bytes, 0);
+  tc_test_rng r;
+  tc_test_rng_init(&r, seed);
+  int F = cc->p.filters;
+  float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
+  float *bias = rand_buf(&r, F), *dy = rand_buf(&r, plan.y_size);
+  float *y = nan_buf(plan.y_size), *dx = nan_buf(plan.x_size);
+  float *dk = nan_buf(plan.kernel_size), *db = nan_buf(F);
+  double *ry = dbl_buf(plan.y_size), *rdx = dbl_buf(plan.x_size);
+  double *rdk = dbl_buf(plan.kernel_size), *rdb = dbl_buf(F);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, bias, y, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, db, NULL), TC_OK);
+  tc_ref_conv2dt_forward(&cc->p, cc->n, cc->h, cc->w, cc->c, x, k, bias, ry);
+  tc_ref_conv2dt_backward_data(&cc->p, cc->n, cc->h, cc->w, cc->c, dy, k, rdx);
+  tc_ref_conv2dt_backward_weights(&cc->p, cc->n, cc->h, cc->w, cc->c, x, dy, rdk, rdb);
+  double e = check_one("forward", what, y, ry, plan.y_size);
+  e = fmax(e, check_one("backward_data", what, dx, rdx, plan.x_size));
+  e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size));
+  e = fmax(e, check_one("dbias", what, db, rdb, F));
+  free(x), free(k), free(bias), free(dy), free(y), free(dx), free(dk), free(db);
+  free(ry), free(rdx), free(rdk), free(rdb);
+  return e;
+}
+
+/* ---- random configurations ---- */
+
+static conv_case random_case(tc_test_rng *r) {
+  int g = tc_test_int(r, 0, 1) ? 1 : tc_test_int(r, 1, 3);
+  int c = g == 1 ? tc_test_int(r, 1, 9) : g * tc_test_int(r, 1, 3);
+  int f = g == 1 ? tc_test_int(r, 1, 9) : g * tc_test_int(r, 1, 3);
+  conv_case cc = make_case(tc_test_int(r, 1, 3), tc_test_int(r, 1, 7), tc_test_int(r, 1, 7), c,
+                           f, tc_test_int(r, 1, 5), tc_test_int(r, 1, 5), tc_test_int(r, 1, 4),
+                           tc_test_int(r, 1, 4), (tc_padding)tc_test_int(r, 0, 1),
+                           (tc_data_format)tc_test_int(r, 0, 1));
+  cc.p.groups = g;
+  cc.p.dilation_h = tc_test_int(r, 0, 1) ? 1 : tc_test_int(r, 1, 3);
+  cc.p.dilation_w = tc_test_int(r, 0, 1) ? 1 : tc_test_int(r, 1, 3);
+  if (tc_test_int(r, 0, 1)) {
+    cc.p.output_padding_h = tc_test_int(r, 0, cc.p.stride_h - 1);
+    cc.p.output_padding_w = tc_test_int(r, 0, cc.p.stride_w - 1);
+  }
+  return cc;
+}
+
+/* TF rejects same + explicit output_padding 0 + an even dilated kernel (see conv2dt.c). */
+static int tf_rejects(const conv_case *cc) {
+  const tc_conv2dt_params *p = &cc->p;
+  int dkh = (p->kernel_h - 1) * p->dilation_h + 1, dkw = (p->kernel_w - 1) * p->dilation_w + 1;
+  return p->padding == TC_PADDING_SAME &&
+         ((p->output_padding_h == 0 && dkh % 2 == 0) ||
+          (p->output_padding_w == 0 && dkw % 2 == 0));
+}
+
+START_TEST(random_configs_match_reference) {
+  tc_test_rng r;
+  tc_test_rng_init(&r, 20240611);
+  int ran = 0, rejected = 0;
+  double worst = -INFINITY;
+  for (int t = 0; t < 1000; t++) {
+    conv_case cc = random_case(&r);
+    if (tf_rejects(&cc)) {
+      tc_conv2dt_plan plan;
+      ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c),
+                       TC_ERR_SHAPE);
+      ck_assert_ptr_nonnull(strstr(tc_last_error(), "rejected by TF"));
+      rejected++;
+      continue;
+    }
+    worst = fmax(worst, check_case(&cc, 1000 + (uint64_t)t));
+    ran++;
+  }
+  printf("conv2dt random: %d configurations vs reference, %d rejected as TF does; "
+         "worst excess over tolerance %.3g\n", ran, rejected, worst);
+  ck_assert_int_ge(ran, 800);
+}
+END_TEST
+
+/* ---- named edge cases ---- */
+
+START_TEST(one_by_one_input) {
+  conv_case cc = make_case(2, 1, 1, 3, 4, 3, 3, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  check_case(&cc, 1);
+  cc.p.padding = TC_PADDING_SAME;
+  check_case(&cc, 2);
+}
+END_TEST
+
+START_TEST(kernel_one) {
+  conv_case cc = make_case(2, 4, 5, 3, 2, 1, 1, 1, 1, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  check_case(&cc, 3);
+  cc.p.stride_h = 3, cc.p.padding = TC_PADDING_SAME;
+  check_case(&cc, 4);
+}
+END_TEST
+
+START_TEST(stride_one) {
+  conv_case cc = make_case(1, 5, 6, 4, 3, 3, 4, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  check_case(&cc, 5);
+  cc.p.padding = TC_PADDING_VALID;
+  check_case(&cc, 6);
+}
+END_TEST
+
+START_TEST(kernel_smaller_than_stride_valid) {
+  conv_case cc = make_case(2, 3, 4, 2, 3, 2, 1, 3, 4, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  check_case(&cc, 7);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 8);
+}
+END_TEST
+
+START_TEST(kernel_smaller_than_stride_same) {
+  conv_case cc = make_case(2, 3, 4, 2, 3, 2, 1, 3, 4, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  check_case(&cc, 9);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 10);
+}
+END_TEST
+
+START_TEST(non_square_everything) {
+  conv_case cc = make_case(3, 4, 7, 6, 4, 5, 2, 3, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  cc.p.dilation_h = 2, cc.p.dilation_w = 3, cc.p.groups = 2;
+  cc.p.output_padding_h = 2, cc.p.output_padding_w = 1;
+  check_case(&cc, 11);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 12);
+}
+END_TEST
+
+START_TEST(nchw) {
+  conv_case cc = make_case(2, 5, 3, 5, 7, 4, 3, 2, 3, TC_PADDING_SAME, TC_CHANNELS_FIRST);
+  check_case(&cc, 13);
+  cc.p.padding = TC_PADDING_VALID;
+  check_case(&cc, 14);
+}
+END_TEST
+
+START_TEST(kernel_larger_than_input) {
+  conv_case cc = make_case(1, 2, 3, 3, 2, 5, 6, 1, 2, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  check_case(&cc, 15);
+  cc.p.padding = TC_PADDING_SAME;
+  check_case(&cc, 16);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 17);
+}
+END_TEST
+
+START_TEST(big_stride) {
+  conv_case cc = make_case(2, 3, 2, 2, 3, 3, 4, 9, 7, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  check_case(&cc, 18);
+  cc.p.padding = TC_PADDING_SAME, cc.p.output_padding_h = 8;
+  check_case(&cc, 19);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 20);
+}
+END_TEST
+
+START_TEST(groups_equal_channels) {
+  conv_case cc = make_case(2, 3, 3, 6, 6, 3, 3, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  cc.p.groups = 6; /* depthwise */
+  check_case(&cc, 21);
+  cc.p.data_format = TC_CHANNELS_FIRST;
+  check_case(&cc, 22);
+}
+END_TEST
+
+/* ---- hand-computed cases (H x 1 images, one channel, one filter) ---- */
+
+/* Forward on a column: x has h values, the kernel kh values; y must equal want (exactly:
+ * small integers). Returns the plan for further checks. */
+static tc_conv2dt_plan column(const tc_conv2dt_params *p, const float *x, int h, const float *k,
+                              float bias, const float *want, int oh) {
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, p, 1, h, 1, 1), TC_OK);
+  ck_assert_int_eq(plan.oh, oh);
+  ck_assert_int_eq(plan.ow, 1);
+  float y[16];
+  ck_assert_int_le(oh, 16);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, &bias, y, NULL), TC_OK);
+  for (int i = 0; i < oh; i++)
+    ck_assert_msg(y[i] == want[i], "row %d: %g, want %g", i, (double)y[i], (double)want[i]);
+  return plan;
+}
+
+static tc_conv2dt_params column_params(int kh, int sh, tc_padding pad) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(1, kh, 1);
+  p.stride_h = sh;
+  p.padding = pad;
+  return p;
+}
+
+START_TEST(single_pixel_stride_two_gives_the_kernel) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(1, 2, 2);
+  p.stride_h = p.stride_w = 2;
+  const float k[4] = {1, 2, 3, 4}, x1 = 1.0f, x2 = 2.0f;
+  for (int fmt = 0; fmt < 2; fmt++) {
+    p.data_format = (tc_data_format)fmt;
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 1, 1, 1, 1), TC_OK);
+    ck_assert_int_eq(plan.oh, 2);
+    ck_assert_int_eq(plan.ow, 2);
+    float y[4], dx, dy[4] = {1, 1, 1, 1}, bias = 0.5f;
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x1, k, NULL, y, NULL), TC_OK);
+    ck_assert_mem_eq(y, k, sizeof y);
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x2, k, &bias, y, NULL), TC_OK);
+    for (int e = 0; e < 4; e++)
+      ck_assert_float_eq(y[e], 2 * k[e] + 0.5f);
+    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, &dx, NULL), TC_OK);
+    ck_assert_float_eq(dx, 10.0f);
+  }
+}
+END_TEST
+
+START_TEST(same_k4_s1_crops_one_top_two_bottom) {
+  /* full = [1, 12, 123, 234, 340, 400]; pad_total 3: 1 row off the top, 2 off the bottom */
+  tc_conv2dt_params p = column_params(4, 1, TC_PADDING_SAME);
+  const float x[3] = {1, 10, 100}, k[4] = {1, 2, 3, 4}, want[3] = {12, 123, 234};
+  tc_conv2dt_plan plan = column(&p, x, 3, k, 0.0f, want, 3);
+  ck_assert_int_eq(plan.pad_top, 1);
+}
+END_TEST
+
+START_TEST(same_k3_s2_crops_zero_top_one_bottom) {
+  /* full = [1, 2, 13, 20, 30]; pad_total 1: nothing off the top, 1 row off the bottom */
+  tc_conv2dt_params p = column_params(3, 2, TC_PADDING_SAME);
+  const float x[2] = {1, 10}, k[3] = {1, 2, 3}, want[4] = {1, 2, 13, 20};
+  tc_conv2dt_plan plan = column(&p, x, 2, k, 0.0f, want, 4);
+  ck_assert_int_eq(plan.pad_top, 0);
+}
+END_TEST
+
+START_TEST(same_with_output_padding_uses_tf_crop) {
+  /* k4 s2 op1: OH = 1*2 + 4 - 2*2 + 1 = 3 (Keras); TF then crops (1*2 + 4) - 3 = 3 rows of
+   * full = [1, 2, 13, 24, 30, 40]: 1 off the top, 2 off the bottom */
+  tc_conv2dt_params p = column_params(4, 2, TC_PADDING_SAME);
+  p.output_padding_h = 1;
+  const float x[2] = {1, 10}, k[4] = {1, 2, 3, 4}, want[3] = {2, 13, 24};
+  tc_conv2dt_plan plan = column(&p, x, 2, k, 0.0f, want, 3);
+  ck_assert_int_eq(plan.pad_top, 1);
+}
+END_TEST
+
+START_TEST(dilation_spreads_the_taps) {
+  tc_conv2dt_params p = column_params(2, 1, TC_PADDING_VALID);
+  p.dilation_h = 3; /* taps at rows 0 and 3 */
+  const float x[1] = {1}, k[2] = {5, 7}, want[4] = {5, 0, 0, 7};
+  column(&p, x, 1, k, 0.0f, want, 4);
+}
+END_TEST
+
+START_TEST(valid_kernel_below_stride_leaves_bias_rows) {
+  tc_conv2dt_params p = column_params(1, 3, TC_PADDING_VALID);
+  const float x[2] = {1, 10}, k[1] = {2}, want[6] = {2.5f, 0.5f, 0.5f, 20.5f, 0.5f, 0.5f};
+  column(&p, x, 2, k, 0.5f, want, 6);
+}
+END_TEST
+
+/* ---- determinism ---- */
+
+typedef struct outputs {
+  float *y, *dx, *dk, *db;
+} outputs;
+
+static outputs run_all(const tc_conv2dt_plan *plan, const float *x, const float *k,
+                       const float *bias, const float *dy) {
+  outputs o = {nan_buf(plan->y_size), nan_buf(plan->x_size), nan_buf(plan->kernel_size),
+               nan_buf(plan->p.filters)};
+  ck_assert_int_eq(tc_conv2dt_forward(plan, x, k, bias, o.y, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(plan, dy, k, o.dx, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(plan, x, dy, o.dk, o.db, NULL), TC_OK);
+  return o;
+}
+
+static void free_outputs(outputs o) { free(o.y), free(o.dx), free(o.dk), free(o.db); }
+
+START_TEST(bit_identical_for_one_and_two_threads) {
+  for (int fmt = 0; fmt < 2; fmt++) {
+    conv_case cc = make_case(4, 9, 7, 8, 10, 4, 3, 2, 2, TC_PADDING_SAME,
+                             (tc_data_format)fmt);
+    cc.p.groups = 2;
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+    /* large enough that the kernels do go parallel */
+    ck_assert_double_ge(tc_conv2dt_flops(&plan), 131072.0);
+    tc_test_rng r;
+    tc_test_rng_init(&r, 77);
+    float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
+    float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
+    omp_set_num_threads(1);
+    outputs one = run_all(&plan, x, k, bias, dy);
+    omp_set_num_threads(2);
+    outputs two = run_all(&plan, x, k, bias, dy);
+    ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
+    ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
+    ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
+    ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
+    free_outputs(one), free_outputs(two);
+    free(x), free(k), free(bias), free(dy);
+  }
+}
+END_TEST
+
+/* ---- errors ---- */
+
+/* plan_create on (n, h, w, c) = (2, 4, 4, 8) must fail with `want` and a message that
+ * contains both fragments. */
+static void expect_plan_error(const tc_conv2dt_params *p, tc_status want, const char *frag1,
+                              const char *frag2) {
+  tc_conv2dt_plan plan;
+  tc_clear_error();
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, p, 2, 4, 4, 8), want);
+  ck_assert_msg(strstr(tc_last_error(), frag1) && strstr(tc_last_error(), frag2),
+                "message '%s' lacks '%s' or '%s'", tc_last_error(), frag1, frag2);
+}
+
+START_TEST(plan_rejects_bad_params_with_numbers) {
+  tc_conv2dt_params d = tc_conv2dt_params_default(6, 3, 3), p;
+  p = d, p.padding = (tc_padding)7;
+  expect_plan_error(&p, TC_ERR_INVALID_ARG, "padding 7", "TC_PADDING_SAME");
+  p = d, p.data_format = (tc_data_format)-2;
+  expect_plan_error(&p, TC_ERR_INVALID_ARG, "data_format -2", "TC_CHANNELS_FIRST");
+  p = d, p.filters = 0;
+  expect_plan_error(&p, TC_ERR_SHAPE, "filters", "got 0");
+  p = d, p.kernel_w = -3;
+  expect_plan_error(&p, TC_ERR_SHAPE, "kernel_size", "3x-3");
+  p = d, p.stride_h = 0;
+  expect_plan_error(&p, TC_ERR_SHAPE, "strides", "0x1");
+  p = d, p.dilation_w = 0;
+  expect_plan_error(&p, TC_ERR_SHAPE, "dilation_rate", "1x0");
+  p = d, p.groups = -1;
+  expect_plan_error(&p, TC_ERR_SHAPE, "groups", "-1");
+  p = d, p.groups = 3;
+  expect_plan_error(&p, TC_ERR_SHAPE, "groups 3 does not divide in_channels 8", "");
+  p = d, p.groups = 4;
+  expect_plan_error(&p, TC_ERR_SHAPE, "groups 4 does not divide filters 6", "");
+  p = d, p.stride_h = 2, p.output_padding_h = 2;
+  expect_plan_error(&p, TC_ERR_SHAPE, "output_padding_h 2", "stride_h 2");
+  p = d, p.output_padding_w = -2;
+  expect_plan_error(&p, TC_ERR_SHAPE, "output_padding_w -2", "stride_w 1");
+  /* same + output_padding 0 + even kernel: OH = 3*2 = 6 but TF needs ceil(OH/2) == 4 */
+  p = d, p.kernel_h = 4, p.stride_h = 2, p.padding = TC_PADDING_SAME, p.output_padding_h = 0;
+  expect_plan_error(&p, TC_ERR_SHAPE, "output height 6", "ceil(6/2) != 4");
+  p = d, p.kernel_h = 3, p.dilation_h = INT32_MAX;
+  expect_plan_error(&p, TC_ERR_SHAPE, "dilated kernel height", "overflows");
+  p = d, p.stride_w = INT32_MAX;
+  expect_plan_error(&p, TC_ERR_SHAPE, "output width 8589934588", "too large");
+}
+END_TEST
+
+START_TEST(plan_rejects_bad_inputs_and_null) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(4, 3, 3);
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(NULL, &p, 1, 2, 2, 2), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "NULL"));
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, NULL, 1, 2, 2, 2), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 1, 0, 2, 2), TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "h=0"));
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, -5, 2, 2, 2), TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "n=-5"));
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 1, 2, 2, -1), TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "c=-1"));
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, INT64_MAX / 4, 1000, 1000, 8),
+                   TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "input size"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "overflows"));
+}
+END_TEST
+
+START_TEST(kernels_reject_null_pointers) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(1, 1, 1);
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 1, 1, 1, 1), TC_OK);
+  float v = 1.0f, out = 0.0f;
+  ck_assert_int_eq(tc_conv2dt_forward(NULL, &v, &v, NULL, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, NULL, &v, NULL, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, &v, NULL, NULL, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, &v, &v, NULL, NULL, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, NULL, &v, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, &v, &v, NULL, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, NULL, &out, NULL, NULL),
+                   TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, NULL, NULL, NULL),
+                   TC_ERR_INVALID_ARG);
+  /* dbias may be NULL */
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, NULL), TC_OK);
+  ck_assert_float_eq(out, 1.0f);
+}
+END_TEST
+
+START_TEST(parse_accepts_any_case_and_quotes_bad_strings) {
+  tc_padding pad = TC_PADDING_VALID;
+  tc_data_format fmt = TC_CHANNELS_LAST;
+  ck_assert_int_eq(tc_padding_parse("SaMe", &pad), TC_OK);
+  ck_assert_int_eq(pad, TC_PADDING_SAME);
+  ck_assert_int_eq(tc_padding_parse("VALID", &pad), TC_OK);
+  ck_assert_int_eq(pad, TC_PADDING_VALID);
+  ck_assert_int_eq(tc_padding_parse("full", &pad), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'full'"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'valid', 'same'"));
+  ck_assert_int_eq(tc_padding_parse("same ", &pad), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_padding_parse(NULL, &pad), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_data_format_parse("Channels_First", &fmt), TC_OK);
+  ck_assert_int_eq(fmt, TC_CHANNELS_FIRST);
+  ck_assert_int_eq(tc_data_format_parse("nhwc", &fmt), TC_OK);
+  ck_assert_int_eq(fmt, TC_CHANNELS_LAST);
+  ck_assert_int_eq(tc_data_format_parse("NCHW", &fmt), TC_OK);
+  ck_assert_int_eq(fmt, TC_CHANNELS_FIRST);
+  ck_assert_int_eq(tc_data_format_parse("channels_middle", &fmt), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'channels_middle'"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'channels_last', 'channels_first'"));
+  ck_assert_int_eq(tc_data_format_parse("", &fmt), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_data_format_parse("nchw", NULL), TC_ERR_INVALID_ARG);
+}
+END_TEST
+
+START_TEST(names_defaults_and_flops) {
+  ck_assert_str_eq(tc_padding_name(TC_PADDING_VALID), "valid");
+  ck_assert_str_eq(tc_padding_name(TC_PADDING_SAME), "same");
+  ck_assert_str_eq(tc_padding_name((tc_padding)9), "unknown");
+  ck_assert_str_eq(tc_data_format_name(TC_CHANNELS_LAST), "channels_last");
+  ck_assert_str_eq(tc_data_format_name(TC_CHANNELS_FIRST), "channels_first");
+  ck_assert_str_eq(tc_data_format_name((tc_data_format)9), "unknown");
+  tc_conv2dt_params p = tc_conv2dt_params_default(16, 5, 4);
+  ck_assert_int_eq(p.filters, 16);
+  ck_assert_int_eq(p.kernel_h, 5);
+  ck_assert_int_eq(p.kernel_w, 4);
+  ck_assert_int_eq(p.stride_h, 1);
+  ck_assert_int_eq(p.stride_w, 1);
+  ck_assert_int_eq(p.padding, TC_PADDING_VALID);
+  ck_assert_int_eq(p.data_format, TC_CHANNELS_LAST);
+  ck_assert_int_eq(p.output_padding_h, -1);
+  ck_assert_int_eq(p.output_padding_w, -1);
+  ck_assert_int_eq(p.dilation_h, 1);
+  ck_assert_int_eq(p.dilation_w, 1);
+  ck_assert_int_eq(p.groups, 1);
+  p.groups = 4;
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 64, 4, 4, 8), TC_OK);
+  ck_assert_double_eq(tc_conv2dt_flops(&plan), 2.0 * 64 * 4 * 4 * 8 * 4 * 5 * 4);
+}
+END_TEST
+
+static Suite *conv2dt_suite(void) {
+  Suite *s = suite_create("conv2dt");
+  TCase *ref = tcase_create("reference");
+  tcase_add_test(ref, random_configs_match_reference);
+  tcase_add_test(ref, one_by_one_input);
+  tcase_add_test(ref, kernel_one);
+  tcase_add_test(ref, stride_one);
+  tcase_add_test(ref, kernel_smaller_than_stride_valid);
+  tcase_add_test(ref, kernel_smaller_than_stride_same);
+  tcase_add_test(ref, non_square_everything);
+  tcase_add_test(ref, nchw);
+  tcase_add_test(ref, kernel_larger_than_input);
+  tcase_add_test(ref, big_stride);
+  tcase_add_test(ref, groups_equal_channels);
+  tcase_add_test(ref, bit_identical_for_one_and_two_threads);
+  suite_add_tcase(s, ref);
+  TCase *hand = tcase_create("hand");
+  tcase_add_test(hand, single_pixel_stride_two_gives_the_kernel);
+  tcase_add_test(hand, same_k4_s1_crops_one_top_two_bottom);
+  tcase_add_test(hand, same_k3_s2_crops_zero_top_one_bottom);
+  tcase_add_test(hand, same_with_output_padding_uses_tf_crop);
+  tcase_add_test(hand, dilation_spreads_the_taps);
+  tcase_add_test(hand, valid_kernel_below_stride_leaves_bias_rows);
+  suite_add_tcase(s, hand);
+  TCase *err = tcase_create("errors");
+  tcase_add_test(err, plan_rejects_bad_params_with_numbers);
+  tcase_add_test(err, plan_rejects_bad_inputs_and_null);
+  tcase_add_test(err, kernels_reject_null_pointers);
+  tcase_add_test(err, parse_accepts_any_case_and_quotes_bad_strings);
+  tcase_add_test(err, names_defaults_and_flops);
+  suite_add_tcase(s, err);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(conv2dt_suite());
+  srunner_run_all(sr, CK_VERBOSE);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
