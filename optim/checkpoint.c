@@ -1,0 +1,90 @@
+/* checkpoint.c — model + optimizers + metadata <-> .npz (core/npz.h does the container). */
+#include "optim/checkpoint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/npz.h"
+
+#define TC_CKPT_KEY 320
+
+/* The entries of one checkpoint, with storage for their keys and scalar values. */
+typedef struct tc_ckpt_list {
+  tc_npz_entry *e;
+  char (*keys)[TC_CKPT_KEY];
+  int n, cap;
+  int64_t i64[8];
+  uint64_t rng[8];
+  float lr[64];
+} tc_ckpt_list;
+
+static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
+  int n = tc_model_param_count(m) + 4 + 2 * n_o;
+  for (int i = 0; i < n_o; i++)
+    n += tc_optim_slot_count(o[i].optim);
+  return n;
+}
+
+static void tc_ckpt_add(tc_ckpt_list *l, tc_npz_dtype dtype, int rank, const int64_t *shape,
+                        const void *data, const char *fmt, const char *a, const char *b) {
+  TC_ASSERT(l->n < l->cap);
+  snprintf(l->keys[l->n], TC_CKPT_KEY, fmt, a, b);
+  l->e[l->n] = (tc_npz_entry){l->keys[l->n], dtype, rank, shape, data};
+  l->n++;
+}
+
+static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_optim *o, int n_o,
+                            const tc_ckpt_meta *meta) {
+  for (int i = 0; i < tc_model_param_count(m); i++) {
+    const tc_tensor *t = tc_model_param_at(m, i)->value;
+    tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "%s%s", tc_model_param_at(m, i)->name, "");
+  }
+  for (int k = 0; k < n_o; k++)
+    for (int i = 0; i < tc_optim_slot_count(o[k].optim); i++) {
+      const char *name;
+      const tc_tensor *t = tc_optim_slot_at(o[k].optim, i, &name);
+      tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "optimizer/%s%s", name, "");
+    }
+  static const int64_t rng_shape[1] = {8};
+  l->i64[0] = TC_CKPT_FORMAT_VERSION;
+  l->i64[1] = meta->step;
+  l->i64[2] = meta->epoch;
+  const tc_rng *r = &meta->rng;
+  uint64_t rng[8] = {r->seed, r->stream, r->block, (uint64_t)r->pos, r->buf[0], r->buf[1],
+                     r->buf[2], r->buf[3]};
+  memcpy(l->rng, rng, sizeof rng);
+  tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[0], "meta/format_version%s%s", "", "");
+  tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[1], "meta/step%s%s", "", "");
+  tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[2], "meta/epoch%s%s", "", "");
+  tc_ckpt_add(l, TC_NPZ_U64, 1, rng_shape, l->rng, "meta/rng%s%s", "", "");
+  for (int k = 0; k < n_o && k < 4; k++) {
+    l->i64[3 + k] = tc_optim_steps(o[k].optim);
+    l->lr[k] = tc_optim_lr(o[k].optim);
+    tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[3 + k], "meta/optimizer/%s/%s", o[k].name, "steps");
+    tc_ckpt_add(l, TC_NPZ_F32, 0, NULL, &l->lr[k], "meta/optimizer/%s/%s", o[k].name, "lr");
+  }
+}
+
+tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim *o, int n_o,
+                       const tc_ckpt_meta *meta) {
+  if (path == NULL || m == NULL || meta == NULL || (n_o > 0 && o == NULL))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: NULL argument");
+  if (n_o < 0 || n_o > 4)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: %d optimizers, at most 4", n_o);
+  tc_ckpt_list l;
+  memset(&l, 0, sizeof l);
+  l.cap = tc_ckpt_capacity(m, o, n_o);
+  l.e = calloc((size_t)l.cap, sizeof *l.e);
+  l.keys = calloc((size_t)l.cap, sizeof *l.keys);
+  tc_status s = TC_OK;
+  if (l.e == NULL || l.keys == NULL)
+    s = tc_set_error(TC_ERR_NOMEM, "checkpoint '%s': out of memory", path);
+  if (s == TC_OK) {
+    tc_ckpt_collect(&l, m, o, n_o, meta);
+    s = tc_npz_write(path, l.e, l.n);
+  }
+  free(l.e);
+  free(l.keys);
+  return s;
+}

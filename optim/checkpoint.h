@@ -1,0 +1,54 @@
+/* checkpoint.h — a model's variables, its optimizers' slots and the run's metadata in one
+ * NumPy .npz file, written atomically and loaded all-or-nothing.
+ *
+ *   tc_ckpt_optim opts[1] = {{"optimizer", opt}};
+ *   tc_ckpt_meta meta = {.step = step, .epoch = epoch, .rng = rng};
+ *   if (tc_ckpt_save("run/ckpt.npz", model, opts, 1, &meta) != TC_OK) ...
+ *   ...
+ *   if (tc_ckpt_load("run/ckpt.npz", model, opts, 1, &meta, 0) != TC_OK)   // new process
+ *     fprintf(stderr, "%s\n", tc_last_error());    // the model is unchanged on failure
+ *
+ * Keys (numpy.load(path)[key]):
+ *   <layer>/<var>                    every variable of the model, float32, its shape
+ *   optimizer/<layer>/<var>/<slot>   every optimizer slot (m, v, momentum, rms, ...)
+ *   meta/format_version              int64, TC_CKPT_FORMAT_VERSION
+ *   meta/step, meta/epoch            int64
+ *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
+ *   meta/optimizer/<name>/steps      int64, the optimizer's t
+ *   meta/optimizer/<name>/lr         float32
+ * docs/checkpoints.md describes the format and its guarantees. */
+#ifndef TC_CHECKPOINT_H
+#define TC_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "layers/model.h"
+#include "optim/optimizer.h"
+
+#define TC_CKPT_FORMAT_VERSION 1
+
+typedef struct tc_ckpt_optim {
+  const char *name; /* [A-Za-z0-9_.-]+, e.g. "optimizer", "generator" */
+  tc_optim *optim;
+} tc_ckpt_optim;
+
+typedef struct tc_ckpt_meta {
+  int64_t step;
+  int64_t epoch;
+  tc_rng rng; /* the run's generator (latent draws, dropout ...), restored exactly */
+} tc_ckpt_meta;
+
+/* Writes everything to path (atomic: a crash leaves the old file or the new one). */
+tc_status tc_ckpt_save(const char *path, const tc_model *model, const tc_ckpt_optim *optims,
+                       int n_optims, const tc_ckpt_meta *meta);
+
+/* Loads path into the model, the optimizers (their slots are created if needed) and *meta
+ * (may be NULL). Everything is validated before anything is copied: on any error the
+ * model, the optimizers and *meta are unchanged. A key the model does not have is refused
+ * (TC_ERR_FORMAT naming it) unless allow_extra is 1 (e.g. loading a generator's weights
+ * from a full GAN checkpoint, or weights without their optimizer). */
+tc_status tc_ckpt_load(const char *path, tc_model *model, const tc_ckpt_optim *optims,
+                       int n_optims, tc_ckpt_meta *meta, int allow_extra);
+
+#endif
