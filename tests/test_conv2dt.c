@@ -76,6 +76,13 @@ static double *dbl_buf(int64_t count) {
   return v;
 }
 
+/* The workspace the plan asks for (at least one byte, so that NULL means a failure). */
+static void *ws_alloc(const tc_conv2dt_plan *plan) {
+  void *ws = malloc(plan->workspace_bytes ? plan->workspace_bytes : 1);
+  ck_assert_ptr_nonnull(ws);
+  return ws;
+}
+
 /* The plan's geometry must agree with the reference's own derivation. */
 static void check_plan(const conv_case *cc, const tc_conv2dt_plan *plan, const char *what) {
   int oh, ow, pt, pl;
@@ -111,7 +118,7 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   ck_assert_msg(tc_conv2dt_plan_create(&plan, &cc->p, cc->n, cc->h, cc->w, cc->c) == TC_OK,
                 "%s: %s", what, tc_last_error());
   check_plan(cc, &plan, what);
-  ck_assert_int_eq(plan.workspace_bytes, 0);
+  void *ws = ws_alloc(&plan);
   tc_test_rng r;
   tc_test_rng_init(&r, seed);
   int F = cc->p.filters;
@@ -121,9 +128,9 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   float *dk = nan_buf(plan.kernel_size), *db = nan_buf(F);
   double *ry = dbl_buf(plan.y_size), *rdx = dbl_buf(plan.x_size);
   double *rdk = dbl_buf(plan.kernel_size), *rdb = dbl_buf(F);
-  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, bias, y, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, db, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, bias, y, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, db, ws), TC_OK);
   tc_ref_conv2dt_forward(&cc->p, cc->n, cc->h, cc->w, cc->c, x, k, bias, ry);
   tc_ref_conv2dt_backward_data(&cc->p, cc->n, cc->h, cc->w, cc->c, dy, k, rdx);
   tc_ref_conv2dt_backward_weights(&cc->p, cc->n, cc->h, cc->w, cc->c, x, dy, rdk, rdb);
@@ -132,7 +139,7 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size));
   e = fmax(e, check_one("dbias", what, db, rdb, F));
   free(x), free(k), free(bias), free(dy), free(y), free(dx), free(dk), free(db);
-  free(ry), free(rdx), free(rdk), free(rdb);
+  free(ry), free(rdx), free(rdk), free(rdb), free(ws);
   return e;
 }
 
@@ -290,7 +297,9 @@ static tc_conv2dt_plan column(const tc_conv2dt_params *p, const float *x, int h,
   ck_assert_int_eq(plan.ow, 1);
   float y[16];
   ck_assert_int_le(oh, 16);
-  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, &bias, y, NULL), TC_OK);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, &bias, y, ws), TC_OK);
+  free(ws);
   for (int i = 0; i < oh; i++)
     ck_assert_msg(y[i] == want[i], "row %d: %g, want %g", i, (double)y[i], (double)want[i]);
   return plan;
@@ -314,13 +323,15 @@ START_TEST(single_pixel_stride_two_gives_the_kernel) {
     ck_assert_int_eq(plan.oh, 2);
     ck_assert_int_eq(plan.ow, 2);
     float y[4], dx, dy[4] = {1, 1, 1, 1}, bias = 0.5f;
-    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x1, k, NULL, y, NULL), TC_OK);
+    void *ws = ws_alloc(&plan);
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x1, k, NULL, y, ws), TC_OK);
     ck_assert_mem_eq(y, k, sizeof y);
-    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x2, k, &bias, y, NULL), TC_OK);
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x2, k, &bias, y, ws), TC_OK);
     for (int e = 0; e < 4; e++)
       ck_assert_float_eq(y[e], 2 * k[e] + 0.5f);
-    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, &dx, NULL), TC_OK);
+    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, &dx, ws), TC_OK);
     ck_assert_float_eq(dx, 10.0f);
+    free(ws);
   }
 }
 END_TEST
@@ -379,9 +390,11 @@ static outputs run_all(const tc_conv2dt_plan *plan, const float *x, const float 
                        const float *bias, const float *dy) {
   outputs o = {nan_buf(plan->y_size), nan_buf(plan->x_size), nan_buf(plan->kernel_size),
                nan_buf(plan->p.filters)};
-  ck_assert_int_eq(tc_conv2dt_forward(plan, x, k, bias, o.y, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_data(plan, dy, k, o.dx, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_weights(plan, x, dy, o.dk, o.db, NULL), TC_OK);
+  void *ws = ws_alloc(plan);
+  ck_assert_int_eq(tc_conv2dt_forward(plan, x, k, bias, o.y, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(plan, dy, k, o.dx, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(plan, x, dy, o.dk, o.db, ws), TC_OK);
+  free(ws);
   return o;
 }
 
@@ -495,9 +508,18 @@ START_TEST(kernels_reject_null_pointers) {
                    TC_ERR_INVALID_ARG);
   ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, NULL, NULL, NULL),
                    TC_ERR_INVALID_ARG);
+  /* a plan that needs a workspace refuses NULL, and says how many bytes it needs */
+  ck_assert_uint_gt(plan.workspace_bytes, 0);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, &v, &v, NULL, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "workspace is NULL"));
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, &v, &v, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, NULL),
+                   TC_ERR_INVALID_ARG);
   /* dbias may be NULL */
-  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, NULL), TC_OK);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, ws), TC_OK);
   ck_assert_float_eq(out, 1.0f);
+  free(ws);
 }
 END_TEST
 
