@@ -28,7 +28,7 @@
 #define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
 #define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */
 #define KP 256              /* backward weights: pixels per packed chunk */
-#define FB 48               /* backward weights: filters per task (8 row groups) */
+#define FB 96               /* backward weights: filters per task (16 row groups) */
 #define CB 128              /* backward weights: channels per task (8 panels) */
 #define MAX_TAPS (B_BUDGET / (TC_GEMM_NR * 4)) /* more taps and B would outgrow the budget */
 #define ALIGN 64
@@ -372,6 +372,16 @@ typedef struct wtask {
   int i0, i1, j0, j1; /* input rows and columns the tap maps inside the output */
 } wtask;
 
+/* dst[0:w] = src[0:avail] then zeros (avail may exceed w). */
+static inline void copy_pad(float *dst, const float *src, int avail, int w) {
+  if (avail >= w) {
+    memcpy(dst, src, sizeof(float) * (size_t)w);
+    return;
+  }
+  memcpy(dst, src, sizeof(float) * (size_t)avail);
+  memset(dst + avail, 0, sizeof(float) * (size_t)(w - avail));
+}
+
 /* Packs pixels [p0, p0+kp) of the tap: dy's filters as MR-wide groups (k, MR) and x's
  * channels as 16-wide panels (k, 16), both zero-padded, panels KP apart. */
 static void pack_pixels(const fgeom *g, const wtask *T, const float *x, const float *dy,
@@ -384,12 +394,12 @@ static void pack_pixels(const fgeom *g, const wtask *T, const float *x, const fl
     int64_t oi = (int64_t)i * g->sh + T->a - g->pt, oj = (int64_t)j * g->sw + T->b - g->pl;
     const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
     const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
-    for (int e = 0; e < ngr * TC_GEMM_MR; e++)
-      pa[((int64_t)(e / TC_GEMM_MR) * KP + p) * TC_GEMM_MR + e % TC_GEMM_MR] =
-          e < T->fb ? dyv[e] : 0.0f;
-    for (int e = 0; e < npan * TC_GEMM_NR; e++)
-      pb[((int64_t)(e / TC_GEMM_NR) * KP + p) * TC_GEMM_NR + e % TC_GEMM_NR] =
-          e < T->cb ? xv[e] : 0.0f;
+    for (int gi = 0; gi < ngr; gi++)
+      copy_pad(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
+               T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
+    for (int jp = 0; jp < npan; jp++)
+      copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+               T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
   }
 }
 
