@@ -39,19 +39,23 @@ typedef struct tc_activation {
 /* {kind, its default alpha}. */
 tc_activation tc_activation_make(tc_activation_kind kind);
 
-/* Parses "relu", "leaky_relu", "leaky_relu:0.2", "elu:0.5", "none"/"linear" (case-
- * insensitive). A bad string gets TC_ERR_INVALID_ARG with the string quoted and the list
- * of names. */
+/* Parses "relu", "leaky_relu", "leaky_relu:0.2", "elu:0.5", "none"/"linear", "silu" (=
+ * swish), case-insensitive; grammar in docs/strings.md. Only leaky_relu and elu take an
+ * ALPHA, a finite number >= 0. A bad string gets TC_ERR_INVALID_ARG with the string
+ * quoted and the list of names; *out is then unchanged. */
 tc_status tc_activation_parse(const char *s, tc_activation *out);
+/* The canonical name ("leaky_relu"); "unknown" for a kind out of range. Static storage. */
 const char *tc_activation_name(tc_activation_kind kind);
 
-/* y = act(z), n elements; for softmax, rows of `axis_len` contiguous elements. y may
- * alias z. */
+/* y = act(z), n elements; for softmax, rows of `axis_len` contiguous elements (n must be
+ * a multiple of axis_len; the others ignore it). y may alias z. Stable forms: sigmoid
+ * never exponentiates a positive number, softplus = max(z,0) + log1p(e^-|z|), softmax
+ * subtracts the row max. */
 void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t n,
                            int64_t axis_len);
 
-/* dz = act'(z) ⊙ dy (softmax: the row-wise Jacobian product). Needs z and y = act(z).
- * dz may alias dy. */
+/* dz = act'(z) ⊙ dy (softmax: the row-wise Jacobian product). Needs z and y = act(z)
+ * (sigmoid, tanh, exponential and softmax read y, the others z). dz may alias dy. */
 void tc_activation_backward(tc_activation act, const float *z, const float *y,
                             const float *dy, float *dz, int64_t n, int64_t axis_len);
 

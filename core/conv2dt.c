@@ -189,6 +189,29 @@ static tc_status count4(const char *what, int64_t a, int64_t b, int64_t c, int64
   return TC_OK;
 }
 
+/* Element counts and workspace, once the output geometry of q is known. */
+static tc_status plan_finish(tc_conv2dt_plan *q) {
+  const tc_conv2dt_params *p = &q->p;
+  TC_TRY(count4("input", q->n, q->h, q->w, q->c, &q->x_size));
+  TC_TRY(count4("output", q->n, q->oh, q->ow, p->filters, &q->y_size));
+  TC_TRY(count4("kernel", p->kernel_h, p->kernel_w, p->filters / p->groups, q->c,
+                &q->kernel_size));
+  /* The fast path's packed tiles, for as many threads as OpenMP offers now; the kernels
+   * never run more threads than this was sized for. The direct kernels need none. */
+  q->workspace_bytes = tc_conv2dt_fast_workspace(q, omp_get_max_threads());
+  return TC_OK;
+}
+
+static void plan_init(tc_conv2dt_plan *q, const tc_conv2dt_params *p, int64_t n, int h, int w,
+                      int c) {
+  memset(q, 0, sizeof *q);
+  q->p = *p;
+  q->n = n;
+  q->h = h;
+  q->w = w;
+  q->c = c;
+}
+
 tc_status tc_conv2dt_plan_create(tc_conv2dt_plan *plan, const tc_conv2dt_params *p, int64_t n,
                                  int h, int w, int c) {
   if (!plan || !p)
@@ -196,22 +219,42 @@ tc_status tc_conv2dt_plan_create(tc_conv2dt_plan *plan, const tc_conv2dt_params 
   TC_TRY(check_params(p));
   TC_TRY(check_input(p, n, h, w, c));
   tc_conv2dt_plan q;
-  memset(&q, 0, sizeof q);
-  q.p = *p;
-  q.n = n;
-  q.h = h;
-  q.w = w;
-  q.c = c;
+  plan_init(&q, p, n, h, w, c);
   TC_TRY(out_dim("height", h, p->kernel_h, p->stride_h, p->dilation_h, p->output_padding_h,
                  p->padding, &q.oh, &q.pad_top));
   TC_TRY(out_dim("width", w, p->kernel_w, p->stride_w, p->dilation_w, p->output_padding_w,
                  p->padding, &q.ow, &q.pad_left));
-  TC_TRY(count4("input", n, h, w, c, &q.x_size));
-  TC_TRY(count4("output", n, q.oh, q.ow, p->filters, &q.y_size));
-  TC_TRY(count4("kernel", p->kernel_h, p->kernel_w, p->filters / p->groups, c, &q.kernel_size));
-  /* The fast path's packed tiles, for as many threads as OpenMP offers now; the kernels
-   * never run more threads than this was sized for. The direct kernels need none. */
-  q.workspace_bytes = tc_conv2dt_fast_workspace(&q, omp_get_max_threads());
+  TC_TRY(plan_finish(&q));
+  *plan = q;
+  return TC_OK;
+}
+
+static tc_status check_explicit(const char *axis, int in, int k, int s, int d, int out, int lead) {
+  int64_t full = (int64_t)(in - 1) * s + (int64_t)(k - 1) * d + 1;
+  if (out < 1 || lead < 0 || lead >= full)
+    return tc_set_error(TC_ERR_SHAPE,
+                        "conv2d_transpose: explicit output %s %d with leading crop %d does not "
+                        "fit the full result of %lld",
+                        axis, out, lead, (long long)full);
+  return TC_OK;
+}
+
+tc_status tc_conv2dt_plan_create_explicit(tc_conv2dt_plan *plan, const tc_conv2dt_params *p,
+                                          int64_t n, int h, int w, int c, int oh, int ow,
+                                          int pad_top, int pad_left) {
+  if (!plan || !p)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose: plan or params is NULL");
+  TC_TRY(check_params(p));
+  TC_TRY(check_input(p, n, h, w, c));
+  TC_TRY(check_explicit("height", h, p->kernel_h, p->stride_h, p->dilation_h, oh, pad_top));
+  TC_TRY(check_explicit("width", w, p->kernel_w, p->stride_w, p->dilation_w, ow, pad_left));
+  tc_conv2dt_plan q;
+  plan_init(&q, p, n, h, w, c);
+  q.oh = oh;
+  q.ow = ow;
+  q.pad_top = pad_top;
+  q.pad_left = pad_left;
+  TC_TRY(plan_finish(&q));
   *plan = q;
   return TC_OK;
 }

@@ -70,6 +70,16 @@ tc_conv2dt_params tc_conv2dt_params_default(int filters, int kernel_h, int kerne
 tc_status tc_conv2dt_plan_create(tc_conv2dt_plan *plan, const tc_conv2dt_params *p,
                                  int64_t n, int h, int w, int c);
 
+/* A plan whose output size and leading crops are given instead of derived from padding
+ * and output_padding (p->padding and p->output_padding_* are ignored). The conv2d layer uses
+ * it: a stride-s convolution is the transposed convolution read backwards, and its input
+ * size (this plan's output) is not always one that TF's rules would produce. Errors: as
+ * tc_conv2dt_plan_create, plus TC_ERR_SHAPE when oh < 1 or a crop lies outside the full
+ * (H-1)*sh + dkh result. */
+tc_status tc_conv2dt_plan_create_explicit(tc_conv2dt_plan *plan, const tc_conv2dt_params *p,
+                                          int64_t n, int h, int w, int c, int oh, int ow,
+                                          int pad_top, int pad_left);
+
 /* Case-insensitive "valid"/"same" and "channels_last"/"channels_first" (also "NHWC",
  * "NCHW"). Errors quote the string. */
 tc_status tc_padding_parse(const char *s, tc_padding *out);

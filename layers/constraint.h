@@ -5,10 +5,16 @@
  *   unit_norm:    w / (eps + n)
  *   min_max_norm: w * (rate*clip(n, m, M) + (1-rate)*n) / (eps + n)
  *   non_neg:      max(w, 0)
- *   radial:       for a (kh, kw, F, C) kernel, zeroes every tap but the centre... see
- *                 docs/semantics.md (Keras RadialConstraint)
+ *   radial:       tf.keras.constraints.RadialConstraint, for a square (h, h, F, C) kernel:
+ *                 every (f, c) slice becomes constant on each ring of Chebyshev radius
+ *                 around the centre. As Keras' code (not its docstring) does it, with
+ *                 s = h/2 the ring values come from diagonal taps: odd h, ring r (0 = the
+ *                 centre tap) takes K[s-1+r][s-1+r]; even h, ring 1 (the central 2x2)
+ *                 takes K[s-1][s-1] and ring r >= 2 takes K[s+r-1][s+r-1]. A 1x1 kernel
+ *                 is left as it is (Keras fails there).
  * Axes are listed as the reduced ones; negative axes count from the end; no axes given
- * means Keras' default axis=0. */
+ * means Keras' default axis=0. A slice whose norm is 0 stays 0. Norms are taken in
+ * double. */
 #ifndef TC_CONSTRAINT_H
 #define TC_CONSTRAINT_H
 
@@ -39,13 +45,25 @@ typedef struct tc_constraint {
   void *ctx;
 } tc_constraint;
 
-/* Projects w in place. Errors: an axis out of range for w's rank (the message names the
- * axis and the rank), radial on a tensor that is not rank 4, a callback's failure. */
+/* A constraint of this kind with Keras' defaults (max_norm 2; min_max_norm 0, 1, rate 1;
+ * axis 0). */
+tc_constraint tc_constraint_make(tc_constraint_kind kind);
+
+/* Projects w in place. Errors: TC_ERR_SHAPE for an axis out of range for w's rank (the
+ * message names the axis and the rank) and for radial on a tensor that is not a square
+ * rank-4 kernel; TC_ERR_INVALID_ARG for a repeated axis, max_value < 0, min_value outside
+ * [0, max_value], rate outside [0, 1], a callback without fn; or a callback's status.
+ * On an error w is unchanged (except what a failing callback did). */
 tc_status tc_constraint_apply(const tc_constraint *c, tc_tensor *w);
 
 /* Parses "none", "non_neg", "max_norm:2", "max_norm:2:axis=0,1,2", "unit_norm:axis=3",
- * "min_max_norm:0.5:1.5:0.5:axis=0,1,2", "radial". Errors quote the string. */
+ * "min_max_norm:0.5:1.5:0.5:axis=0,1,2", "radial", case-insensitive (also Keras'
+ * "nonneg", "maxnorm", "unitnorm", "radial_constraint"). Numbers may be left out from the
+ * right (defaults as tc_constraint_make); "axis=" comes last. Errors: TC_ERR_INVALID_ARG,
+ * the message quotes the string and says what was expected; *out is then unchanged.
+ * Grammar: docs/strings.md. */
 tc_status tc_constraint_parse(const char *s, tc_constraint *out);
+/* "max_norm" etc.; "unknown" out of range. Static storage. */
 const char *tc_constraint_name(tc_constraint_kind kind);
 
 #endif

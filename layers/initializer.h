@@ -5,7 +5,18 @@
  *   rank 2: fan_in = d0, fan_out = d1; rank 1: both d0.
  * For a Conv2DTranspose kernel (kh, kw, F, C) that is fan_in = F*kh*kw, fan_out = C*kh*kw.
  * Values are drawn from a Philox stream (seed, stream), element by element in row-major
- * order, so the same seed and stream give the same tensor on any machine and thread count. */
+ * order, so the same seed and stream give the same tensor on any machine and thread count.
+ *
+ * Defaults (tc_initializer_make) follow Keras / TF2, not TF1's tf.initializers where the
+ * two differ: random_uniform is U(-0.05, 0.05) (TF1: U(0, 1)), random_normal and
+ * truncated_normal have mean 0, stddev 0.05 (TF1: stddev 1). Name a value to get TF1's:
+ * "random_uniform:0:1", "truncated_normal:0:1". variance_scaling defaults to scale 1,
+ * fan_in, truncated_normal; orthogonal to gain 1; constant to 0.
+ *   truncated normal: N(mean, sd) re-drawn while more than 2 sd from the mean; for
+ *     variance_scaling sd = sqrt(scale') / 0.87962566103423978 (FORMAT.md §6).
+ *   orthogonal: as TF, Q of the QR of a normal matrix of shape (max(r, c), min(r, c)),
+ *     r = prod(shape[:-1]), c = shape[-1], with diag(R) made positive, transposed when
+ *     r < c, times gain; the matrix is drawn row-major from the stream. Needs rank >= 2. */
 #ifndef TC_INITIALIZER_H
 #define TC_INITIALIZER_H
 
@@ -19,10 +30,10 @@ typedef enum tc_init_kind {
   TC_INIT_ZEROS,
   TC_INIT_ONES,
   TC_INIT_CONSTANT,          /* value */
-  TC_INIT_RANDOM_UNIFORM,    /* minval, maxval (TF1 defaults 0, 1; Keras -0.05, 0.05) */
-  TC_INIT_RANDOM_NORMAL,     /* mean, stddev */
-  TC_INIT_TRUNCATED_NORMAL,  /* mean, stddev; re-draws beyond 2 stddev */
-  TC_INIT_GLOROT_UNIFORM,
+  TC_INIT_RANDOM_UNIFORM,    /* minval, maxval (default Keras -0.05, 0.05; TF1 0, 1) */
+  TC_INIT_RANDOM_NORMAL,     /* mean, stddev (default 0, 0.05; TF1 stddev 1) */
+  TC_INIT_TRUNCATED_NORMAL,  /* mean, stddev (default 0, 0.05); re-draws beyond 2 stddev */
+  TC_INIT_GLOROT_UNIFORM,    /* glorot..lecun: fixed variance_scaling (FORMAT.md §6) */
   TC_INIT_GLOROT_NORMAL,
   TC_INIT_HE_UNIFORM,
   TC_INIT_HE_NORMAL,
@@ -60,19 +71,26 @@ typedef struct tc_initializer {
 /* An initializer of this kind with TF's default arguments. */
 tc_initializer tc_initializer_make(tc_init_kind kind);
 
-/* Fills t. TC_INIT_DEFAULT must have been resolved by the caller (the layer).
- * Errors: TC_ERR_INVALID_ARG for bad arguments (negative stddev, callback without fn),
- * or whatever a callback returns. */
+/* Fills t from the Philox stream (seed, stream). TC_INIT_DEFAULT must have been resolved
+ * by the caller (the layer). The named kinds glorot..lecun ignore scale/mode/distribution.
+ * Errors: TC_ERR_INVALID_ARG for bad arguments (negative stddev, minval > maxval, scale
+ * <= 0, callback without fn, TC_INIT_DEFAULT), TC_ERR_SHAPE for orthogonal on rank < 2,
+ * TC_ERR_NOMEM (orthogonal's scratch matrix), or whatever a callback returns. */
 tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_t seed,
                                uint64_t stream);
 
-/* The fans of the TF rule for a tensor of this rank and shape. */
+/* The fans of the TF rule for a tensor of this rank and shape (rank 0: both 1). Either
+ * out-pointer may be NULL. */
 void tc_compute_fans(int rank, const int64_t *shape, double *fan_in, double *fan_out);
 
 /* Parses "he_normal", "zeros", "constant:0.1", "random_uniform:-0.05:0.05",
  * "random_normal:0:0.02", "truncated_normal:0:0.02",
- * "variance_scaling:2:fan_in:truncated_normal", "orthogonal:1". Errors quote the string. */
+ * "variance_scaling:2:fan_in:truncated_normal", "orthogonal:1" (case-insensitive; trailing
+ * arguments may be left out and take the defaults above; grammar in docs/strings.md).
+ * Errors: TC_ERR_INVALID_ARG with the string quoted and what was expected; *out is then
+ * unchanged. "default" and "callback" are not parseable names. */
 tc_status tc_initializer_parse(const char *s, tc_initializer *out);
+/* The name of a kind ("he_normal"); "unknown" out of range. Static storage. */
 const char *tc_initializer_name(tc_init_kind kind);
 
 #endif

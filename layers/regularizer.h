@@ -35,14 +35,21 @@ typedef struct tc_regularizer {
   void *ctx;
 } tc_regularizer;
 
-/* Penalty of w into *penalty; when grad is not NULL, adds the penalty's gradient to it.
- * TC_REG_NONE gives 0 and adds nothing. */
+/* Penalty of w into *penalty (set, not added); when grad is not NULL, adds the penalty's
+ * gradient to it (w->size floats). TC_REG_NONE gives 0 and adds nothing. A callback sees
+ * *penalty = 0 first. Errors: TC_ERR_INVALID_ARG for a NULL r, w or penalty, an unknown
+ * kind, a callback without fn; or the callback's status. Coefficients are used as given
+ * (the parser is what refuses negative ones). */
 tc_status tc_regularizer_apply(const tc_regularizer *r, const tc_tensor *w, double *penalty,
                                float *grad);
 
-/* Parses "none", "l1:0.01", "l2:1e-4", "l1_l2:0.01:0.02", "tf_l2:0.001" (Keras defaults
- * 0.01 when the number is left out). Errors quote the string and say what was expected. */
+/* Parses "none", "l1:0.01", "l2:1e-4", "l1_l2:0.01:0.02", "tf_l2:0.001", case-
+ * insensitive. "l1", "l2", "l1_l2" alone take Keras' 0.01 (for l1_l2 both); otherwise l1/l2
+ * take exactly one number, l1_l2 exactly two, tf_l2 exactly one (TF has no default scale).
+ * Coefficients are numbers >= 0. Errors: TC_ERR_INVALID_ARG, the message quotes the string
+ * and says what was expected; *out is then unchanged. Grammar: docs/strings.md. */
 tc_status tc_regularizer_parse(const char *s, tc_regularizer *out);
+/* "l1_l2" etc.; "unknown" out of range. Static storage. */
 const char *tc_regularizer_name(tc_reg_kind kind);
 
 #endif

@@ -1,0 +1,221 @@
+/* activation.c — the Keras activations, forward and backward (FORMAT.md §3). */
+#include "core/activation.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TC_SELU_LAMBDA 1.0507009873554805
+#define TC_SELU_ALPHA 1.6732632423543772
+#define TC_INV_SQRT2 0.70710678118654752440
+#define TC_INV_SQRT_2PI 0.39894228040143267794
+
+static const char *const tc_activation_names[TC_ACT_COUNT] = {
+    "linear",  "relu",         "relu6", "leaky_relu", "elu",      "selu",
+    "sigmoid", "hard_sigmoid", "tanh",  "softplus",   "softsign", "swish",
+    "gelu",    "exponential",  "softmax",
+};
+
+#define TC_ACTIVATION_LIST                                                                  \
+  "linear (or none), relu, relu6, leaky_relu[:ALPHA], elu[:ALPHA], selu, sigmoid, "         \
+  "hard_sigmoid, tanh, softplus, softsign, swish (or silu), gelu, exponential, softmax"
+
+tc_activation tc_activation_make(tc_activation_kind kind) {
+  tc_activation a = {kind, 0.0f};
+  if (kind == TC_ACT_LEAKY_RELU)
+    a.alpha = 0.3f;
+  else if (kind == TC_ACT_ELU)
+    a.alpha = 1.0f;
+  return a;
+}
+
+const char *tc_activation_name(tc_activation_kind kind) {
+  if ((int)kind < 0 || kind >= TC_ACT_COUNT)
+    return "unknown";
+  return tc_activation_names[kind];
+}
+
+/* Case-insensitive lookup of a bare name; -1 when unknown. */
+static int tc_activation_lookup(const char *name, size_t len) {
+  char low[32];
+  if (len == 0 || len >= sizeof low)
+    return -1;
+  for (size_t i = 0; i < len; i++)
+    low[i] = (char)tolower((unsigned char)name[i]);
+  low[len] = '\0';
+  if (strcmp(low, "none") == 0)
+    return TC_ACT_LINEAR;
+  if (strcmp(low, "silu") == 0)
+    return TC_ACT_SWISH;
+  for (int k = 0; k < TC_ACT_COUNT; k++)
+    if (strcmp(low, tc_activation_names[k]) == 0)
+      return k;
+  return -1;
+}
+
+tc_status tc_activation_parse(const char *s, tc_activation *out) {
+  if (s == NULL || out == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_activation_parse: %s is NULL",
+                        s == NULL ? "the string" : "out");
+  const char *colon = strchr(s, ':');
+  size_t len = colon ? (size_t)(colon - s) : strlen(s);
+  int kind = tc_activation_lookup(s, len);
+  if (kind < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "activation \"%s\": unknown name; expected one of " TC_ACTIVATION_LIST,
+                        s);
+  tc_activation a = tc_activation_make((tc_activation_kind)kind);
+  if (colon != NULL) {
+    if (kind != TC_ACT_LEAKY_RELU && kind != TC_ACT_ELU)
+      return tc_set_error(TC_ERR_INVALID_ARG,
+                          "activation \"%s\": %s takes no argument; only leaky_relu:ALPHA "
+                          "and elu:ALPHA do",
+                          s, tc_activation_names[kind]);
+    char *end = NULL;
+    errno = 0;
+    double alpha = strtod(colon + 1, &end);
+    if (end == colon + 1 || *end != '\0' || errno == ERANGE || !isfinite(alpha) ||
+        alpha < 0)
+      return tc_set_error(TC_ERR_INVALID_ARG,
+                          "activation \"%s\": expected %s:ALPHA with ALPHA a finite number "
+                          ">= 0, got \"%s\"",
+                          s, tc_activation_names[kind], colon + 1);
+    a.alpha = (float)alpha;
+  }
+  *out = a;
+  return TC_OK;
+}
+
+/* ---- forward ------------------------------------------------------------------------- */
+
+static inline float tc_sigmoidf(float z) {
+  /* Never exponentiate a positive number: exp(-z) for z >= 0, exp(z) otherwise. */
+  if (z >= 0.0f)
+    return 1.0f / (1.0f + expf(-z));
+  float e = expf(z);
+  return e / (1.0f + e);
+}
+
+static inline float tc_softplusf(float z) {
+  /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z, no loss for
+   * very negative z. */
+  return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z)));
+}
+
+static inline float tc_act_point(tc_activation act, float z) {
+  switch (act.kind) {
+  case TC_ACT_RELU: return z > 0.0f ? z : (isnan(z) ? z : 0.0f);
+  case TC_ACT_RELU6: return isnan(z) ? z : fminf(fmaxf(z, 0.0f), 6.0f);
+  case TC_ACT_LEAKY_RELU: return z > 0.0f ? z : act.alpha * z;
+  case TC_ACT_ELU: return z > 0.0f ? z : act.alpha * expm1f(z);
+  case TC_ACT_SELU:
+    return (float)(z > 0.0f ? TC_SELU_LAMBDA * z : TC_SELU_LAMBDA * TC_SELU_ALPHA * expm1(z));
+  case TC_ACT_SIGMOID: return tc_sigmoidf(z);
+  case TC_ACT_HARD_SIGMOID: return isnan(z) ? z : fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
+  case TC_ACT_TANH: return tanhf(z);
+  case TC_ACT_SOFTPLUS: return tc_softplusf(z);
+  case TC_ACT_SOFTSIGN: return z / (1.0f + fabsf(z));
+  case TC_ACT_SWISH: return z * tc_sigmoidf(z);
+  case TC_ACT_GELU: return (float)(0.5 * z * (1.0 + erf(z * TC_INV_SQRT2)));
+  case TC_ACT_EXPONENTIAL: return expf(z);
+  default: return z; /* linear; softmax is handled row-wise */
+  }
+}
+
+static void tc_softmax_forward(const float *z, float *y, int64_t n, int64_t len) {
+  for (int64_t row = 0; row + len <= n; row += len) {
+    const float *zr = z + row;
+    float *yr = y + row;
+    float m = zr[0];
+    for (int64_t i = 1; i < len; i++)
+      m = fmaxf(m, zr[i]);
+    /* Subtracting the row max keeps every exponent <= 0; the sum is at least 1. */
+    double sum = 0.0;
+    for (int64_t i = 0; i < len; i++) {
+      yr[i] = expf(zr[i] - m);
+      sum += yr[i];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int64_t i = 0; i < len; i++)
+      yr[i] *= inv;
+  }
+}
+
+void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t n,
+                           int64_t axis_len) {
+  if (act.kind == TC_ACT_SOFTMAX) {
+    TC_ASSERT(axis_len > 0 && n % axis_len == 0);
+    tc_softmax_forward(z, y, n, axis_len);
+    return;
+  }
+  if (act.kind == TC_ACT_LINEAR) {
+    if (y != z)
+      memcpy(y, z, (size_t)n * sizeof *y);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++)
+    y[i] = tc_act_point(act, z[i]);
+}
+
+/* ---- backward ------------------------------------------------------------------------ */
+
+/* act'(z); y = act(z) is used where it is the cheaper, equally exact form. */
+static inline float tc_act_deriv(tc_activation act, float z, float y) {
+  switch (act.kind) {
+  case TC_ACT_RELU: return z > 0.0f ? 1.0f : 0.0f;
+  case TC_ACT_RELU6: return (z > 0.0f && z < 6.0f) ? 1.0f : 0.0f;
+  case TC_ACT_LEAKY_RELU: return z > 0.0f ? 1.0f : act.alpha;
+  case TC_ACT_ELU: return z > 0.0f ? 1.0f : act.alpha * expf(z);
+  case TC_ACT_SELU:
+    return (float)(z > 0.0f ? TC_SELU_LAMBDA : TC_SELU_LAMBDA * TC_SELU_ALPHA * exp(z));
+  case TC_ACT_SIGMOID: return y * (1.0f - y);
+  case TC_ACT_HARD_SIGMOID: return (z >= -2.5f && z <= 2.5f) ? 0.2f : 0.0f;
+  case TC_ACT_TANH: return 1.0f - y * y;
+  case TC_ACT_SOFTPLUS: return tc_sigmoidf(z);
+  case TC_ACT_SOFTSIGN: {
+    float d = 1.0f + fabsf(z);
+    return 1.0f / (d * d);
+  }
+  case TC_ACT_SWISH: {
+    float s = tc_sigmoidf(z);
+    return s + z * s * (1.0f - s);
+  }
+  case TC_ACT_GELU:
+    return (float)(0.5 * (1.0 + erf(z * TC_INV_SQRT2)) +
+                   z * exp(-0.5 * (double)z * z) * TC_INV_SQRT_2PI);
+  case TC_ACT_EXPONENTIAL: return y;
+  default: return 1.0f;
+  }
+}
+
+static void tc_softmax_backward(const float *y, const float *dy, float *dz, int64_t n,
+                                int64_t len) {
+  for (int64_t row = 0; row + len <= n; row += len) {
+    /* The dot product is taken before any write, so dz may alias dy. */
+    double dot = 0.0;
+    for (int64_t i = 0; i < len; i++)
+      dot += (double)dy[row + i] * y[row + i];
+    float d = (float)dot;
+    for (int64_t i = 0; i < len; i++)
+      dz[row + i] = y[row + i] * (dy[row + i] - d);
+  }
+}
+
+void tc_activation_backward(tc_activation act, const float *z, const float *y,
+                            const float *dy, float *dz, int64_t n, int64_t axis_len) {
+  if (act.kind == TC_ACT_SOFTMAX) {
+    TC_ASSERT(axis_len > 0 && n % axis_len == 0);
+    tc_softmax_backward(y, dy, dz, n, axis_len);
+    return;
+  }
+  if (act.kind == TC_ACT_LINEAR) {
+    if (dz != dy)
+      memcpy(dz, dy, (size_t)n * sizeof *dz);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++)
+    dz[i] = tc_act_deriv(act, z[i], y[i]) * dy[i];
+}

@@ -1,0 +1,18 @@
+/* ops_util.h — argument checks and layout helpers shared by the op files (internal). */
+#ifndef TC_OPS_UTIL_H
+#define TC_OPS_UTIL_H
+
+#include <stdint.h>
+
+#include "core/graph.h"
+
+/* NULL checks common to every op: graph, output pointer and two inputs (pass the same
+ * tensor twice for a unary op). */
+tc_status tc_op_check_args(const char *op, tc_graph *g, tc_tensor **out, const tc_tensor *a,
+                           const tc_tensor *b);
+
+/* Splits x around `axis` (negative counts from the end): outer * len * inner == size. */
+tc_status tc_op_axis_split(const char *op, const tc_tensor *x, int axis, int64_t *outer,
+                           int64_t *len, int64_t *inner);
+
+#endif

@@ -1,0 +1,394 @@
+/* initializer.c — TF/Keras initializers drawn from a Philox stream (FORMAT.md §6). */
+#include "layers/initializer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Standard deviation of a unit normal truncated to [-2, 2] (TF's correction). */
+#define TC_TRUNC_STD 0.87962566103423978
+
+static const char *const tc_init_names[TC_INIT_COUNT] = {
+    "default",        "zeros",          "ones",           "constant",
+    "random_uniform", "random_normal",  "truncated_normal", "glorot_uniform",
+    "glorot_normal",  "he_uniform",     "he_normal",      "lecun_uniform",
+    "lecun_normal",   "variance_scaling", "orthogonal",   "callback",
+};
+
+const char *tc_initializer_name(tc_init_kind kind) {
+  if ((int)kind < 0 || kind >= TC_INIT_COUNT)
+    return "unknown";
+  return tc_init_names[kind];
+}
+
+/* The variance_scaling parameters behind the named Keras initializers (FORMAT.md §6). */
+static void tc_init_named_scaling(tc_initializer *in) {
+  static const struct {
+    float scale;
+    tc_fan_mode mode;
+    tc_distribution dist;
+  } named[] = {
+      [TC_INIT_GLOROT_UNIFORM] = {1, TC_FAN_AVG, TC_DIST_UNIFORM},
+      [TC_INIT_GLOROT_NORMAL] = {1, TC_FAN_AVG, TC_DIST_TRUNCATED_NORMAL},
+      [TC_INIT_HE_UNIFORM] = {2, TC_FAN_IN, TC_DIST_UNIFORM},
+      [TC_INIT_HE_NORMAL] = {2, TC_FAN_IN, TC_DIST_TRUNCATED_NORMAL},
+      [TC_INIT_LECUN_UNIFORM] = {1, TC_FAN_IN, TC_DIST_UNIFORM},
+      [TC_INIT_LECUN_NORMAL] = {1, TC_FAN_IN, TC_DIST_TRUNCATED_NORMAL},
+  };
+  if (in->kind < TC_INIT_GLOROT_UNIFORM || in->kind > TC_INIT_LECUN_NORMAL)
+    return;
+  in->scale = named[in->kind].scale;
+  in->mode = named[in->kind].mode;
+  in->distribution = named[in->kind].dist;
+}
+
+tc_initializer tc_initializer_make(tc_init_kind kind) {
+  tc_initializer in;
+  memset(&in, 0, sizeof in);
+  in.kind = kind;
+  in.minval = -0.05f; /* Keras/TF2 defaults; see the header for TF1's */
+  in.maxval = 0.05f;
+  in.stddev = 0.05f;
+  in.scale = 1.0f;
+  in.mode = TC_FAN_IN;
+  in.distribution = TC_DIST_TRUNCATED_NORMAL;
+  in.gain = 1.0f;
+  tc_init_named_scaling(&in);
+  return in;
+}
+
+void tc_compute_fans(int rank, const int64_t *shape, double *fan_in, double *fan_out) {
+  double in = 1, out = 1;
+  if (rank == 1) {
+    in = out = (double)shape[0];
+  } else if (rank == 2) {
+    in = (double)shape[0];
+    out = (double)shape[1];
+  } else if (rank > 2) {
+    double receptive = 1;
+    for (int i = 0; i < rank - 2; i++)
+      receptive *= (double)shape[i];
+    in = (double)shape[rank - 2] * receptive;
+    out = (double)shape[rank - 1] * receptive;
+  }
+  if (fan_in)
+    *fan_in = in;
+  if (fan_out)
+    *fan_out = out;
+}
+
+/* ---- drawing ------------------------------------------------------------------------- */
+
+/* A unit normal re-drawn until it lies within [-2, 2], as tf.random.truncated_normal. */
+static double tc_truncated_unit(tc_rng *rng) {
+  for (;;) {
+    double x = tc_rng_normal(rng);
+    if (fabs(x) <= 2.0)
+      return x;
+  }
+}
+
+static void tc_fill_uniform(tc_tensor *t, tc_rng *rng, double lo, double hi) {
+  for (int64_t i = 0; i < t->size; i++)
+    t->data[i] = (float)(lo + (hi - lo) * (double)tc_rng_uniform(rng));
+}
+
+static void tc_fill_normal(tc_tensor *t, tc_rng *rng, double mean, double sd, int truncated) {
+  for (int64_t i = 0; i < t->size; i++) {
+    double x = truncated ? tc_truncated_unit(rng) : tc_rng_normal(rng);
+    t->data[i] = (float)(mean + sd * x);
+  }
+}
+
+static tc_status tc_fill_scaling(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
+  if (!(in->scale > 0.0f) || !isfinite(in->scale))
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "variance_scaling: scale must be a positive number, got %g",
+                        (double)in->scale);
+  if ((int)in->mode < 0 || in->mode > TC_FAN_AVG)
+    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown fan mode %d",
+                        (int)in->mode);
+  double fan_in, fan_out;
+  tc_compute_fans(t->rank, t->shape, &fan_in, &fan_out);
+  double fan = in->mode == TC_FAN_IN    ? fan_in
+               : in->mode == TC_FAN_OUT ? fan_out
+                                        : 0.5 * (fan_in + fan_out);
+  double s = (double)in->scale / fmax(1.0, fan);
+  switch (in->distribution) {
+  case TC_DIST_UNIFORM: {
+    double limit = sqrt(3.0 * s);
+    tc_fill_uniform(t, rng, -limit, limit);
+    return TC_OK;
+  }
+  case TC_DIST_TRUNCATED_NORMAL:
+    tc_fill_normal(t, rng, 0.0, sqrt(s) / TC_TRUNC_STD, 1);
+    return TC_OK;
+  case TC_DIST_UNTRUNCATED_NORMAL:
+    tc_fill_normal(t, rng, 0.0, sqrt(s), 0);
+    return TC_OK;
+  default:
+    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown distribution %d",
+                        (int)in->distribution);
+  }
+}
+
+/* Gram-Schmidt, applied twice per column ("twice is enough") for orthogonality to
+ * rounding. a is rows x cols (rows >= cols), row-major; on return it holds Q.
+ * R's diagonal is each column's norm, so it is positive: Q already equals TF's
+ * q * sign(diag(r)) for the same a. Returns 0 if a column is degenerate. */
+static int tc_orthonormalize(double *a, int64_t rows, int64_t cols) {
+  for (int64_t j = 0; j < cols; j++) {
+    for (int pass = 0; pass < 2; pass++)
+      for (int64_t k = 0; k < j; k++) {
+        double dot = 0;
+        for (int64_t i = 0; i < rows; i++)
+          dot += a[i * cols + k] * a[i * cols + j];
+        for (int64_t i = 0; i < rows; i++)
+          a[i * cols + j] -= dot * a[i * cols + k];
+      }
+    double norm = 0;
+    for (int64_t i = 0; i < rows; i++)
+      norm += a[i * cols + j] * a[i * cols + j];
+    norm = sqrt(norm);
+    if (!(norm > 0))
+      return 0;
+    for (int64_t i = 0; i < rows; i++)
+      a[i * cols + j] /= norm;
+  }
+  return 1;
+}
+
+/* TF's Orthogonal: a normal matrix of shape (max(r, c), min(r, c)) with r = prod(shape[:-1])
+ * and c = shape[-1], its Q (transposed when r < c), times gain. */
+static tc_status tc_fill_orthogonal(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
+  if (t->rank < 2)
+    return tc_set_error(TC_ERR_SHAPE,
+                        "orthogonal: the tensor must be at least 2-d, got rank %d", t->rank);
+  int64_t c = t->shape[t->rank - 1];
+  int64_t r = t->size / c;
+  int64_t big = r > c ? r : c, small = r > c ? c : r;
+  double *a = malloc((size_t)big * (size_t)small * sizeof *a);
+  if (a == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "orthogonal: cannot allocate a %lld x %lld matrix",
+                        (long long)big, (long long)small);
+  for (int64_t i = 0; i < big * small; i++)
+    a[i] = tc_rng_normal(rng);
+  if (!tc_orthonormalize(a, big, small)) {
+    free(a);
+    return tc_set_error(TC_ERR_STATE, "orthogonal: the random matrix was rank-deficient");
+  }
+  for (int64_t i = 0; i < r; i++)
+    for (int64_t j = 0; j < c; j++) {
+      double q = r >= c ? a[i * small + j] : a[j * small + i];
+      t->data[i * c + j] = (float)((double)in->gain * q);
+    }
+  free(a);
+  return TC_OK;
+}
+
+static tc_status tc_check_moments(const tc_initializer *in) {
+  if (!isfinite(in->mean) || !isfinite(in->stddev) || in->stddev < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "%s: stddev must be a finite number >= 0 and mean finite, got "
+                        "mean %g, stddev %g",
+                        tc_init_names[in->kind], (double)in->mean, (double)in->stddev);
+  return TC_OK;
+}
+
+static tc_status tc_init_random(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
+  switch (in->kind) {
+  case TC_INIT_RANDOM_UNIFORM:
+    if (!isfinite(in->minval) || !isfinite(in->maxval) || in->minval > in->maxval)
+      return tc_set_error(TC_ERR_INVALID_ARG,
+                          "random_uniform: need finite minval <= maxval, got %g and %g",
+                          (double)in->minval, (double)in->maxval);
+    tc_fill_uniform(t, rng, in->minval, in->maxval);
+    return TC_OK;
+  case TC_INIT_RANDOM_NORMAL:
+  case TC_INIT_TRUNCATED_NORMAL:
+    TC_TRY(tc_check_moments(in));
+    tc_fill_normal(t, rng, in->mean, in->stddev, in->kind == TC_INIT_TRUNCATED_NORMAL);
+    return TC_OK;
+  case TC_INIT_ORTHOGONAL:
+    if (!isfinite(in->gain))
+      return tc_set_error(TC_ERR_INVALID_ARG, "orthogonal: gain must be finite");
+    return tc_fill_orthogonal(in, t, rng);
+  default: return tc_fill_scaling(in, t, rng);
+  }
+}
+
+tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_t seed,
+                               uint64_t stream) {
+  if (init == NULL || t == NULL || t->data == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_apply: %s is NULL",
+                        init == NULL ? "the initializer" : "the tensor");
+  tc_rng rng;
+  tc_rng_init(&rng, seed, stream);
+  switch (init->kind) {
+  case TC_INIT_DEFAULT:
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "initializer 'default' must be resolved by the layer before use");
+  case TC_INIT_ZEROS: tc_tensor_fill(t, 0.0f); return TC_OK;
+  case TC_INIT_ONES: tc_tensor_fill(t, 1.0f); return TC_OK;
+  case TC_INIT_CONSTANT: tc_tensor_fill(t, init->value); return TC_OK;
+  case TC_INIT_CALLBACK:
+    if (init->fn == NULL)
+      return tc_set_error(TC_ERR_INVALID_ARG, "callback initializer has no function");
+    return init->fn(t, &rng, init->ctx);
+  default: break;
+  }
+  if ((int)init->kind < 0 || init->kind >= TC_INIT_COUNT)
+    return tc_set_error(TC_ERR_INVALID_ARG, "unknown initializer kind %d", (int)init->kind);
+  if (init->kind >= TC_INIT_GLOROT_UNIFORM && init->kind <= TC_INIT_LECUN_NORMAL) {
+    tc_initializer named = *init;
+    tc_init_named_scaling(&named); /* the names fix their parameters */
+    return tc_init_random(&named, t, &rng);
+  }
+  return tc_init_random(init, t, &rng);
+}
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+#define TC_INIT_GRAMMAR                                                                     \
+  "zeros | ones | constant[:VALUE] | random_uniform[:MIN[:MAX]] | "                         \
+  "random_normal[:MEAN[:STDDEV]] | truncated_normal[:MEAN[:STDDEV]] | glorot_uniform | "    \
+  "glorot_normal | he_uniform | he_normal | lecun_uniform | lecun_normal | "                \
+  "variance_scaling[:SCALE[:fan_in|fan_out|fan_avg[:truncated_normal|untruncated_normal|"   \
+  "normal|uniform]]] | orthogonal[:GAIN]"
+
+#define TC_INIT_MAX_FIELDS 5
+
+typedef struct tc_init_fields {
+  char buf[256];
+  char *f[TC_INIT_MAX_FIELDS];
+  int n;
+} tc_init_fields;
+
+/* Lower-cases s into fl->buf and splits it at ':'. 0 on success, -1 if too long or too
+ * many fields. */
+static int tc_init_split(const char *s, tc_init_fields *fl) {
+  size_t len = strlen(s);
+  if (len >= sizeof fl->buf)
+    return -1;
+  for (size_t i = 0; i <= len; i++)
+    fl->buf[i] = (char)tolower((unsigned char)s[i]);
+  fl->n = 0;
+  for (char *p = fl->buf;;) {
+    if (fl->n == TC_INIT_MAX_FIELDS)
+      return -1;
+    fl->f[fl->n++] = p;
+    char *colon = strchr(p, ':');
+    if (colon == NULL)
+      return 0;
+    *colon = '\0';
+    p = colon + 1;
+  }
+}
+
+static int tc_init_number(const char *field, float *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(field, &end);
+  if (end == field || *end != '\0' || errno == ERANGE || !isfinite(v))
+    return -1;
+  *out = (float)v;
+  return 0;
+}
+
+static int tc_init_lookup(const char *name) {
+  for (int k = TC_INIT_ZEROS; k < TC_INIT_CALLBACK; k++)
+    if (strcmp(name, tc_init_names[k]) == 0)
+      return k;
+  return -1;
+}
+
+/* How many numeric arguments each kind takes (at most); variance_scaling's words are
+ * handled apart. */
+static int tc_init_max_numbers(int kind) {
+  switch (kind) {
+  case TC_INIT_CONSTANT:
+  case TC_INIT_ORTHOGONAL: return 1;
+  case TC_INIT_RANDOM_UNIFORM:
+  case TC_INIT_RANDOM_NORMAL:
+  case TC_INIT_TRUNCATED_NORMAL: return 2;
+  default: return 0;
+  }
+}
+
+static float *tc_init_number_slot(tc_initializer *in, int i) {
+  switch (in->kind) {
+  case TC_INIT_CONSTANT: return &in->value;
+  case TC_INIT_ORTHOGONAL: return &in->gain;
+  case TC_INIT_RANDOM_UNIFORM: return i == 0 ? &in->minval : &in->maxval;
+  default: return i == 0 ? &in->mean : &in->stddev;
+  }
+}
+
+static tc_status tc_init_parse_scaling(const char *s, const tc_init_fields *fl,
+                                       tc_initializer *in) {
+  static const char *const modes[] = {"fan_in", "fan_out", "fan_avg"};
+  static const char *const dists[] = {"truncated_normal", "untruncated_normal", "uniform"};
+  if (fl->n > 4)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": too many fields; expected "
+                        "variance_scaling[:SCALE[:MODE[:DISTRIBUTION]]]", s);
+  if (fl->n > 1 && (tc_init_number(fl->f[1], &in->scale) != 0 || !(in->scale > 0)))
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": SCALE must be a positive "
+                        "number, got \"%s\"", s, fl->f[1]);
+  if (fl->n > 2) {
+    int m = 0;
+    while (m < 3 && strcmp(fl->f[2], modes[m]) != 0)
+      m++;
+    if (m == 3)
+      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": MODE must be fan_in, "
+                          "fan_out or fan_avg, got \"%s\"", s, fl->f[2]);
+    in->mode = (tc_fan_mode)m;
+  }
+  if (fl->n > 3) {
+    int d = 0;
+    while (d < 3 && strcmp(fl->f[3], dists[d]) != 0)
+      d++;
+    if (d == 3 && strcmp(fl->f[3], "normal") != 0) /* TF1's "normal" means truncated */
+      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": DISTRIBUTION must be "
+                          "truncated_normal, untruncated_normal, normal or uniform, got "
+                          "\"%s\"", s, fl->f[3]);
+    in->distribution = d == 3 ? TC_DIST_TRUNCATED_NORMAL : (tc_distribution)d;
+  }
+  return TC_OK;
+}
+
+tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
+  if (s == NULL || out == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_parse: %s is NULL",
+                        s == NULL ? "the string" : "out");
+  tc_init_fields fl;
+  if (tc_init_split(s, &fl) != 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": too long or too many "
+                        "fields; expected one of " TC_INIT_GRAMMAR, s);
+  int kind = tc_init_lookup(fl.f[0]);
+  if (kind < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": unknown name \"%s\"; "
+                        "expected one of " TC_INIT_GRAMMAR, s, fl.f[0]);
+  tc_initializer in = tc_initializer_make((tc_init_kind)kind);
+  if (kind == TC_INIT_VARIANCE_SCALING) {
+    TC_TRY(tc_init_parse_scaling(s, &fl, &in));
+  } else {
+    int max = tc_init_max_numbers(kind);
+    if (fl.n - 1 > max)
+      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": %s takes at most %d "
+                          "number(s), got %d; expected one of " TC_INIT_GRAMMAR,
+                          s, fl.f[0], max, fl.n - 1);
+    for (int i = 1; i < fl.n; i++)
+      if (tc_init_number(fl.f[i], tc_init_number_slot(&in, i - 1)) != 0)
+        return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": expected a number for "
+                            "argument %d of %s, got \"%s\"", s, i, fl.f[0], fl.f[i]);
+  }
+  if ((kind == TC_INIT_RANDOM_NORMAL || kind == TC_INIT_TRUNCATED_NORMAL) && in.stddev < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": STDDEV must be >= 0", s);
+  if (kind == TC_INIT_RANDOM_UNIFORM && in.minval > in.maxval)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": MIN must not exceed MAX", s);
+  *out = in;
+  return TC_OK;
+}

@@ -1,0 +1,164 @@
+/* optimizer.c — the step: regularize, clip, update, constrain (FORMAT.md §7). */
+#include "optim/optimizer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optim/optim_internal.h"
+
+tc_optim_config tc_optim_config_default(tc_optim_kind kind) {
+  tc_optim_config c;
+  memset(&c, 0, sizeof c);
+  c.kind = kind;
+  switch (kind) {
+  case TC_OPTIM_SGD:
+    c.lr = 0.01f;
+    break;
+  case TC_OPTIM_ADAM:
+    c.lr = 0.001f;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.epsilon = 1e-8f;
+    c.epsilon_mode = TC_ADAM_EPSILON_HAT;
+    break;
+  case TC_OPTIM_RMSPROP:
+    c.lr = 0.001f;
+    c.rho = 0.9f;
+    c.epsilon = 1e-10f;
+    c.initial_ms = 1.0f;
+    break;
+  case TC_OPTIM_ADAGRAD:
+    c.lr = 0.001f;
+    c.initial_accumulator = 0.1f;
+    c.epsilon = 1e-7f;
+    break;
+  default:
+    break;
+  }
+  return c;
+}
+
+static tc_status tc_config_check(const tc_optim_config *c) {
+  if ((int)c->kind < 0 || c->kind >= TC_OPTIM_COUNT)
+    return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: unknown kind %d", (int)c->kind);
+  if (!(c->lr >= 0.0f) || !isfinite(c->lr))
+    return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: learning rate must be >= 0, got %g",
+                        (double)c->lr);
+  if (c->momentum < 0.0f || c->clip_value < 0.0f || c->clip_norm < 0.0f ||
+      c->clip_global_norm < 0.0f)
+    return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: momentum and clip values must be >= 0");
+  if (c->kind == TC_OPTIM_ADAM &&
+      (c->beta1 < 0.0f || c->beta1 >= 1.0f || c->beta2 < 0.0f || c->beta2 >= 1.0f))
+    return tc_set_error(TC_ERR_INVALID_ARG, "adam: beta1 %g and beta2 %g must lie in [0, 1)",
+                        (double)c->beta1, (double)c->beta2);
+  if (c->kind == TC_OPTIM_RMSPROP && (c->rho < 0.0f || c->rho >= 1.0f))
+    return tc_set_error(TC_ERR_INVALID_ARG, "rmsprop: rho %g must lie in [0, 1)", (double)c->rho);
+  if (c->epsilon < 0.0f)
+    return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: epsilon must be >= 0, got %g",
+                        (double)c->epsilon);
+  return TC_OK;
+}
+
+tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *model,
+                          const char *prefix) {
+  if (out == NULL || cfg == NULL || model == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_create: NULL argument");
+  *out = NULL;
+  TC_TRY(tc_config_check(cfg));
+  tc_optim *o = calloc(1, sizeof *o);
+  int n = tc_model_param_count(model);
+  o->vars = calloc((size_t)(n > 0 ? n : 1), sizeof *o->vars);
+  if (o == NULL || o->vars == NULL) {
+    if (o)
+      free(o->vars);
+    free(o);
+    return tc_set_error(TC_ERR_NOMEM, "tc_optim_create: out of memory");
+  }
+  o->cfg = *cfg;
+  size_t plen = prefix ? strlen(prefix) : 0;
+  for (int i = 0; i < n; i++) {
+    tc_param *p = tc_model_param_at(model, i);
+    if (p->role == TC_PARAM_WEIGHT && (plen == 0 || strncmp(p->name, prefix, plen) == 0))
+      o->vars[o->n_vars++].param = p;
+  }
+  *out = o;
+  return TC_OK;
+}
+
+void tc_optim_free(tc_optim *o) {
+  if (o == NULL)
+    return;
+  for (int i = 0; i < o->n_vars; i++) {
+    for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++)
+      tc_tensor_free(o->vars[i].slots[k]);
+    tc_aligned_free(o->vars[i].g);
+  }
+  free(o->vars);
+  free(o);
+}
+
+void tc_optim_set_lr(tc_optim *o, float lr) { o->cfg.lr = lr; }
+float tc_optim_lr(const tc_optim *o) { return o->cfg.lr; }
+int64_t tc_optim_steps(const tc_optim *o) { return o->t; }
+void tc_optim_set_steps(tc_optim *o, int64_t t) { o->t = t; }
+
+tc_status tc_optim_regularization(const tc_optim *o, double *reg_total) {
+  if (o == NULL || reg_total == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_regularization: NULL argument");
+  double total = 0.0;
+  for (int i = 0; i < o->n_vars; i++) {
+    double pen = 0.0;
+    tc_status s = tc_regularizer_apply(&o->vars[i].param->regularizer, o->vars[i].param->value,
+                                       &pen, NULL);
+    if (s != TC_OK) {
+      tc_error_prefix("regularizer of '%s'", o->vars[i].param->name);
+      return s;
+    }
+    total += pen;
+  }
+  *reg_total = total;
+  return TC_OK;
+}
+
+/* g = dloss/dv + dregularizer/dv for one trainable variable. */
+static tc_status tc_full_gradient(tc_optim_var *v) {
+  tc_tensor *w = v->param->value;
+  if (w->grad == NULL)
+    return tc_set_error(TC_ERR_STATE, "variable '%s' has no gradient buffer", v->param->name);
+  memcpy(v->g, w->grad, (size_t)w->size * sizeof(float));
+  double unused;
+  tc_status s = tc_regularizer_apply(&v->param->regularizer, w, &unused, v->g);
+  if (s != TC_OK)
+    tc_error_prefix("regularizer of '%s'", v->param->name);
+  return s;
+}
+
+tc_status tc_optim_step(tc_optim *o, double *reg_total) {
+  if (o == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_step: optimizer is NULL");
+  double reg = 0.0;
+  TC_TRY(tc_optim_regularization(o, &reg));
+  for (int i = 0; i < o->n_vars; i++)
+    if (o->vars[i].param->trainable) {
+      TC_TRY(tc_optim_var_prepare(o, &o->vars[i]));
+      TC_TRY(tc_full_gradient(&o->vars[i]));
+    }
+  tc_optim_clip(o);
+  o->t++;
+  for (int i = 0; i < o->n_vars; i++) {
+    tc_optim_var *v = &o->vars[i];
+    if (!v->param->trainable)
+      continue;
+    tc_optim_update(o, v);
+    tc_status s = tc_constraint_apply(&v->param->constraint, v->param->value);
+    if (s != TC_OK) {
+      tc_error_prefix("constraint of '%s'", v->param->name);
+      return s;
+    }
+  }
+  if (reg_total)
+    *reg_total = reg;
+  return TC_OK;
+}

@@ -1,0 +1,208 @@
+/* test_graph.c — the tape: chain rule, fan-out accumulation, reuse, and its error paths. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph.h"
+#include "core/ops.h"
+#include "support/testutil.h"
+
+static tc_tensor *leaf(int rank, const int64_t *shape, const float *values, int grad) {
+  tc_tensor *t = NULL;
+  ck_assert_int_eq(tc_tensor_create(&t, rank, shape), TC_OK);
+  memcpy(t->data, values, (size_t)t->size * sizeof(float));
+  if (grad)
+    ck_assert_int_eq(tc_tensor_require_grad(t), TC_OK);
+  return t;
+}
+
+START_TEST(chain_rule_through_scale_mul_sum) {
+  /* L = sum(3 * (a ⊙ b)) → dL/da = 3b, dL/db = 3a. */
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {3};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2, 3}, 1), *b = leaf(1, s, (float[]){-1, 0.5f, 4}, 1);
+  tc_tensor *p, *q, *loss;
+  ck_assert_int_eq(tc_op_mul(g, a, b, &p), TC_OK);
+  ck_assert_int_eq(tc_op_scale(g, p, 3.0f, &q), TC_OK);
+  ck_assert_int_eq(tc_op_sum(g, q, &loss), TC_OK);
+  ck_assert_float_eq_tol(loss->data[0], 3.0f * (-1 + 1 + 12), 1e-6f);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_float_eq_tol(a->grad[i], 3.0f * b->data[i], 1e-6f);
+    ck_assert_float_eq_tol(b->grad[i], 3.0f * a->data[i], 1e-6f);
+  }
+  tc_tensor_free(a);
+  tc_tensor_free(b);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(fan_out_accumulates) {
+  /* a feeds two branches: L = sum(a + a*c) → dL/da = 1 + c. */
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){2, 5}, 1), *c = leaf(1, s, (float[]){7, -3}, 0);
+  tc_tensor *m, *sum, *loss;
+  ck_assert_int_eq(tc_op_mul(g, a, c, &m), TC_OK);
+  ck_assert_int_eq(tc_op_add(g, a, m, &sum), TC_OK);
+  ck_assert_int_eq(tc_op_sum(g, sum, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  ck_assert_float_eq(a->grad[0], 8.0f);
+  ck_assert_float_eq(a->grad[1], -2.0f);
+  ck_assert_ptr_null(c->grad); /* c needs no gradient and gets none */
+  tc_tensor_free(a);
+  tc_tensor_free(c);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(tensor_used_twice_in_one_op) {
+  /* L = mean(a ⊙ a) → dL/da = 2a/n. */
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[2] = {2, 2};
+  tc_tensor *a = leaf(2, s, (float[]){1, -2, 3, 0.5f}, 1);
+  tc_tensor *sq, *loss;
+  ck_assert_int_eq(tc_op_mul(g, a, a, &sq), TC_OK);
+  ck_assert_int_eq(tc_op_mean(g, sq, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq_tol(a->grad[i], a->data[i] / 2.0f, 1e-6f);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(gradients_are_fresh_after_reset) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 1}, 1);
+  for (int step = 0; step < 3; step++) {
+    tc_tensor *loss;
+    ck_assert_int_eq(tc_op_sum(g, a, &loss), TC_OK);
+    ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+    ck_assert_float_eq(a->grad[0], 1.0f); /* not 2, not 3: zeroed each backward */
+    tc_graph_reset(g);
+    ck_assert_int_eq(tc_graph_node_count(g), 0);
+  }
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(reshape_bias_add_mse) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s6[1] = {6}, s23[2] = {2, 3}, s3[1] = {3};
+  tc_tensor *x = leaf(1, s6, (float[]){1, 2, 3, 4, 5, 6}, 1);
+  tc_tensor *b = leaf(1, s3, (float[]){0.5f, -1, 2}, 1);
+  tc_tensor *t = leaf(2, s23, (float[]){0, 0, 0, 0, 0, 0}, 0);
+  tc_tensor *r, *y, *loss;
+  ck_assert_int_eq(tc_op_reshape(g, x, 2, s23, &r), TC_OK);
+  ck_assert_int_eq(tc_op_bias_add(g, r, b, -1, &y), TC_OK);
+  ck_assert_float_eq(y->data[5], 8.0f);
+  ck_assert_int_eq(tc_op_mse(g, y, t, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  /* dL/dy = 2y/6; db = column sums of that; dx = dL/dy flattened. */
+  for (int i = 0; i < 6; i++)
+    ck_assert_float_eq_tol(x->grad[i], y->data[i] / 3.0f, 1e-6f);
+  for (int k = 0; k < 3; k++)
+    ck_assert_float_eq_tol(b->grad[k], (y->data[k] + y->data[3 + k]) / 3.0f, 1e-6f);
+  tc_tensor_free(x);
+  tc_tensor_free(b);
+  tc_tensor_free(t);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(activation_chain_matches_formula) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {3};
+  tc_tensor *x = leaf(1, s, (float[]){-1.0f, 0.25f, 2.0f}, 1);
+  tc_tensor *t, *loss;
+  ck_assert_int_eq(tc_op_tanh(g, x, &t), TC_OK);
+  ck_assert_int_eq(tc_op_sum(g, t, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  for (int i = 0; i < 3; i++) {
+    double th = tanh((double)x->data[i]);
+    ck_assert_double_eq_tol(x->grad[i], 1.0 - th * th, 1e-6);
+  }
+  tc_tensor_free(x);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(error_paths) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s2[1] = {2}, s3[1] = {3};
+  tc_tensor *a = leaf(1, s2, (float[]){1, 2}, 1), *b = leaf(1, s3, (float[]){1, 2, 3}, 1);
+  tc_tensor *out = NULL;
+  ck_assert_int_eq(tc_op_add(g, a, b, &out), TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "(2)"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "(3)"));
+  ck_assert_int_eq(tc_op_add(NULL, a, a, &out), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_op_add(g, a, NULL, &out), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_op_add(g, a, a, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_op_bias_add(g, a, b, 0, &out), TC_ERR_SHAPE);
+  ck_assert_int_eq(tc_op_bias_add(g, a, a, 3, &out), TC_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "axis 3"));
+  ck_assert_int_eq(tc_op_reshape(g, a, 1, s3, &out), TC_ERR_SHAPE);
+  ck_assert_int_eq(tc_op_mse(g, a, b, &out), TC_ERR_SHAPE);
+  tc_tensor *sum, *plain;
+  ck_assert_int_eq(tc_op_add(g, a, a, &out), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, out), TC_ERR_SHAPE); /* not a scalar */
+  ck_assert_int_eq(tc_op_sum(g, out, &sum), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, sum), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, sum), TC_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "twice"));
+  tc_graph_reset(g);
+  tc_tensor *c = leaf(1, s2, (float[]){1, 2}, 0);
+  ck_assert_int_eq(tc_op_sum(g, c, &plain), TC_OK); /* nothing needs a gradient */
+  ck_assert_int_eq(tc_graph_backward(g, plain), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_backward(NULL, plain), TC_ERR_INVALID_ARG);
+  tc_tensor_free(a);
+  tc_tensor_free(b);
+  tc_tensor_free(c);
+  tc_graph_free(g);
+}
+END_TEST
+
+START_TEST(recording_off_tapes_nothing) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  tc_graph_set_recording(g, 0);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 1), *loss;
+  ck_assert_int_eq(tc_op_sum(g, a, &loss), TC_OK);
+  ck_assert_float_eq(loss->data[0], 3.0f);
+  ck_assert_int_eq(tc_graph_node_count(g), 0);
+  ck_assert_int_eq(loss->requires_grad, 0);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("graph");
+  TCase *tc = tcase_create("autograd");
+  tcase_add_test(tc, chain_rule_through_scale_mul_sum);
+  tcase_add_test(tc, fan_out_accumulates);
+  tcase_add_test(tc, tensor_used_twice_in_one_op);
+  tcase_add_test(tc, gradients_are_fresh_after_reset);
+  tcase_add_test(tc, reshape_bias_add_mse);
+  tcase_add_test(tc, activation_chain_matches_formula);
+  tcase_add_test(tc, error_paths);
+  tcase_add_test(tc, recording_off_tapes_nothing);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,45 @@
+/* main.c — the tconv command: dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/commands.h"
+
+typedef struct tc_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} tc_command;
+
+static const tc_command tc_commands[] = {
+    {"train", tc_cmd_train, "train a decoder or generator (the main job)"},
+    {"conform", tc_cmd_conform, "check the implementation against conformance case files"},
+    {"gradcheck", tc_cmd_gradcheck, "compare analytic gradients with finite differences"},
+};
+
+static void tc_usage(FILE *out) {
+  fprintf(out,
+          "usage: tconv COMMAND [OPTIONS]\n\n"
+          "Transposed-convolution networks with TensorFlow 1 semantics, on the CPU.\n\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof tc_commands / sizeof tc_commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", tc_commands[i].name, tc_commands[i].summary);
+  fprintf(out, "\n'tconv COMMAND --help' describes the options of each command.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    tc_usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    tc_usage(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof tc_commands / sizeof tc_commands[0]; i++)
+    if (strcmp(argv[1], tc_commands[i].name) == 0)
+      return tc_commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "tconv: unknown command '%s'\n", argv[1]);
+  tc_usage(stderr);
+  return 2;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds the Release and the
+# ASan+UBSan trees, and runs the whole suite in both (plus the bounded fuzz run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh --tests build
+export CTEST_OUTPUT_ON_FAILURE=1
+(cd build && ctest -j"$(nproc)")
+
+echo "== sanitizer build (ASan+UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTCONV_SANITIZE=ON -DTCONV_FUZZ=ON \
+      -DCMAKE_C_COMPILER=clang >/dev/null
+cmake --build build-asan -j"$(nproc)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j"$(nproc)")
