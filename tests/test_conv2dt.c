@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/conv2dt.h"
+#include "core/conv2dt_internal.h"
 #include "core/status.h"
 #include "support/ref_conv2dt.h"
 #include "support/testutil.h"
@@ -427,6 +428,96 @@ START_TEST(bit_identical_for_one_and_two_threads) {
 }
 END_TEST
 
+/* ---- the fast path's tiling edges, on both micro-kernels ---- */
+
+/* Channels and filters around the 6-row and 16-column tiles (1, 7, 9, 17, 65, 129),
+ * widths 1, 3, 31, kernels larger than the input, strides 1-3, both paddings: every
+ * edge of the chunking, the row groups and the panels. Run once with the AVX2 kernel and
+ * once with the portable one forced. */
+static void odd_sizes(int portable) {
+  tc_conv2dt_set_portable(portable);
+  ck_assert_int_eq(tc_conv2dt_portable_in_use(), portable);
+  static const int chans[] = {1, 7, 9, 17, 65, 129}, widths[] = {1, 3, 31};
+  int t = 0;
+  for (int ci = 0; ci < 6; ci++)
+    for (int wi = 0; wi < 3; wi++) {
+      int c = chans[ci], f = chans[(ci + wi + 2) % 6], w = widths[wi];
+      int k = wi == 0 ? 4 : 3, s = 1 + (ci + wi) % 3; /* k 4 > an input of width 1 */
+      conv_case cc = make_case(2, wi == 2 ? 2 : 5, w, c, f, k, k + 1 - wi % 2, s, s,
+                               (tc_padding)(t % 2), TC_CHANNELS_LAST);
+      ck_assert_int_eq(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}), 1);
+      check_case(&cc, 500 + (uint64_t)t++);
+    }
+  tc_conv2dt_set_portable(-1);
+}
+
+START_TEST(odd_sizes_avx2) {
+  if (tc_conv2dt_portable_in_use()) /* no AVX2+FMA here, or TCONV_FORCE_PORTABLE=1 */
+    return;
+  odd_sizes(0);
+}
+END_TEST
+
+START_TEST(odd_sizes_portable) { odd_sizes(1); }
+END_TEST
+
+/* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
+ * stride 1). Each float addition rounds by at most 2^-24 of the running sum, whose size is
+ * bounded by S = sum of |terms|; with the sum split in k-chunks of 256 added to the output
+ * in turn, the error stays below about (256 + 65536/256) * 2^-24 * S ~ 3e-5 S. The check
+ * allows 1e-4 * S per element: loose enough for float, far below one misplaced product. */
+START_TEST(large_reduction_backward_weights) {
+  conv_case cc = make_case(4, 128, 128, 8, 8, 1, 1, 1, 1, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+  tc_test_rng r;
+  tc_test_rng_init(&r, 99);
+  float *x = rand_buf(&r, plan.x_size), *dy = rand_buf(&r, plan.y_size);
+  float *dk = nan_buf(plan.kernel_size);
+  double *rdk = dbl_buf(plan.kernel_size), *abs_sum = dbl_buf(plan.kernel_size);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, NULL, ws), TC_OK);
+  int64_t pix = cc.n * cc.h * cc.w;
+  for (int f = 0; f < 8; f++)
+    for (int c = 0; c < 8; c++) {
+      double s = 0.0, a = 0.0;
+      for (int64_t p = 0; p < pix; p++) {
+        double t = (double)dy[p * 8 + f] * x[p * 8 + c];
+        s += t, a += fabs(t);
+      }
+      rdk[f * 8 + c] = s, abs_sum[f * 8 + c] = a;
+    }
+  for (int e = 0; e < 64; e++)
+    ck_assert_msg(fabs(dk[e] - rdk[e]) <= 1e-4 * abs_sum[e], "dk[%d] = %.9g, reference %.9g",
+                  e, (double)dk[e], rdk[e]);
+  free(x), free(dy), free(dk), free(rdk), free(abs_sum), free(ws);
+}
+END_TEST
+
+/* A shape big enough for several chunks, k-groups and tasks per thread on the fast path. */
+START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
+  conv_case cc = make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+  ck_assert(tc_conv2dt_fast_applies(&plan));
+  tc_test_rng r;
+  tc_test_rng_init(&r, 78);
+  float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
+  float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
+  omp_set_num_threads(1);
+  outputs one = run_all(&plan, x, k, bias, dy);
+  omp_set_num_threads(2);
+  outputs two = run_all(&plan, x, k, bias, dy);
+  ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
+  ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
+  ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
+  ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
+  free_outputs(one), free_outputs(two);
+  free(x), free(k), free(bias), free(dy);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 /* plan_create on (n, h, w, c) = (2, 4, 4, 8) must fail with `want` and a message that
@@ -591,6 +682,10 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, big_stride);
   tcase_add_test(ref, groups_equal_channels);
   tcase_add_test(ref, bit_identical_for_one_and_two_threads);
+  tcase_add_test(ref, odd_sizes_avx2);
+  tcase_add_test(ref, odd_sizes_portable);
+  tcase_add_test(ref, large_reduction_backward_weights);
+  tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
   suite_add_tcase(s, ref);
   TCase *hand = tcase_create("hand");
   tcase_add_test(hand, single_pixel_stride_two_gives_the_kernel);
