@@ -6,9 +6,12 @@
 #include "core/conv2dt.h"
 
 #include <ctype.h>
+#include <omp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
+
+#include "core/conv2dt_internal.h"
 
 /* Largest element count whose byte size (as float) still fits a ptrdiff_t. */
 #define TC_CONV2DT_MAX_ELEMS ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
@@ -193,7 +196,9 @@ static tc_status plan_finish(tc_conv2dt_plan *q) {
   TC_TRY(count4("output", q->n, q->oh, q->ow, p->filters, &q->y_size));
   TC_TRY(count4("kernel", p->kernel_h, p->kernel_w, p->filters / p->groups, q->c,
                 &q->kernel_size));
-  q->workspace_bytes = 0; /* the direct kernels need no scratch */
+  /* The fast path's packed tiles, for as many threads as OpenMP offers now; the kernels
+   * never run more threads than this was sized for. The direct kernels need none. */
+  q->workspace_bytes = tc_conv2dt_fast_workspace(q, omp_get_max_threads());
   return TC_OK;
 }
 
@@ -263,6 +268,13 @@ double tc_conv2dt_flops(const tc_conv2dt_plan *plan) {
 }
 
 /* ---- kernels ----------------------------------------------------------------------- */
+
+/* A kernel given no workspace where the plan needs one: an error that says how much. */
+static tc_status missing_workspace(const char *kernel, const tc_conv2dt_plan *plan) {
+  return tc_set_error(TC_ERR_INVALID_ARG,
+                      "conv2d_transpose %s: workspace is NULL but the plan needs %zu bytes "
+                      "(plan.workspace_bytes)", kernel, plan->workspace_bytes);
+}
 
 /* The plan unpacked into named locals shared by every kernel. */
 typedef struct geom {
@@ -397,9 +409,15 @@ static void fwd_nchw(const geom *g, const float *x, const float *k, const float 
 
 tc_status tc_conv2dt_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
                              const float *bias, float *y, void *workspace) {
-  if (!plan || !x || !kernel || !y || (plan->workspace_bytes && !workspace))
-    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose forward: NULL plan, x, kernel, "
-                                            "y or (needed) workspace");
+  if (!plan || !x || !kernel || !y)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose forward: NULL plan, x, kernel "
+                                            "or y");
+  if (plan->workspace_bytes && !workspace)
+    return missing_workspace("forward", plan);
+  if (tc_conv2dt_fast_applies(plan)) {
+    tc_conv2dt_fast_forward(plan, x, kernel, bias, y, workspace);
+    return TC_OK;
+  }
   geom g = geom_of(plan);
   if (plan->p.data_format == TC_CHANNELS_LAST)
     fwd_nhwc(&g, x, kernel, bias, y);
@@ -484,9 +502,15 @@ static void bwd_data_nchw(const geom *g, const float *dy, const float *k, float 
 
 tc_status tc_conv2dt_backward_data(const tc_conv2dt_plan *plan, const float *dy,
                                    const float *kernel, float *dx, void *workspace) {
-  if (!plan || !dy || !kernel || !dx || (plan->workspace_bytes && !workspace))
+  if (!plan || !dy || !kernel || !dx)
     return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose backward_data: NULL plan, dy, "
-                                            "kernel, dx or (needed) workspace");
+                                            "kernel or dx");
+  if (plan->workspace_bytes && !workspace)
+    return missing_workspace("backward_data", plan);
+  if (tc_conv2dt_fast_applies(plan)) {
+    tc_conv2dt_fast_backward_data(plan, dy, kernel, dx, workspace);
+    return TC_OK;
+  }
   geom g = geom_of(plan);
   if (plan->p.data_format == TC_CHANNELS_LAST)
     bwd_data_nhwc(&g, dy, kernel, dx);
@@ -571,12 +595,17 @@ static void bwd_bias(const geom *g, int nchw, const float *dy, float *dbias) {
 tc_status tc_conv2dt_backward_weights(const tc_conv2dt_plan *plan, const float *x,
                                       const float *dy, float *dkernel, float *dbias,
                                       void *workspace) {
-  if (!plan || !x || !dy || !dkernel || (plan->workspace_bytes && !workspace))
+  if (!plan || !x || !dy || !dkernel)
     return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose backward_weights: NULL plan, x, "
-                                            "dy, dkernel or (needed) workspace");
+                                            "dy or dkernel");
+  if (plan->workspace_bytes && !workspace)
+    return missing_workspace("backward_weights", plan);
   geom g = geom_of(plan);
   int nchw = plan->p.data_format == TC_CHANNELS_FIRST;
-  bwd_weights(&g, nchw, x, dy, dkernel);
+  if (tc_conv2dt_fast_applies(plan))
+    tc_conv2dt_fast_backward_weights(plan, x, dy, dkernel, workspace);
+  else
+    bwd_weights(&g, nchw, x, dy, dkernel);
   if (dbias)
     bwd_bias(&g, nchw, dy, dbias);
   return TC_OK;

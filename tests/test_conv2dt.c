@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/conv2dt.h"
+#include "core/conv2dt_internal.h"
 #include "core/status.h"
 #include "support/ref_conv2dt.h"
 #include "support/testutil.h"
@@ -76,6 +77,13 @@ static double *dbl_buf(int64_t count) {
   return v;
 }
 
+/* The workspace the plan asks for (at least one byte, so that NULL means a failure). */
+static void *ws_alloc(const tc_conv2dt_plan *plan) {
+  void *ws = malloc(plan->workspace_bytes ? plan->workspace_bytes : 1);
+  ck_assert_ptr_nonnull(ws);
+  return ws;
+}
+
 /* The plan's geometry must agree with the reference's own derivation. */
 static void check_plan(const conv_case *cc, const tc_conv2dt_plan *plan, const char *what) {
   int oh, ow, pt, pl;
@@ -111,7 +119,7 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   ck_assert_msg(tc_conv2dt_plan_create(&plan, &cc->p, cc->n, cc->h, cc->w, cc->c) == TC_OK,
                 "%s: %s", what, tc_last_error());
   check_plan(cc, &plan, what);
-  ck_assert_int_eq(plan.workspace_bytes, 0);
+  void *ws = ws_alloc(&plan);
   tc_test_rng r;
   tc_test_rng_init(&r, seed);
   int F = cc->p.filters;
@@ -121,9 +129,9 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   float *dk = nan_buf(plan.kernel_size), *db = nan_buf(F);
   double *ry = dbl_buf(plan.y_size), *rdx = dbl_buf(plan.x_size);
   double *rdk = dbl_buf(plan.kernel_size), *rdb = dbl_buf(F);
-  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, bias, y, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, db, NULL), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, bias, y, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, db, ws), TC_OK);
   tc_ref_conv2dt_forward(&cc->p, cc->n, cc->h, cc->w, cc->c, x, k, bias, ry);
   tc_ref_conv2dt_backward_data(&cc->p, cc->n, cc->h, cc->w, cc->c, dy, k, rdx);
   tc_ref_conv2dt_backward_weights(&cc->p, cc->n, cc->h, cc->w, cc->c, x, dy, rdk, rdb);
@@ -132,7 +140,7 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size));
   e = fmax(e, check_one("dbias", what, db, rdb, F));
   free(x), free(k), free(bias), free(dy), free(y), free(dx), free(dk), free(db);
-  free(ry), free(rdx), free(rdk), free(rdb);
+  free(ry), free(rdx), free(rdk), free(rdb), free(ws);
   return e;
 }
 
@@ -290,7 +298,9 @@ static tc_conv2dt_plan column(const tc_conv2dt_params *p, const float *x, int h,
   ck_assert_int_eq(plan.ow, 1);
   float y[16];
   ck_assert_int_le(oh, 16);
-  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, &bias, y, NULL), TC_OK);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, x, k, &bias, y, ws), TC_OK);
+  free(ws);
   for (int i = 0; i < oh; i++)
     ck_assert_msg(y[i] == want[i], "row %d: %g, want %g", i, (double)y[i], (double)want[i]);
   return plan;
@@ -314,13 +324,15 @@ START_TEST(single_pixel_stride_two_gives_the_kernel) {
     ck_assert_int_eq(plan.oh, 2);
     ck_assert_int_eq(plan.ow, 2);
     float y[4], dx, dy[4] = {1, 1, 1, 1}, bias = 0.5f;
-    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x1, k, NULL, y, NULL), TC_OK);
+    void *ws = ws_alloc(&plan);
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x1, k, NULL, y, ws), TC_OK);
     ck_assert_mem_eq(y, k, sizeof y);
-    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x2, k, &bias, y, NULL), TC_OK);
+    ck_assert_int_eq(tc_conv2dt_forward(&plan, &x2, k, &bias, y, ws), TC_OK);
     for (int e = 0; e < 4; e++)
       ck_assert_float_eq(y[e], 2 * k[e] + 0.5f);
-    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, &dx, NULL), TC_OK);
+    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, &dx, ws), TC_OK);
     ck_assert_float_eq(dx, 10.0f);
+    free(ws);
   }
 }
 END_TEST
@@ -379,9 +391,11 @@ static outputs run_all(const tc_conv2dt_plan *plan, const float *x, const float 
                        const float *bias, const float *dy) {
   outputs o = {nan_buf(plan->y_size), nan_buf(plan->x_size), nan_buf(plan->kernel_size),
                nan_buf(plan->p.filters)};
-  ck_assert_int_eq(tc_conv2dt_forward(plan, x, k, bias, o.y, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_data(plan, dy, k, o.dx, NULL), TC_OK);
-  ck_assert_int_eq(tc_conv2dt_backward_weights(plan, x, dy, o.dk, o.db, NULL), TC_OK);
+  void *ws = ws_alloc(plan);
+  ck_assert_int_eq(tc_conv2dt_forward(plan, x, k, bias, o.y, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_data(plan, dy, k, o.dx, ws), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(plan, x, dy, o.dk, o.db, ws), TC_OK);
+  free(ws);
   return o;
 }
 
@@ -411,6 +425,96 @@ START_TEST(bit_identical_for_one_and_two_threads) {
     free_outputs(one), free_outputs(two);
     free(x), free(k), free(bias), free(dy);
   }
+}
+END_TEST
+
+/* ---- the fast path's tiling edges, on both micro-kernels ---- */
+
+/* Channels and filters around the 6-row and 16-column tiles (1, 7, 9, 17, 65, 129),
+ * widths 1, 3, 31, kernels larger than the input, strides 1-3, both paddings: every
+ * edge of the chunking, the row groups and the panels. Run once with the AVX2 kernel and
+ * once with the portable one forced. */
+static void odd_sizes(int portable) {
+  tc_conv2dt_set_portable(portable);
+  ck_assert_int_eq(tc_conv2dt_portable_in_use(), portable);
+  static const int chans[] = {1, 7, 9, 17, 65, 129}, widths[] = {1, 3, 31};
+  int t = 0;
+  for (int ci = 0; ci < 6; ci++)
+    for (int wi = 0; wi < 3; wi++) {
+      int c = chans[ci], f = chans[(ci + wi + 2) % 6], w = widths[wi];
+      int k = wi == 0 ? 4 : 3, s = 1 + (ci + wi) % 3; /* k 4 > an input of width 1 */
+      conv_case cc = make_case(2, wi == 2 ? 2 : 5, w, c, f, k, k + 1 - wi % 2, s, s,
+                               (tc_padding)(t % 2), TC_CHANNELS_LAST);
+      ck_assert_int_eq(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}), 1);
+      check_case(&cc, 500 + (uint64_t)t++);
+    }
+  tc_conv2dt_set_portable(-1);
+}
+
+START_TEST(odd_sizes_avx2) {
+  if (tc_conv2dt_portable_in_use()) /* no AVX2+FMA here, or TCONV_FORCE_PORTABLE=1 */
+    return;
+  odd_sizes(0);
+}
+END_TEST
+
+START_TEST(odd_sizes_portable) { odd_sizes(1); }
+END_TEST
+
+/* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
+ * stride 1). Each float addition rounds by at most 2^-24 of the running sum, whose size is
+ * bounded by S = sum of |terms|; with the sum split in k-chunks of 256 added to the output
+ * in turn, the error stays below about (256 + 65536/256) * 2^-24 * S ~ 3e-5 S. The check
+ * allows 1e-4 * S per element: loose enough for float, far below one misplaced product. */
+START_TEST(large_reduction_backward_weights) {
+  conv_case cc = make_case(4, 128, 128, 8, 8, 1, 1, 1, 1, TC_PADDING_VALID, TC_CHANNELS_LAST);
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+  tc_test_rng r;
+  tc_test_rng_init(&r, 99);
+  float *x = rand_buf(&r, plan.x_size), *dy = rand_buf(&r, plan.y_size);
+  float *dk = nan_buf(plan.kernel_size);
+  double *rdk = dbl_buf(plan.kernel_size), *abs_sum = dbl_buf(plan.kernel_size);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, x, dy, dk, NULL, ws), TC_OK);
+  int64_t pix = cc.n * cc.h * cc.w;
+  for (int f = 0; f < 8; f++)
+    for (int c = 0; c < 8; c++) {
+      double s = 0.0, a = 0.0;
+      for (int64_t p = 0; p < pix; p++) {
+        double t = (double)dy[p * 8 + f] * x[p * 8 + c];
+        s += t, a += fabs(t);
+      }
+      rdk[f * 8 + c] = s, abs_sum[f * 8 + c] = a;
+    }
+  for (int e = 0; e < 64; e++)
+    ck_assert_msg(fabs(dk[e] - rdk[e]) <= 1e-4 * abs_sum[e], "dk[%d] = %.9g, reference %.9g",
+                  e, (double)dk[e], rdk[e]);
+  free(x), free(dy), free(dk), free(rdk), free(abs_sum), free(ws);
+}
+END_TEST
+
+/* A shape big enough for several chunks, k-groups and tasks per thread on the fast path. */
+START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
+  conv_case cc = make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+  ck_assert(tc_conv2dt_fast_applies(&plan));
+  tc_test_rng r;
+  tc_test_rng_init(&r, 78);
+  float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
+  float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
+  omp_set_num_threads(1);
+  outputs one = run_all(&plan, x, k, bias, dy);
+  omp_set_num_threads(2);
+  outputs two = run_all(&plan, x, k, bias, dy);
+  ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
+  ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
+  ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
+  ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
+  free_outputs(one), free_outputs(two);
+  free(x), free(k), free(bias), free(dy);
 }
 END_TEST
 
@@ -495,9 +599,18 @@ START_TEST(kernels_reject_null_pointers) {
                    TC_ERR_INVALID_ARG);
   ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, NULL, NULL, NULL),
                    TC_ERR_INVALID_ARG);
+  /* a plan that needs a workspace refuses NULL, and says how many bytes it needs */
+  ck_assert_uint_gt(plan.workspace_bytes, 0);
+  ck_assert_int_eq(tc_conv2dt_forward(&plan, &v, &v, NULL, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "workspace is NULL"));
+  ck_assert_int_eq(tc_conv2dt_backward_data(&plan, &v, &v, &out, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, NULL),
+                   TC_ERR_INVALID_ARG);
   /* dbias may be NULL */
-  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, NULL), TC_OK);
+  void *ws = ws_alloc(&plan);
+  ck_assert_int_eq(tc_conv2dt_backward_weights(&plan, &v, &v, &out, NULL, ws), TC_OK);
   ck_assert_float_eq(out, 1.0f);
+  free(ws);
 }
 END_TEST
 
@@ -569,6 +682,10 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, big_stride);
   tcase_add_test(ref, groups_equal_channels);
   tcase_add_test(ref, bit_identical_for_one_and_two_threads);
+  tcase_add_test(ref, odd_sizes_avx2);
+  tcase_add_test(ref, odd_sizes_portable);
+  tcase_add_test(ref, large_reduction_backward_weights);
+  tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
   suite_add_tcase(s, ref);
   TCase *hand = tcase_create("hand");
   tcase_add_test(hand, single_pixel_stride_two_gives_the_kernel);

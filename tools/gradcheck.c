@@ -80,6 +80,7 @@ typedef struct tc_gc_state {
   tc_tensor *x, *k, *b, *dy;
   float *z, *y;
   unsigned char *side_minus, *side_plus;
+  void *ws; /* the plan's workspace (the fast kernels need one) */
 } tc_gc_state;
 
 /* Which smooth piece of the activation z falls on; a ±h step that changes it for any
@@ -102,7 +103,7 @@ static unsigned char tc_kink_side(tc_activation_kind kind, float z) {
 
 static double tc_gc_loss(tc_gc_state *st, unsigned char *side) {
   const tc_conv2dt_plan *pl = &st->plan;
-  tc_conv2dt_forward(pl, st->x->data, st->k->data, st->b ? st->b->data : NULL, st->z, NULL);
+  tc_conv2dt_forward(pl, st->x->data, st->k->data, st->b ? st->b->data : NULL, st->z, st->ws);
   int64_t axis_len = st->cfg->params.data_format == TC_CHANNELS_LAST ? pl->p.filters : pl->ow;
   tc_activation_forward(st->cfg->act, st->z, st->y, pl->y_size, axis_len);
   double loss = 0.0;
@@ -193,7 +194,8 @@ static tc_status tc_gc_setup(tc_gc_state *st, tc_rng *r) {
   st->y = malloc(ny * sizeof(float));
   st->side_minus = malloc(ny);
   st->side_plus = malloc(ny);
-  if (!st->z || !st->y || !st->side_minus || !st->side_plus)
+  st->ws = malloc(st->plan.workspace_bytes ? st->plan.workspace_bytes : 1);
+  if (!st->z || !st->y || !st->side_minus || !st->side_plus || !st->ws)
     return tc_set_error(TC_ERR_NOMEM, "gradcheck: out of memory");
   return TC_OK;
 }
@@ -207,6 +209,7 @@ static void tc_gc_free(tc_gc_state *st) {
   free(st->y);
   free(st->side_minus);
   free(st->side_plus);
+  free(st->ws);
 }
 
 tc_status tc_gradcheck_run(const tc_gradcheck_config *cfg, uint64_t seed, int index,

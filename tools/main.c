@@ -14,6 +14,7 @@ static const tc_command tc_commands[] = {
     {"train", tc_cmd_train, "train a decoder or generator (the main job)"},
     {"conform", tc_cmd_conform, "check the implementation against conformance case files"},
     {"gradcheck", tc_cmd_gradcheck, "compare analytic gradients with finite differences"},
+    {"bench", tc_cmd_bench, "GFLOP/s of the conv2d_transpose kernels on benchmark shapes"},
     {"inspect", tc_cmd_inspect, "list the arrays and metadata of a checkpoint"},
 };
 

@@ -1,0 +1,463 @@
+/* conv2dt_fast.c — the three transposed-convolution kernels as implicit GEMMs on the
+ * micro-kernel of gemm.c / gemm_avx2.c, for NHWC, groups 1, dilation 1.
+ *
+ * Forward: output pixel (oi, oj) with oi + pt = q*sh + rh only receives taps a = rh + t*sh
+ * from input row i = q - t, so each of the sh*sw output phases (rh, rw) is an ordinary
+ * convolution: y_phase[pix][:] = bias + sum over its taps (t, u) of x[q-t][p-u][:] (1 x C)
+ * times k[a][b] transposed (C x F). No zero insertion, no scatter: every output row is
+ * owned by one thread. Backward data is a plain strided convolution: dx[i][j][:] = sum over
+ * all taps of dy[i*sh+a-pt][j*sw+b-pl][:] (1 x F) times k[a][b] (F x C).
+ * Both are driven by run_igemm: C rows (output pixels) in chunks, one thread per chunk;
+ * per tap the (A row, C row) pairs whose source pixel exists are listed, and the
+ * micro-kernel reads A rows straight from the activation (contiguous channels) against
+ * weights packed once per call block into the shared part of the workspace.
+ * Backward weights: per tap, dk[a][b] (F x C) = dy_tap^T (F x P) . x_tap (P x C) over the
+ * P = N*H*W pixels the tap maps inside the output; one task per (tap, F block, C block),
+ * each reducing over all P in a fixed order, so no output is shared between threads.
+ *
+ * Every output element is summed in an order that depends on the shape only (k-group,
+ * tap, k), never on the thread count or the chunking: results are bit-identical for any
+ * number of threads. */
+#include <omp.h>
+#include <string.h>
+
+#include "core/conv2dt_internal.h"
+
+#define MC_MAX 192          /* C rows per chunk: the chunk's C tile (x NC) stays in L2 */
+#define NC_MAX 256          /* columns of C per block (16 panels) */
+#define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
+#define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */
+#define KP 256              /* backward weights: pixels per packed chunk */
+#define FB 96               /* backward weights: filters per task (16 row groups) */
+#define CB 128              /* backward weights: channels per task (8 panels) */
+#define MAX_TAPS (B_BUDGET / (TC_GEMM_NR * 4)) /* more taps and B would outgrow the budget */
+#define ALIGN 64
+
+typedef struct fgeom {
+  int64_t n;
+  int h, w, c, f, kh, kw, sh, sw, oh, ow, pt, pl;
+} fgeom;
+
+static fgeom fgeom_of(const tc_conv2dt_plan *q) {
+  fgeom g = {q->n,          q->h,          q->w,          q->c,          q->p.filters,
+             q->p.kernel_h, q->p.kernel_w, q->p.stride_h, q->p.stride_w, q->oh,
+             q->ow,         q->pad_top,    q->pad_left};
+  return g;
+}
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static size_t align_up(size_t v) { return (v + ALIGN - 1) / ALIGN * ALIGN; }
+
+/* ---- blocking, shared by the plan (workspace size) and the kernels ---- */
+
+/* B is packed for all taps of a call block: taps x kcg x nc floats within B_BUDGET. */
+typedef struct blocking {
+  int taps, kdim, ndim; /* taps of the largest phase, K per tap, N */
+  int nc, kcg;          /* N per block (multiple of 16), K per group */
+} blocking;
+
+static blocking block_igemm(int taps, int kdim, int ndim) {
+  blocking b = {taps, kdim, ndim, 0, 0};
+  b.nc = (int)imin((int)ceil_div(ndim, TC_GEMM_NR) * TC_GEMM_NR, NC_MAX);
+  int64_t kmax = B_BUDGET / ((int64_t)(taps > 0 ? taps : 1) * b.nc * 4);
+  if (kmax < 1)
+    kmax = 1;
+  int64_t groups = ceil_div(kdim, kmax);
+  b.kcg = (int)ceil_div(kdim, groups);
+  return b;
+}
+
+static size_t blocking_bytes(const blocking *b) {
+  return align_up((size_t)b->taps * (size_t)b->kcg * (size_t)b->nc * sizeof(float));
+}
+
+static blocking block_forward(const fgeom *g) {
+  int taps = (int)(ceil_div(g->kh, g->sh) * ceil_div(g->kw, g->sw));
+  return block_igemm(taps, g->c, g->f);
+}
+
+static blocking block_backward_data(const fgeom *g) {
+  return block_igemm(g->kh * g->kw, g->f, g->c);
+}
+
+/* Per-thread scratch of run_igemm: row coordinates and pointer lists of one chunk. */
+static size_t igemm_thread_bytes(void) {
+  return align_up(MC_MAX * (sizeof(int64_t) + 2 * sizeof(int) + 3 * sizeof(float *)));
+}
+
+/* Per-thread scratch of backward weights: packed dy (KP x FB) and x (KP x CB). */
+static size_t bwdw_thread_bytes(void) {
+  return align_up((size_t)KP * (FB + CB) * sizeof(float));
+}
+
+static size_t thread_bytes(void) {
+  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes();
+  return a > b ? a : b;
+}
+
+static size_t shared_bytes(const fgeom *g) {
+  blocking f = block_forward(g), d = block_backward_data(g);
+  size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
+  return a > b ? a : b;
+}
+
+int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
+  const tc_conv2dt_params *p = &plan->p;
+  return p->data_format == TC_CHANNELS_LAST && p->groups == 1 && p->dilation_h == 1 &&
+         p->dilation_w == 1 && (int64_t)p->kernel_h * p->kernel_w <= MAX_TAPS;
+}
+
+size_t tc_conv2dt_fast_workspace(const tc_conv2dt_plan *plan, int nthreads) {
+  if (!tc_conv2dt_fast_applies(plan))
+    return 0;
+  fgeom g = fgeom_of(plan);
+  return shared_bytes(&g) + (size_t)(nthreads > 0 ? nthreads : 1) * thread_bytes();
+}
+
+/* Threads for a call: what OpenMP offers, capped by what the workspace was sized for
+ * (omp_get_max_threads() at plan time), 1 for calls too small to pay for a team. */
+static int team_size(const tc_conv2dt_plan *plan) {
+  if (tc_conv2dt_flops(plan) < 131072.0)
+    return 1;
+  fgeom g = fgeom_of(plan);
+  size_t planned = (plan->workspace_bytes - shared_bytes(&g)) / thread_bytes();
+  int t = omp_get_max_threads();
+  return (size_t)t < planned ? t : (int)planned;
+}
+
+/* ---- implicit GEMM driver (forward phases, backward data) ---- */
+
+/* One GEMM: C rows are the pixels (n, u, v) of a qh x qw grid per image; tap (t, s)
+ * reads A row at source pixel (u - t, v - s) (forward) or (u*sh + t - pt, v*sw + s - pl)
+ * (backward data) of the A activation when that pixel exists. */
+typedef struct igemm {
+  const fgeom *g;
+  int fwd;            /* 1: forward output phase (rh, rw); 0: backward data */
+  int rh, rw, th, tw; /* phase, taps along h and w */
+  int u0, v0, qh, qw; /* forward: first q of the phase along h, w; grid size */
+  int64_t m;          /* C rows: n * qh * qw */
+  int arow_len, crow_len; /* channels of an A pixel and of a C pixel */
+  const float *a, *k, *bias;
+  float *c;
+  blocking bl;
+  tc_gemm_ukr_fn ukr;
+} igemm;
+
+/* Per-thread lists for one chunk. */
+typedef struct rows {
+  int64_t *n;
+  int *u, *v;
+  float **crow;       /* C row of every chunk row, at column n0 */
+  const float **ap;   /* the current tap's A rows, at k0 */
+  float **cp;         /* and their C rows */
+} rows;
+
+static rows rows_at(unsigned char *ws) {
+  rows r;
+  r.n = (int64_t *)ws;
+  r.u = (int *)(r.n + MC_MAX);
+  r.v = r.u + MC_MAX;
+  r.crow = (float **)(void *)(r.v + MC_MAX);
+  r.ap = (const float **)(r.crow + MC_MAX);
+  r.cp = (float **)(r.ap + MC_MAX);
+  return r;
+}
+
+/* Kernel element (t, s) of tap list index, as the (a, b) of k[a][b]. */
+static void tap_ab(const igemm *G, int t, int s, int *a, int *b) {
+  *a = G->fwd ? G->rh + t * G->g->sh : t;
+  *b = G->fwd ? G->rw + s * G->g->sw : s;
+}
+
+/* B block for taps x [k0, k0+kcg) x [n0, n0+nc): panel j of tap holds (kcg, 16).
+ * Forward: B[c][f] = k[a][b][f][c]; backward data: B[f][c] = k[a][b][f][c]. */
+static void pack_b_panel(const igemm *G, int tap, int j, int k0, int n0, float *bp) {
+  const fgeom *g = G->g;
+  int a, b, kc = imin(G->bl.kcg, G->bl.kdim - k0), npan = G->bl.nc / TC_GEMM_NR;
+  tap_ab(G, tap / G->tw, tap % G->tw, &a, &b);
+  const float *kt = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
+  float *dst = bp + ((int64_t)tap * npan + j) * G->bl.kcg * TC_GEMM_NR;
+  for (int jj = 0; jj < TC_GEMM_NR; jj++) {
+    int col = n0 + j * TC_GEMM_NR + jj;
+    for (int kk = 0; kk < kc; kk++) {
+      float v = 0.0f;
+      if (col < G->bl.ndim)
+        v = G->fwd ? kt[(int64_t)col * g->c + k0 + kk] : kt[(int64_t)(k0 + kk) * g->c + col];
+      dst[kk * TC_GEMM_NR + jj] = v;
+    }
+  }
+}
+
+/* Chunk rows [r0, r1): their coordinates and C rows; on the first k-group the C columns
+ * [n0, n0+ncv) start as the bias (forward) or zero. */
+static void chunk_rows(const igemm *G, int64_t r0, int64_t r1, int n0, int ncv, int first,
+                       rows *R) {
+  const fgeom *g = G->g;
+  int64_t per_img = (int64_t)G->qh * G->qw;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i = r - r0, n = r / per_img;
+    int u = (int)(r % per_img / G->qw), v = (int)(r % G->qw);
+    R->n[i] = n, R->u[i] = u, R->v[i] = v;
+    int64_t oi = G->fwd ? (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt : u;
+    int64_t oj = G->fwd ? (int64_t)(G->v0 + v) * g->sw + G->rw - g->pl : v;
+    int64_t hh = G->fwd ? g->oh : g->h, ww = G->fwd ? g->ow : g->w;
+    float *row = G->c + ((n * hh + oi) * ww + oj) * G->crow_len + n0;
+    R->crow[i] = row;
+    if (first)
+      for (int f = 0; f < ncv; f++)
+        row[f] = G->bias ? G->bias[n0 + f] : 0.0f;
+  }
+}
+
+/* The (A row, C row) pairs of tap (t, s) among the chunk's cnt rows; returns how many. */
+static int tap_pairs(const igemm *G, int t, int s, int cnt, int k0, rows *R) {
+  const fgeom *g = G->g;
+  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow, m = 0;
+  for (int i = 0; i < cnt; i++) {
+    int64_t si, sj;
+    if (G->fwd)
+      si = (int64_t)G->u0 + R->u[i] - t, sj = (int64_t)G->v0 + R->v[i] - s;
+    else
+      si = (int64_t)R->u[i] * g->sh + t - g->pt, sj = (int64_t)R->v[i] * g->sw + s - g->pl;
+    if (si < 0 || si >= hh || sj < 0 || sj >= ww)
+      continue;
+    R->ap[m] = G->a + ((R->n[i] * hh + si) * ww + sj) * G->arow_len + k0;
+    R->cp[m++] = R->crow[i];
+  }
+  return m;
+}
+
+/* All micro-kernel calls of one tap's pairs against its packed panels. */
+static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, rows *R) {
+  int npan = (int)ceil_div(ncv, TC_GEMM_NR);
+  for (int kb = 0; kb < kc; kb += KC) {
+    int kk = imin(KC, kc - kb);
+    for (int i = 0; i < cnt; i += TC_GEMM_MR) {
+      int m = imin(TC_GEMM_MR, cnt - i);
+      const float *a6[TC_GEMM_MR];
+      float *c6[TC_GEMM_MR];
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        a6[r] = R->ap[i + (r < m ? r : 0)] + kb;
+      for (int j = 0; j < npan; j++) {
+        for (int r = 0; r < TC_GEMM_MR; r++)
+          c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
+        G->ukr(kk, a6, 1, bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR, c6, m,
+               imin(TC_GEMM_NR, ncv - j * TC_GEMM_NR));
+      }
+    }
+  }
+}
+
+/* One chunk for the block (n0, k0): every tap in order, so each C element sums its taps
+ * in the same order whatever the chunking. */
+static void run_chunk(const igemm *G, const float *bp, int64_t r0, int64_t r1, int n0, int k0,
+                      rows *R) {
+  int ncv = imin(G->bl.nc, G->bl.ndim - n0), kc = imin(G->bl.kcg, G->bl.kdim - k0);
+  int cnt = (int)(r1 - r0), npan = G->bl.nc / TC_GEMM_NR;
+  chunk_rows(G, r0, r1, n0, ncv, k0 == 0, R);
+  for (int t = 0; t < G->th; t++)
+    for (int s = 0; s < G->tw; s++) {
+      int m = tap_pairs(G, t, s, cnt, k0, R);
+      const float *bt = bp + (int64_t)(t * G->tw + s) * npan * G->bl.kcg * TC_GEMM_NR;
+      if (m > 0)
+        tap_gemm(G, bt, kc, m, ncv, R);
+    }
+}
+
+/* The whole GEMM, called by every thread of the team (worksharing inside). */
+static void run_igemm(const igemm *G, float *bp, rows *R) {
+  int nthr = omp_get_num_threads();
+  int64_t nch = ceil_div(G->m, MC_MAX);
+  nch = ceil_div(nch, nthr) * nthr; /* balance the team; the sums do not depend on it */
+  int64_t chunk = ceil_div(ceil_div(G->m, nch), TC_GEMM_MR) * TC_GEMM_MR;
+  nch = ceil_div(G->m, chunk);
+  int taps = G->th * G->tw, npan = G->bl.nc / TC_GEMM_NR;
+  int kgroups = taps > 0 ? (int)ceil_div(G->bl.kdim, G->bl.kcg) : 1;
+  for (int n0 = 0; n0 < G->bl.ndim; n0 += G->bl.nc)
+    for (int kg = 0; kg < kgroups; kg++) {
+      int k0 = kg * G->bl.kcg;
+#pragma omp for schedule(static)
+      for (int64_t t = 0; t < (int64_t)taps * npan; t++)
+        pack_b_panel(G, (int)(t / npan), (int)(t % npan), k0, n0, bp);
+#pragma omp for schedule(static)
+      for (int64_t ch = 0; ch < nch; ch++)
+        run_chunk(G, bp, ch * chunk, ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m,
+                  n0, k0, R);
+    }
+}
+
+/* ---- forward and backward data ---- */
+
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* The GEMM of output phase (rh, rw): q = u0.. with oi = q*sh + rh - pt inside [0, OH). */
+static igemm forward_phase(const fgeom *g, int rh, int rw, const float *x, const float *k,
+                           const float *bias, float *y, tc_gemm_ukr_fn ukr) {
+  igemm G;
+  memset(&G, 0, sizeof G);
+  G.g = g, G.fwd = 1, G.rh = rh, G.rw = rw, G.ukr = ukr;
+  G.th = rh < g->kh ? (int)ceil_div(g->kh - rh, g->sh) : 0;
+  G.tw = rw < g->kw ? (int)ceil_div(g->kw - rw, g->sw) : 0;
+  G.u0 = (int)floor_div(g->pt - rh + g->sh - 1, g->sh);
+  G.v0 = (int)floor_div(g->pl - rw + g->sw - 1, g->sw);
+  int64_t uh = floor_div((int64_t)g->oh - 1 + g->pt - rh, g->sh);
+  int64_t vw = floor_div((int64_t)g->ow - 1 + g->pl - rw, g->sw);
+  G.qh = uh >= G.u0 ? (int)(uh - G.u0 + 1) : 0;
+  G.qw = vw >= G.v0 ? (int)(vw - G.v0 + 1) : 0;
+  G.m = g->n * G.qh * G.qw;
+  G.arow_len = g->c, G.crow_len = g->f;
+  G.a = x, G.k = k, G.bias = bias, G.c = y;
+  G.bl = block_forward(g);
+  return G;
+}
+
+/* Workspace: [shared packed B][thread 0 scratch][thread 1 scratch]... */
+static rows thread_rows(const fgeom *g, void *ws) {
+  unsigned char *base = (unsigned char *)ws + shared_bytes(g);
+  return rows_at(base + (size_t)omp_get_thread_num() * thread_bytes());
+}
+
+void tc_conv2dt_fast_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
+                             const float *bias, float *y, void *ws) {
+  /* x: (N,H,W,C) NHWC; kernel: (kh,kw,F,C); bias: (F) or NULL; y: (N,OH,OW,F) */
+  fgeom g = fgeom_of(plan);
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    rows R = thread_rows(&g, ws);
+    for (int rh = 0; rh < g.sh; rh++)
+      for (int rw = 0; rw < g.sw; rw++) {
+        igemm G = forward_phase(&g, rh, rw, x, kernel, bias, y, ukr);
+        if (G.m > 0)
+          run_igemm(&G, (float *)ws, &R);
+      }
+  }
+}
+
+void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
+                                   const float *kernel, float *dx, void *ws) {
+  /* dy: (N,OH,OW,F) NHWC; kernel: (kh,kw,F,C); dx: (N,H,W,C) */
+  fgeom g = fgeom_of(plan);
+  igemm G;
+  memset(&G, 0, sizeof G);
+  G.g = &g, G.fwd = 0, G.th = g.kh, G.tw = g.kw, G.qh = g.h, G.qw = g.w;
+  G.m = g.n * g.h * g.w;
+  G.arow_len = g.f, G.crow_len = g.c;
+  G.a = dy, G.k = kernel, G.c = dx, G.ukr = tc_gemm_ukr();
+  G.bl = block_backward_data(&g);
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    rows R = thread_rows(&g, ws);
+    run_igemm(&G, (float *)ws, &R);
+  }
+}
+
+/* ---- backward weights ---- */
+
+/* Input indices i whose output i*s + off lies in [0, out): [*lo, *hi). */
+static void tap_range(int64_t off, int s, int in, int out, int *lo, int *hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t last = out - 1 - off;
+  int64_t h = last < 0 ? 0 : last / s + 1;
+  if (h > in)
+    h = in;
+  *lo = (int)l;
+  *hi = (int)(h > l ? h : l);
+}
+
+/* One task's output: tap (a, b), filters [f0, f0+fb), channels [c0, c0+cb). */
+typedef struct wtask {
+  int a, b, f0, fb, c0, cb;
+  int i0, i1, j0, j1; /* input rows and columns the tap maps inside the output */
+} wtask;
+
+/* dst[0:w] = src[0:avail] then zeros (avail may exceed w). */
+static inline void copy_pad(float *dst, const float *src, int avail, int w) {
+  if (avail >= w) {
+    memcpy(dst, src, sizeof(float) * (size_t)w);
+    return;
+  }
+  memcpy(dst, src, sizeof(float) * (size_t)avail);
+  memset(dst + avail, 0, sizeof(float) * (size_t)(w - avail));
+}
+
+/* Packs pixels [p0, p0+kp) of the tap: dy's filters as MR-wide groups (k, MR) and x's
+ * channels as 16-wide panels (k, 16), both zero-padded, panels KP apart. */
+static void pack_pixels(const fgeom *g, const wtask *T, const float *x, const float *dy,
+                        int64_t p0, int kp, float *pa, float *pb) {
+  int ni = T->i1 - T->i0, nj = T->j1 - T->j0;
+  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
+  for (int p = 0; p < kp; p++) {
+    int64_t q = p0 + p, n = q / ((int64_t)ni * nj);
+    int i = T->i0 + (int)(q / nj % ni), j = T->j0 + (int)(q % nj);
+    int64_t oi = (int64_t)i * g->sh + T->a - g->pt, oj = (int64_t)j * g->sw + T->b - g->pl;
+    const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
+    const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
+    for (int gi = 0; gi < ngr; gi++)
+      copy_pad(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
+               T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
+    for (int jp = 0; jp < npan; jp++)
+      copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+               T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+  }
+}
+
+/* dk tile of the task = sum over the tap's pixels, KP at a time, in pixel order. */
+static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
+                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+  float *tile = dk + (((int64_t)T->a * g->kw + T->b) * g->f + T->f0) * g->c + T->c0;
+  for (int f = 0; f < T->fb; f++)
+    memset(tile + (int64_t)f * g->c, 0, sizeof(float) * (size_t)T->cb);
+  int64_t npix = g->n * (T->i1 - T->i0) * (T->j1 - T->j0);
+  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
+  for (int64_t p0 = 0; p0 < npix; p0 += KP) {
+    int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
+    pack_pixels(g, T, x, dy, p0, kp, pa, pb);
+    for (int gi = 0; gi < ngr; gi++) {
+      int m = imin(TC_GEMM_MR, T->fb - gi * TC_GEMM_MR);
+      const float *a6[TC_GEMM_MR];
+      float *c6[TC_GEMM_MR];
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
+      for (int jp = 0; jp < npan; jp++) {
+        for (int r = 0; r < TC_GEMM_MR; r++)
+          c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * g->c + jp * TC_GEMM_NR;
+        ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
+            imin(TC_GEMM_NR, T->cb - jp * TC_GEMM_NR));
+      }
+    }
+  }
+}
+
+static wtask task_of(const fgeom *g, int64_t t) {
+  int nfb = (int)ceil_div(g->f, FB), ncb = (int)ceil_div(g->c, CB);
+  wtask T;
+  int64_t tap = t / ((int64_t)nfb * ncb);
+  int fbi = (int)(t / ncb % nfb), cbi = (int)(t % ncb);
+  T.a = (int)(tap / g->kw), T.b = (int)(tap % g->kw);
+  T.f0 = fbi * FB, T.fb = imin(FB, g->f - T.f0);
+  T.c0 = cbi * CB, T.cb = imin(CB, g->c - T.c0);
+  tap_range((int64_t)T.a - g->pt, g->sh, g->h, g->oh, &T.i0, &T.i1);
+  tap_range((int64_t)T.b - g->pl, g->sw, g->w, g->ow, &T.j0, &T.j1);
+  return T;
+}
+
+void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *x,
+                                      const float *dy, float *dkernel, void *ws) {
+  /* x: (N,H,W,C) NHWC; dy: (N,OH,OW,F); dkernel: (kh,kw,F,C) */
+  fgeom g = fgeom_of(plan);
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+  int64_t ntasks = (int64_t)g.kh * g.kw * ceil_div(g.f, FB) * ceil_div(g.c, CB);
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    unsigned char *mine = (unsigned char *)ws + shared_bytes(&g) +
+                          (size_t)omp_get_thread_num() * thread_bytes();
+    float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < ntasks; t++) {
+      wtask T = task_of(&g, t);
+      weights_task(&g, &T, x, dy, dkernel, pa, pb, ukr);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/* conv2dt_internal.h — what core/conv2dt.c, the fast kernels and the tests share, and
+ * nothing a user calls.
+ *
+ * The fast path (conv2dt_fast.c) runs NHWC with groups 1 and dilation 1; everything else
+ * keeps the direct kernels of conv2dt.c. Both paths sit behind the three public functions. */
+#ifndef TC_CONV2DT_INTERNAL_H
+#define TC_CONV2DT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conv2dt.h"
+
+/* The GEMM micro-kernel: an MR x NR tile of C gets a sum over kc products added to it,
+ *   c[r][j] += sum_k a[r][k*ks] * b[k*NR + j]      r < m <= MR, j < n <= NR.
+ * a[r] are row pointers (rows >= m must still point at readable memory: callers repeat
+ * a row), ks the step between two k of one row (1 for rows read straight from an
+ * activation, MR for a packed panel); b is a packed kc x NR panel, zero beyond n; c[r]
+ * are row pointers of which only the first m are touched, and only columns j < n. */
+#define TC_GEMM_MR 6
+#define TC_GEMM_NR 16
+typedef void (*tc_gemm_ukr_fn)(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                               float *const *c, int m, int n);
+
+void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                          float *const *c, int m, int n);
+void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                      float *const *c, int m, int n);
+
+/* The micro-kernel for this CPU: AVX2+FMA when the CPU has both and neither
+ * TCONV_FORCE_PORTABLE=1 (read at the first call) nor tc_conv2dt_set_portable(1) asks for
+ * the portable C one. Call it outside parallel regions. */
+tc_gemm_ukr_fn tc_gemm_ukr(void);
+
+/* 1: force the portable micro-kernel; 0: the best the CPU has (ignoring the environment);
+ * -1: choose again from the
+ * environment and the CPU (for tests). Not thread-safe: call between kernels. */
+void tc_conv2dt_set_portable(int force);
+/* 1 when the portable micro-kernel is the one in use. */
+int tc_conv2dt_portable_in_use(void);
+
+/* 1 when the plan runs on the fast path. */
+int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan);
+
+/* Workspace bytes of the fast path for nthreads threads (0 when it does not apply). */
+size_t tc_conv2dt_fast_workspace(const tc_conv2dt_plan *plan, int nthreads);
+
+/* The fast kernels, NHWC, groups 1, dilation 1; same contracts as the public ones. */
+void tc_conv2dt_fast_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
+                             const float *bias, float *y, void *ws);
+void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
+                                   const float *kernel, float *dx, void *ws);
+void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *x,
+                                      const float *dy, float *dkernel, void *ws);
+
+#endif

@@ -1,0 +1,54 @@
+/* gemm_avx2.c — the 6x16 GEMM micro-kernel with AVX2+FMA (compiled with -mavx2 -mfma and
+ * called only when the CPU has both; see tc_gemm_ukr in gemm.c).
+ *
+ * 12 ymm accumulators (6 rows x 2 vectors of 8) + 2 for the B row + 1 broadcast = 15 of
+ * the 16 ymm registers; 12 independent FMA chains cover the 2 FMA pipes x 4-5 cycle
+ * latency of Zen. The tile is summed from zero and added to C once at the end, so C is
+ * read and written once per call whatever kc is. */
+#include <immintrin.h>
+
+#include "core/conv2dt_internal.h"
+
+/* c[r][0:n] += lo, hi, with masked memory access when n < 16 (the C row may end there). */
+static inline void add_row(float *c, __m256 lo, __m256 hi, int n) {
+  if (n == TC_GEMM_NR) {
+    _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), lo));
+    _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), hi));
+    return;
+  }
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i mlo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
+  __m256i mhi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), iota);
+  _mm256_maskstore_ps(c, mlo, _mm256_add_ps(_mm256_maskload_ps(c, mlo), lo));
+  _mm256_maskstore_ps(c + 8, mhi, _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi));
+}
+
+/* a: 6 row pointers, step ks; b: (kc, 16) packed; c: 6 row pointers (first m used). */
+void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                      float *const *c, int m, int n) {
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, b += TC_GEMM_NR) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), t;
+    t = _mm256_broadcast_ss(a0 + o);
+    c00 = _mm256_fmadd_ps(t, b0, c00), c01 = _mm256_fmadd_ps(t, b1, c01);
+    t = _mm256_broadcast_ss(a1 + o);
+    c10 = _mm256_fmadd_ps(t, b0, c10), c11 = _mm256_fmadd_ps(t, b1, c11);
+    t = _mm256_broadcast_ss(a2 + o);
+    c20 = _mm256_fmadd_ps(t, b0, c20), c21 = _mm256_fmadd_ps(t, b1, c21);
+    t = _mm256_broadcast_ss(a3 + o);
+    c30 = _mm256_fmadd_ps(t, b0, c30), c31 = _mm256_fmadd_ps(t, b1, c31);
+    t = _mm256_broadcast_ss(a4 + o);
+    c40 = _mm256_fmadd_ps(t, b0, c40), c41 = _mm256_fmadd_ps(t, b1, c41);
+    t = _mm256_broadcast_ss(a5 + o);
+    c50 = _mm256_fmadd_ps(t, b0, c50), c51 = _mm256_fmadd_ps(t, b1, c51);
+  }
+  /* Rows past m were computed from repeated A rows; they are simply not stored. */
+  add_row(c[0], c00, c01, n);
+  if (m > 1) add_row(c[1], c10, c11, n);
+  if (m > 2) add_row(c[2], c20, c21, n);
+  if (m > 3) add_row(c[3], c30, c31, n);
+  if (m > 4) add_row(c[4], c40, c41, n);
+  if (m > 5) add_row(c[5], c50, c51, n);
+}

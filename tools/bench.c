@@ -1,0 +1,193 @@
+/* bench.c — shapes file, plan per shape, median timings and the FMA peak (bench.h). */
+#include "tools/bench.h"
+
+#include <errno.h>
+#include <immintrin.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tensor.h"
+
+/* One line of the shapes file; returns 0 (blank or comment), 1 (a shape) or -1. */
+static int parse_line(char *line, tc_bench_shape *s) {
+  char *hash = strchr(line, '#');
+  if (hash)
+    *hash = '\0';
+  char name[32], pad[32];
+  long long n;
+  int got = sscanf(line, "%31s %lld %d %d %d %d %d %d %d %d %31s", name, &n, &s->h, &s->w,
+                   &s->cin, &s->cout, &s->kh, &s->kw, &s->sh, &s->sw, pad);
+  if (got <= 0)
+    return 0;
+  if (got != 11 || n <= 0)
+    return -1;
+  memcpy(s->name, name, sizeof name);
+  s->n = n;
+  if (strcmp(pad, "same") == 0) {
+    s->pad = -1;
+  } else if (strcmp(pad, "valid") == 0) {
+    s->pad = -2;
+  } else {
+    char *end;
+    long p = strtol(pad, &end, 10);
+    if (*end || p < 0 || p > 1 << 20)
+      return -1;
+    s->pad = (int)p;
+  }
+  return 1;
+}
+
+tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, int *count) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return tc_set_error(TC_ERR_IO, "bench: cannot open shapes file '%s': %s", path,
+                        strerror(errno));
+  char line[512];
+  int n = 0, lineno = 0;
+  while (fgets(line, sizeof line, f) && n < cap) {
+    lineno++;
+    int r = parse_line(line, &out[n]);
+    if (r < 0) {
+      fclose(f);
+      return tc_set_error(TC_ERR_FORMAT, "bench: %s:%d: expected 'name N Hin Win Cin Cout kh "
+                          "kw sh sw same|valid|<int>'", path, lineno);
+    }
+    n += r;
+  }
+  fclose(f);
+  *count = n;
+  return TC_OK;
+}
+
+tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(s->cout, s->kh, s->kw);
+  p.stride_h = s->sh, p.stride_w = s->sw, p.data_format = fmt;
+  p.padding = s->pad == -1 ? TC_PADDING_SAME : TC_PADDING_VALID;
+  if (s->pad < 0)
+    return tc_conv2dt_plan_create(plan, &p, s->n, s->h, s->w, s->cin);
+  /* PyTorch padding p: the full result cropped by p on each side. */
+  int oh = (s->h - 1) * s->sh + s->kh - 2 * s->pad, ow = (s->w - 1) * s->sw + s->kw - 2 * s->pad;
+  return tc_conv2dt_plan_create_explicit(plan, &p, s->n, s->h, s->w, s->cin, oh, ow, s->pad,
+                                         s->pad);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median seconds of reps calls of kernel op (0 fwd, 1 bwd data, 2 bwd weights). */
+static double time_op(const tc_conv2dt_plan *pl, int op, int reps, float **buf, void *ws,
+                      double *t) {
+  for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
+    double t0 = omp_get_wtime();
+    if (op == 0)
+      tc_conv2dt_forward(pl, buf[0], buf[1], buf[2], buf[3], ws);
+    else if (op == 1)
+      tc_conv2dt_backward_data(pl, buf[4], buf[1], buf[5], ws);
+    else
+      tc_conv2dt_backward_weights(pl, buf[0], buf[4], buf[6], buf[7], ws);
+    if (r >= 0)
+      t[r] = omp_get_wtime() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof *t, cmp_double);
+  return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+}
+
+tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
+                       tc_bench_result *out) {
+  tc_conv2dt_plan pl;
+  TC_TRY(tc_bench_plan(s, fmt, &pl));
+  /* x, kernel, bias, y, dy, dx, dkernel, dbias */
+  int64_t sizes[8] = {pl.x_size, pl.kernel_size, s->cout, pl.y_size,
+                      pl.y_size, pl.x_size,      pl.kernel_size, s->cout};
+  float *buf[8] = {0};
+  double *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1));
+  void *ws = tc_aligned_alloc(pl.workspace_bytes ? pl.workspace_bytes : 64);
+  tc_status st = t && ws ? TC_OK : TC_ERR_NOMEM;
+  for (int i = 0; i < 8 && st == TC_OK; i++) {
+    buf[i] = tc_aligned_alloc(sizeof(float) * (size_t)sizes[i]);
+    if (!buf[i])
+      st = TC_ERR_NOMEM;
+    else
+      for (int64_t e = 0; e < sizes[i]; e++)
+        buf[i][e] = (float)((e * 7 + i) % 13) * 0.05f - 0.3f;
+  }
+  if (st == TC_OK) {
+    out->flops = 2.0 * (double)s->n * s->h * s->w * s->cin * s->cout * s->kh * s->kw;
+    out->workspace_bytes = pl.workspace_bytes;
+    out->threads = omp_get_max_threads();
+    for (int op = 0; op < 3; op++)
+      out->gflops[op] = out->flops / time_op(&pl, op, reps, buf, ws, t) * 1e-9;
+  } else {
+    tc_set_error(TC_ERR_NOMEM, "bench %s: out of memory for its tensors", s->name);
+  }
+  for (int i = 0; i < 8; i++)
+    tc_aligned_free(buf[i]);
+  tc_aligned_free(ws);
+  free(t);
+  return st;
+}
+
+/* ---- FMA peak ---- */
+
+#define FMA12(c)                                                                             \
+  c[0] = _mm256_fmadd_ps(c[0], a, b), c[1] = _mm256_fmadd_ps(c[1], a, b),                    \
+  c[2] = _mm256_fmadd_ps(c[2], a, b), c[3] = _mm256_fmadd_ps(c[3], a, b),                    \
+  c[4] = _mm256_fmadd_ps(c[4], a, b), c[5] = _mm256_fmadd_ps(c[5], a, b),                    \
+  c[6] = _mm256_fmadd_ps(c[6], a, b), c[7] = _mm256_fmadd_ps(c[7], a, b),                    \
+  c[8] = _mm256_fmadd_ps(c[8], a, b), c[9] = _mm256_fmadd_ps(c[9], a, b),                    \
+  c[10] = _mm256_fmadd_ps(c[10], a, b), c[11] = _mm256_fmadd_ps(c[11], a, b)
+
+/* iters x 4 x 12 independent FMA chains (8 lanes, 2 FLOPs each): 12 chains cover the two
+ * FMA pipes times their latency, as in the shared peak.c. acc*a+b with a just below 1
+ * keeps the values bounded and normal. */
+__attribute__((target("avx2,fma"), noinline)) static float fma_chains(long iters, float seed) {
+  __m256 c[12];
+  for (int i = 0; i < 12; i++)
+    c[i] = _mm256_set1_ps(seed + 0.001f * (float)i);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-6f);
+  for (long i = 0; i < iters; i++) {
+    FMA12(c);
+    FMA12(c);
+    FMA12(c);
+    FMA12(c);
+  }
+  __m256 s = c[0];
+  for (int i = 1; i < 12; i++)
+    s = _mm256_add_ps(s, c[i]);
+  float v[8];
+  _mm256_storeu_ps(v, s);
+  return v[0] + v[7];
+}
+
+double tc_bench_fma_peak(int nthreads) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return 0.0;
+  const long iters = 2000000; /* 2e6 x 768 FLOPs: ~10 ms per thread at 100 GFLOP/s */
+  double best = 0.0;
+  volatile float sink = 0.0f;
+  for (int rep = 0; rep < 4; rep++) { /* the first ramps the clock up */
+    double t0 = 0.0, t1 = 0.0;
+    float s = 0.0f;
+#pragma omp parallel num_threads(nthreads) reduction(+ : s)
+    {
+#pragma omp barrier
+#pragma omp master
+      t0 = omp_get_wtime();
+      s += fma_chains(iters, 1.0f + (float)omp_get_thread_num());
+#pragma omp barrier
+#pragma omp master
+      t1 = omp_get_wtime();
+    }
+    sink += s;
+    double g = 768.0 * (double)iters * nthreads / (t1 - t0) * 1e-9;
+    if (rep > 0 && g > best)
+      best = g;
+  }
+  (void)sink;
+  return best;
+}

@@ -1,0 +1,51 @@
+/* bench.h — timing the three conv2dt kernels on benchmark shapes (the toolkit behind
+ * `tconv bench`; it prints nothing).
+ *
+ *   tc_bench_shape s[64]; int n;
+ *   tc_bench_load_shapes("tools/shapes.txt", s, 64, &n);
+ *   double peak = tc_bench_fma_peak(2);
+ *   tc_bench_result r; tc_bench_run(&s[0], TC_CHANNELS_LAST, 10, &r);
+ *
+ * Shapes file: one shape a line, `name N Hin Win Cin Cout kh kw sh sw padding`, with
+ * padding `same`, `valid` or an integer p: PyTorch's symmetric padding, run exactly as an
+ * explicit plan with output (in-1)*s + k - 2p and a leading crop of p. '#' starts a comment. */
+#ifndef TC_TOOLS_BENCH_H
+#define TC_TOOLS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conv2dt.h"
+#include "core/status.h"
+
+typedef struct tc_bench_shape {
+  char name[32];
+  int64_t n;
+  int h, w, cin, cout, kh, kw, sh, sw;
+  int pad;     /* -1: same, -2: valid, >= 0: symmetric PyTorch padding */
+} tc_bench_shape;
+
+typedef struct tc_bench_result {
+  double gflops[3];       /* median GFLOP/s of forward, backward_data, backward_weights */
+  double flops;           /* 2*N*Hin*Win*Cin*Cout*kh*kw per kernel */
+  size_t workspace_bytes; /* the plan's, for omp_get_max_threads() threads */
+  int threads;            /* omp_get_max_threads() during the run */
+} tc_bench_result;
+
+/* Reads up to cap shapes; TC_ERR_IO when the file cannot be opened, TC_ERR_FORMAT with the
+ * line number for a malformed line. */
+tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, int *count);
+
+/* Fills a plan for the shape in the given layout (the integer padding as an explicit plan). */
+tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan);
+
+/* Times each kernel reps times after one warm-up call and reports medians. Allocates the
+ * tensors and the workspace; TC_ERR_NOMEM when it cannot. */
+tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
+                       tc_bench_result *out);
+
+/* This machine's AVX2 FMA peak in GFLOP/s with nthreads threads (12 independent FMA
+ * chains per thread, as /work/shared/bench/peak.c); 0 when the CPU lacks AVX2 or FMA. */
+double tc_bench_fma_peak(int nthreads);
+
+#endif

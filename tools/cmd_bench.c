@@ -1,0 +1,125 @@
+/* cmd_bench.c — `tconv bench`: GFLOP/s of the three conv2dt kernels per benchmark shape. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/bench.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+
+#define TC_BENCH_MAX_SHAPES 256
+
+static void tc_bench_help(FILE *out) {
+  fprintf(out,
+          "usage: tconv bench [--shapes FILE] [--reps N] [--threads N] [--format nhwc|nchw]\n"
+          "                   [--csv]\n\n"
+          "Times forward, backward_data and backward_weights of conv2d_transpose on each shape\n"
+          "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p`, p = PyTorch padding,\n"
+          "run exactly as an explicit crop) and prints the median GFLOP/s of each, with\n"
+          "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's AVX2\n"
+          "FMA peak measured in the same run, and the plan's workspace.\n\n"
+          "  --shapes FILE   shapes file (default tools/shapes.txt)\n"
+          "  --reps N        timed calls per kernel after one warm-up (default 10)\n"
+          "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+          "  --format F      nhwc (default) or nchw\n"
+          "  --csv           comma-separated values instead of a table\n");
+}
+
+typedef struct bench_opts {
+  const char *shapes;
+  long reps, threads;
+  tc_data_format fmt;
+  int csv;
+} bench_opts;
+
+/* 0 ok, 1 help printed, 2 bad usage. */
+static int parse_opts(int argc, char **argv, bench_opts *o) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      tc_bench_help(stdout);
+      return 1;
+    } else if (strcmp(argv[i], "--csv") == 0) {
+      o->csv = 1;
+    } else if (strcmp(argv[i], "--shapes") == 0 && i + 1 < argc) {
+      o->shapes = argv[++i];
+    } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+      if (tc_data_format_parse(argv[++i], &o->fmt) != TC_OK) {
+        fprintf(stderr, "tconv bench: %s\n", tc_last_error());
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--reps") == 0) {
+      if (tc_arg_long(argc, argv, &i, 1, 100000, &o->reps) != 0)
+        return 2;
+    } else if (strcmp(argv[i], "--threads") == 0) {
+      if (tc_arg_long(argc, argv, &i, 1, 4096, &o->threads) != 0)
+        return 2;
+    } else {
+      fprintf(stderr, "tconv bench: unknown option '%s'\n", argv[i]);
+      tc_bench_help(stderr);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+static void print_row(const bench_opts *o, const tc_bench_shape *s, const tc_bench_result *r,
+                      double peak) {
+  double gf = r->flops * 1e-9, mib = (double)r->workspace_bytes / (1 << 20);
+  if (o->csv) {
+    printf("%s,%.4f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%zu,%d\n", s->name, gf, r->gflops[0],
+           r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak, 100 * r->gflops[1] / peak,
+           100 * r->gflops[2] / peak, r->workspace_bytes, r->threads);
+    return;
+  }
+  printf("%-12s %7.2f | %7.1f %7.1f %7.1f | %5.0f %5.0f %5.0f | %8.2f %8.2f\n", s->name, gf,
+         r->gflops[0], r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak,
+         100 * r->gflops[1] / peak, 100 * r->gflops[2] / peak, mib, mib / r->threads);
+}
+
+static void print_header(const bench_opts *o, double peak, int threads) {
+  if (o->csv) {
+    printf("# peak_gflops=%.1f threads=%d format=%s\n", peak, threads,
+           tc_data_format_name(o->fmt));
+    printf("shape,gflop,fwd_gflops,bwd_data_gflops,bwd_weights_gflops,fwd_pct_peak,"
+           "bwd_data_pct_peak,bwd_weights_pct_peak,workspace_bytes,threads\n");
+    return;
+  }
+  printf("tconv bench: %s, %d thread(s), AVX2 FMA peak measured now: %.1f GFLOP/s\n",
+         tc_data_format_name(o->fmt), threads, peak);
+  printf("%-12s %7s | %7s %7s %7s | %5s %5s %5s | %8s %8s\n", "shape", "GFLOP", "fwd",
+         "bwd_d", "bwd_w", "%pk", "%pk", "%pk", "ws MiB", "MiB/thr");
+}
+
+int tc_cmd_bench(int argc, char **argv) {
+  bench_opts o = {"tools/shapes.txt", 10, 0, TC_CHANNELS_LAST, 0};
+  int rc = parse_opts(argc, argv, &o);
+  if (rc)
+    return rc == 1 ? 0 : rc;
+  if (o.threads > 0)
+    omp_set_num_threads((int)o.threads);
+  static tc_bench_shape shapes[TC_BENCH_MAX_SHAPES];
+  int n = 0;
+  if (tc_bench_load_shapes(o.shapes, shapes, TC_BENCH_MAX_SHAPES, &n) != TC_OK) {
+    fprintf(stderr, "tconv bench: %s\n", tc_last_error());
+    return 1;
+  }
+  int threads = omp_get_max_threads();
+  double peak = tc_bench_fma_peak(threads), logsum[3] = {0, 0, 0};
+  print_header(&o, peak > 0 ? peak : NAN, threads);
+  for (int i = 0; i < n; i++) {
+    tc_bench_result r;
+    if (tc_bench_run(&shapes[i], o.fmt, (int)o.reps, &r) != TC_OK) {
+      fprintf(stderr, "tconv bench: %s: %s\n", shapes[i].name, tc_last_error());
+      return 1;
+    }
+    print_row(&o, &shapes[i], &r, peak > 0 ? peak : NAN);
+    fflush(stdout);
+    for (int k = 0; k < 3; k++)
+      logsum[k] += log(r.gflops[k]);
+  }
+  if (n > 0 && !o.csv)
+    printf("%-12s %7s | %7.1f %7.1f %7.1f |\n", "geomean", "", exp(logsum[0] / n),
+           exp(logsum[1] / n), exp(logsum[2] / n));
+  return 0;
+}
