@@ -174,7 +174,7 @@ static tc_status tc_npy_tuple(tc_npy_parser *p, tc_npy_header *h) {
     return tc_npy_bad(p, "shape is not a tuple");
   h->rank = 0;
   while (!tc_npy_accept(p, ')')) {
-    int64_t dim;
+    int64_t dim = 0;
     TC_TRY(tc_npy_int(p, &dim));
     if (h->rank == TC_NPZ_MAX_RANK)
       return tc_set_error(TC_ERR_SHAPE, "'%s': rank above %d is not supported", p->key,
