@@ -121,6 +121,22 @@ const char *tc_npz_notes(const tc_npz_file *f) {
 
 /* ---- pass 1: names, sizes, duplicates ------------------------------------------------ */
 
+/* A declared size that the compressed bytes cannot produce is refused before a buffer of
+ * that size is allocated: stored data is as long as declared, and deflate expands by at
+ * most 1032:1. */
+static tc_status tc_npz_check_ratio(const char *key, const zip_stat_t *st) {
+  if (!(st->valid & ZIP_STAT_COMP_SIZE) || !(st->valid & ZIP_STAT_COMP_METHOD))
+    return tc_set_error(TC_ERR_FORMAT, "'%s': zip header lacks sizes", key);
+  uint64_t most = st->comp_method == ZIP_CM_STORE ? st->comp_size
+                  : st->comp_size > UINT64_MAX / 1032 ? UINT64_MAX
+                                                      : st->comp_size * 1032 + 64;
+  if (st->size > most)
+    return tc_set_error(TC_ERR_FORMAT, "'%s': declares %llu bytes, more than its %llu "
+                        "compressed bytes can hold", key, (unsigned long long)st->size,
+                        (unsigned long long)st->comp_size);
+  return TC_OK;
+}
+
 static tc_status tc_npz_entry_name(tc_npz_reader *r, zip_uint64_t i, tc_npz_array *a,
                                    uint64_t *total) {
   zip_stat_t st;
@@ -151,7 +167,7 @@ static tc_status tc_npz_entry_name(tc_npz_reader *r, zip_uint64_t i, tc_npz_arra
                         key, (unsigned long long)st.size,
                         (unsigned long long)r->lim.max_total_bytes);
   *total += st.size;
-  return TC_OK;
+  return tc_npz_check_ratio(key, &st);
 }
 
 static int tc_npz_cmp_key(const void *a, const void *b) {

@@ -37,6 +37,21 @@ typedef struct tc_npy_source {
   zip_error_t error;
 } tc_npy_source;
 
+/* The header, then the data, as one stream. */
+static zip_int64_t tc_npy_source_read(tc_npy_source *s, unsigned char *out, uint64_t len) {
+  uint64_t total = s->header_len + s->data_len, n = 0;
+  while (n < len && s->pos < total) {
+    const unsigned char *from = s->pos < s->header_len ? s->header + s->pos
+                                                       : s->data + (s->pos - s->header_len);
+    uint64_t avail = s->pos < s->header_len ? s->header_len - s->pos : total - s->pos;
+    uint64_t k = avail < len - n ? avail : len - n;
+    memcpy(out + n, from, (size_t)k);
+    n += k;
+    s->pos += k;
+  }
+  return (zip_int64_t)n;
+}
+
 static zip_int64_t tc_npy_source_cb(void *ud, void *data, zip_uint64_t len,
                                     zip_source_cmd_t cmd) {
   tc_npy_source *s = ud;
@@ -44,20 +59,8 @@ static zip_int64_t tc_npy_source_cb(void *ud, void *data, zip_uint64_t len,
   case ZIP_SOURCE_OPEN:
     s->pos = 0;
     return 0;
-  case ZIP_SOURCE_READ: {
-    uint64_t total = s->header_len + s->data_len, n = 0;
-    unsigned char *out = data;
-    while (n < len && s->pos < total) {
-      const unsigned char *from = s->pos < s->header_len ? s->header + s->pos
-                                                         : s->data + (s->pos - s->header_len);
-      uint64_t avail = s->pos < s->header_len ? s->header_len - s->pos : total - s->pos;
-      uint64_t k = avail < len - n ? avail : len - n;
-      memcpy(out + n, from, (size_t)k);
-      n += k;
-      s->pos += k;
-    }
-    return (zip_int64_t)n;
-  }
+  case ZIP_SOURCE_READ:
+    return tc_npy_source_read(s, data, len);
   case ZIP_SOURCE_CLOSE:
     return 0;
   case ZIP_SOURCE_STAT: {

@@ -645,6 +645,13 @@ START_TEST(compression_bombs_are_stopped) {
   spit(p, b, len);
   free(b);
   expect_fail(p, NULL, TC_ERR_UNSUPPORTED, "'dec1/bias': declares 4026531840 uncompressed");
+  /* Under the limit, but more than deflate can make of the compressed bytes. */
+  make_npz1(p, "dec1/bias", F4_DICT, v, 16, 1);
+  b = slurp(p, &len);
+  patch_declared_size(b, len, 50000000u);
+  spit(p, b, len);
+  free(b);
+  expect_fail(p, NULL, TC_ERR_FORMAT, "'dec1/bias': declares 50000000 bytes, more than its");
   /* A stream that inflates to more than it declares is stopped after one extra byte. */
   enum { N = 100000 };
   static float big[N];
