@@ -1,6 +1,7 @@
 /* conv2d.c — the Conv2D layer: config, variables, forward. */
 #include "layers/conv2d.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,16 @@ static tc_status layer_params(const tc_conv2d_config *cfg, int in_channels,
                                dw > 0 && dw < 65536 ? (int)dw : 1, in_channels);
 }
 
+/* Prefixes the current message with the layer, dropping the plan's own "conv2d: " so the
+ * kind is not named twice. */
+static void prefix_error(const char *name) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", tc_last_error());
+  const char *rest = strncmp(msg, "conv2d: ", 8) == 0 ? msg + 8 : msg;
+  /* Only the message changes; the caller returns its own status. */
+  (void)tc_set_error(TC_ERR_INVALID_ARG, "conv2d '%s': %s", name, rest);
+}
+
 static tc_status make_variables(tc_conv2d *l, tc_model *m) {
   const tc_conv2d_config *c = &l->cfg;
   tc_var_spec k = {"kernel", TC_PARAM_WEIGHT, c->kernel_initializer, TC_INIT_GLOROT_UNIFORM,
@@ -97,7 +108,7 @@ tc_status tc_conv2d_create(tc_conv2d **out, tc_model *model, const tc_conv2d_con
   if (s == TC_OK)
     s = make_variables(l, model);
   if (s != TC_OK) {
-    tc_error_prefix("conv2d '%s'", l->name[0] ? l->name : shown);
+    prefix_error(l->name[0] ? l->name : shown);
     free(l);
     return s;
   }
@@ -125,7 +136,7 @@ static tc_status plan_for(tc_conv2d *l, tc_graph *g, const tc_tensor *x,
     tc_status s = tc_conv2d_plan_create(&l->plan, &l->params, x->shape[0], h, w, (int)c);
     l->planned = s == TC_OK;
     if (s != TC_OK) {
-      tc_error_prefix("conv2d '%s'", l->name);
+      prefix_error(l->name);
       return s;
     }
   }

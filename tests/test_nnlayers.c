@@ -308,7 +308,7 @@ static void conv_rejected(tc_conv2d_config c, int in_ch, tc_status want, const c
 START_TEST(conv2d_rejects_each_bad_argument) {
   tc_conv2d_config ok = tc_conv2d_config_default(4, 3, 3), c;
   c = ok; c.filters = 0;
-  conv_rejected(c, 2, TC_ERR_SHAPE, "conv2d 'conv2d': conv2d: filters must be positive, got 0");
+  conv_rejected(c, 2, TC_ERR_SHAPE, "conv2d 'conv2d': filters must be positive, got 0");
   c = ok; c.kernel_size[1] = -2;
   conv_rejected(c, 2, TC_ERR_SHAPE, "kernel_size must be positive, got 3x-2");
   c = ok; c.strides[0] = 0;
@@ -339,7 +339,7 @@ START_TEST(conv2d_rejects_each_bad_argument) {
   ck_assert_int_eq(tc_conv2d_forward(l, g, x2, &y), TC_ERR_SHAPE);
   EXPECT_MSG("conv2d 'enc': input must be rank 4, got rank 2");
   ck_assert_int_eq(tc_conv2d_forward(l, g, x3, &y), TC_ERR_SHAPE);
-  EXPECT_MSG("input height 2 is smaller than the dilated kernel 3");
+  EXPECT_MSG("conv2d 'enc': input height 2 is smaller than the dilated kernel 3");
   ck_assert_int_eq(tc_conv2d_forward(l, g, NULL, &y), TC_ERR_INVALID_ARG);
   tc_conv2d *dup;
   ck_assert_int_eq(tc_conv2d_create(&dup, m, &c, 2), TC_ERR_EXISTS);

@@ -37,7 +37,7 @@ static tc_status matmul_fwd(void *ctx, tc_graph *g, tc_tensor **y) {
 START_TEST(matmul_matches_reference) {
   tc_test_rng r;
   tc_test_rng_init(&r, 5);
-  /* 700 columns cross the 512-column block. */
+  /* 700 columns cross the 256-column blocks; 17 and 9 rows leave partial 8-row panels. */
   int64_t dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 700}, {64, 33, 2}, {2, 300, 5}};
   for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
     int64_t m = dims[d][0], k = dims[d][1], n = dims[d][2];
