@@ -1,0 +1,277 @@
+/* conv2d.c — convolution as the transposed convolution read backwards: the plan, the three
+ * kernels (thin wrappers over core/conv2dt.h) and the conv2d op on the tape. */
+#include "core/conv2d.h"
+
+#include <stdio.h>
+
+#include "core/ops_extra.h"
+#include "core/ops_util.h"
+
+tc_conv2d_params tc_conv2d_params_default(int filters, int kernel_h, int kernel_w) {
+  tc_conv2d_params p = {filters, kernel_h, kernel_w, 1, 1, TC_PADDING_VALID,
+                        TC_CHANNELS_LAST, 1, 1, 1};
+  return p;
+}
+
+static tc_status check_params(const tc_conv2d_params *p) {
+  if (p->padding != TC_PADDING_VALID && p->padding != TC_PADDING_SAME)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d: unknown padding %d", (int)p->padding);
+  if (p->data_format != TC_CHANNELS_LAST && p->data_format != TC_CHANNELS_FIRST)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d: unknown data_format %d",
+                        (int)p->data_format);
+  if (p->filters <= 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: filters must be positive, got %d", p->filters);
+  if (p->kernel_h <= 0 || p->kernel_w <= 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: kernel_size must be positive, got %dx%d",
+                        p->kernel_h, p->kernel_w);
+  if (p->stride_h <= 0 || p->stride_w <= 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: strides must be positive, got %dx%d",
+                        p->stride_h, p->stride_w);
+  if (p->dilation_h <= 0 || p->dilation_w <= 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: dilation_rate must be positive, got %dx%d",
+                        p->dilation_h, p->dilation_w);
+  if ((p->dilation_h > 1 || p->dilation_w > 1) && (p->stride_h > 1 || p->stride_w > 1))
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "conv2d: dilation_rate %dx%d with strides %dx%d; Keras allows "
+                        "dilation > 1 only with stride 1",
+                        p->dilation_h, p->dilation_w, p->stride_h, p->stride_w);
+  if (p->groups <= 0 || p->filters % p->groups != 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: groups %d does not divide filters %d",
+                        p->groups, p->filters);
+  return TC_OK;
+}
+
+/* Output length and leading pad along one axis, TF's rules. */
+static tc_status out_dim(const char *axis, int in, int k, int s, int d, tc_padding pad,
+                         int *out, int *lead) {
+  int64_t dk = (int64_t)(k - 1) * d + 1;
+  if (pad == TC_PADDING_VALID && in < dk)
+    return tc_set_error(TC_ERR_SHAPE,
+                        "conv2d: input %s %d is smaller than the dilated kernel %lld "
+                        "(valid padding)",
+                        axis, in, (long long)dk);
+  int64_t len = pad == TC_PADDING_SAME ? ((int64_t)in + s - 1) / s : (in - dk) / s + 1;
+  int64_t total = (len - 1) * s + dk - in;
+  *out = (int)len;
+  *lead = pad == TC_PADDING_SAME && total > 0 ? (int)(total / 2) : 0;
+  return TC_OK;
+}
+
+static tc_status check_input(const tc_conv2d_params *p, int64_t n, int h, int w, int c) {
+  if (n <= 0 || h <= 0 || w <= 0 || c <= 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: input %lld x %d x %d x %d has a size <= 0",
+                        (long long)n, h, w, c);
+  if (c % p->groups != 0)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: groups %d does not divide input channels %d",
+                        p->groups, c);
+  return TC_OK;
+}
+
+tc_status tc_conv2d_plan_create(tc_conv2d_plan *plan, const tc_conv2d_params *p, int64_t n,
+                                int h, int w, int c) {
+  if (plan == NULL || p == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d: plan or params is NULL");
+  TC_TRY(check_params(p));
+  TC_TRY(check_input(p, n, h, w, c));
+  tc_conv2d_plan q = {.p = *p, .n = n, .h = h, .w = w, .c = c};
+  TC_TRY(out_dim("height", h, p->kernel_h, p->stride_h, p->dilation_h, p->padding, &q.oh,
+                 &q.pad_top));
+  TC_TRY(out_dim("width", w, p->kernel_w, p->stride_w, p->dilation_w, p->padding, &q.ow,
+                 &q.pad_left));
+  /* The transposed convolution maps (OH, OW, Cout) back onto (H, W, Cin). */
+  tc_conv2dt_params tp = tc_conv2dt_params_default(c, p->kernel_h, p->kernel_w);
+  tp.stride_h = p->stride_h;
+  tp.stride_w = p->stride_w;
+  tp.data_format = p->data_format;
+  tp.dilation_h = p->dilation_h;
+  tp.dilation_w = p->dilation_w;
+  tp.groups = p->groups;
+  tc_status s = tc_conv2dt_plan_create_explicit(&q.t, &tp, n, q.oh, q.ow, p->filters, h, w,
+                                                q.pad_top, q.pad_left);
+  if (s != TC_OK) {
+    tc_error_prefix("conv2d");
+    return s;
+  }
+  q.x_size = q.t.y_size;
+  q.y_size = q.t.x_size;
+  q.kernel_size = q.t.kernel_size;
+  q.workspace_bytes = q.t.workspace_bytes;
+  *plan = q;
+  return TC_OK;
+}
+
+double tc_conv2d_flops(const tc_conv2d_plan *plan) {
+  return plan ? tc_conv2dt_flops(&plan->t) : 0.0;
+}
+
+/* y[.., co, ..] += bias[co] in either layout; parallel over the batch (each image owns
+ * its slice of y). */
+static void add_bias(const tc_conv2d_plan *q, const float *bias, float *y) {
+  int64_t hw = (int64_t)q->oh * q->ow, f = q->p.filters;
+  int cl = q->p.data_format == TC_CHANNELS_LAST;
+#pragma omp parallel for if (q->y_size > 65536) schedule(static)
+  for (int64_t n = 0; n < q->n; n++) {
+    float *yn = y + n * hw * f;
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t co = 0; co < f; co++)
+        yn[cl ? p * f + co : co * hw + p] += bias[co];
+  }
+}
+
+tc_status tc_conv2d_fwd(const tc_conv2d_plan *plan, const float *x, const float *kernel,
+                        const float *bias, float *y, void *workspace) {
+  if (plan == NULL || x == NULL || kernel == NULL || y == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d fwd: NULL argument");
+  TC_TRY(tc_conv2dt_backward_data(&plan->t, x, kernel, y, workspace));
+  if (bias != NULL)
+    add_bias(plan, bias, y);
+  return TC_OK;
+}
+
+tc_status tc_conv2d_bwd_data(const tc_conv2d_plan *plan, const float *dy,
+                             const float *kernel, float *dx, void *workspace) {
+  if (plan == NULL || dy == NULL || kernel == NULL || dx == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d bwd_data: NULL argument");
+  return tc_conv2dt_forward(&plan->t, dy, kernel, NULL, dx, workspace);
+}
+
+/* dbias[co] = Σ dy over batch and positions, in double; each channel is one thread's. */
+static void bias_grad(const tc_conv2d_plan *q, const float *dy, float *dbias) {
+  int64_t hw = (int64_t)q->oh * q->ow, f = q->p.filters;
+  int cl = q->p.data_format == TC_CHANNELS_LAST;
+#pragma omp parallel for if (q->y_size > 65536) schedule(static)
+  for (int64_t co = 0; co < f; co++) {
+    double acc = 0.0;
+    for (int64_t n = 0; n < q->n; n++) {
+      const float *dn = dy + n * hw * f;
+      for (int64_t p = 0; p < hw; p++)
+        acc += dn[cl ? p * f + co : co * hw + p];
+    }
+    dbias[co] = (float)acc;
+  }
+}
+
+tc_status tc_conv2d_bwd_weights(const tc_conv2d_plan *plan, const float *x,
+                                const float *dy, float *dkernel, float *dbias,
+                                void *workspace) {
+  if (plan == NULL || x == NULL || dy == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d bwd_weights: NULL argument");
+  /* In the transposed view dy is the input and x the output gradient; conv2dt's own bias
+   * gradient would sum x, so the bias gradient is taken here. */
+  if (dkernel != NULL)
+    TC_TRY(tc_conv2dt_backward_weights(&plan->t, dy, x, dkernel, NULL, workspace));
+  if (dbias != NULL)
+    bias_grad(plan, dy, dbias);
+  return TC_OK;
+}
+
+/* ---- the op ------------------------------------------------------------------------ */
+
+typedef struct conv2d_ctx {
+  const tc_conv2d_plan *plan;
+  void *workspace;
+} conv2d_ctx;
+
+static tc_status expect_shape(const char *what, const tc_tensor *t, int rank,
+                              const int64_t *shape) {
+  int ok = t->rank == rank;
+  for (int i = 0; ok && i < rank; i++)
+    ok = t->shape[i] == shape[i];
+  if (ok)
+    return TC_OK;
+  char got[96];
+  return tc_set_error(TC_ERR_SHAPE, "conv2d: %s is %s, the plan expects (%lld, %lld, %lld, %lld)",
+                      what, tc_shape_str(t, got, sizeof got), (long long)shape[0],
+                      (long long)(rank > 1 ? shape[1] : 0), (long long)(rank > 2 ? shape[2] : 0),
+                      (long long)(rank > 3 ? shape[3] : 0));
+}
+
+static void nhwc_or_nchw(const tc_conv2d_plan *q, int64_t h, int64_t w, int64_t c,
+                         int64_t s[4]) {
+  int cl = q->p.data_format == TC_CHANNELS_LAST;
+  s[0] = q->n;
+  s[1] = cl ? h : c;
+  s[2] = cl ? w : h;
+  s[3] = cl ? c : w;
+}
+
+static tc_status check_op(const tc_conv2d_plan *q, const tc_tensor *x, const tc_tensor *k,
+                          const tc_tensor *b) {
+  int cl = q->p.data_format == TC_CHANNELS_LAST;
+  if (x->rank == 4 && x->shape[cl ? 3 : 1] != q->c)
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: input has %lld channels, kernel expects %d",
+                        (long long)x->shape[cl ? 3 : 1], q->c);
+  int64_t xs[4], ks[4] = {q->p.kernel_h, q->p.kernel_w, q->c / q->p.groups, q->p.filters};
+  nhwc_or_nchw(q, q->h, q->w, q->c, xs);
+  TC_TRY(expect_shape("input", x, 4, xs));
+  TC_TRY(expect_shape("kernel", k, 4, ks));
+  if (b != NULL && (b->rank != 1 || b->shape[0] != q->p.filters)) {
+    char got[96];
+    return tc_set_error(TC_ERR_SHAPE, "conv2d: bias is %s, the plan expects (%d)",
+                        tc_shape_str(b, got, sizeof got), q->p.filters);
+  }
+  return TC_OK;
+}
+
+/* Kernels overwrite while the tape accumulates, so each gradient lands in scratch first. */
+static tc_status scratch(tc_graph *g, int64_t n, float **tmp) {
+  *tmp = tc_arena_alloc(tc_graph_arena(g), (size_t)n * sizeof(float));
+  return *tmp ? TC_OK : tc_set_error(TC_ERR_NOMEM, "conv2d: out of memory");
+}
+
+static void add_into(float *dst, const float *src, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    dst[i] += src[i];
+}
+
+static tc_status conv2d_backward(tc_node *node) {
+  const conv2d_ctx *c = node->ctx;
+  tc_tensor *x = node->in[0], *k = node->in[1], *b = node->n_in > 2 ? node->in[2] : NULL;
+  const float *dy = node->out->grad;
+  float *tmp, *dk = NULL, *db = NULL;
+  if (x->requires_grad) {
+    TC_TRY(scratch(node->graph, x->size, &tmp));
+    TC_TRY(tc_conv2d_bwd_data(c->plan, dy, k->data, tmp, c->workspace));
+    add_into(x->grad, tmp, x->size);
+  }
+  if (k->requires_grad)
+    TC_TRY(scratch(node->graph, k->size, &dk));
+  if (b != NULL && b->requires_grad)
+    TC_TRY(scratch(node->graph, b->size, &db));
+  if (dk == NULL && db == NULL)
+    return TC_OK;
+  TC_TRY(tc_conv2d_bwd_weights(c->plan, x->data, dy, dk, db, c->workspace));
+  if (dk != NULL)
+    add_into(k->grad, dk, k->size);
+  if (db != NULL)
+    add_into(b->grad, db, b->size);
+  return TC_OK;
+}
+
+tc_status tc_op_conv2d(tc_graph *g, tc_tensor *x, tc_tensor *kernel, tc_tensor *bias,
+                       const tc_conv2d_plan *plan, tc_tensor **out) {
+  TC_TRY(tc_op_check_args("conv2d", g, out, x, kernel));
+  if (plan == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2d: plan is NULL");
+  TC_TRY(check_op(plan, x, kernel, bias));
+  conv2d_ctx *c = tc_arena_alloc(tc_graph_arena(g), sizeof *c);
+  if (c == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "conv2d: out of memory");
+  c->plan = plan;
+  c->workspace = NULL;
+  if (plan->workspace_bytes > 0) {
+    c->workspace = tc_arena_alloc(tc_graph_arena(g), plan->workspace_bytes);
+    if (c->workspace == NULL)
+      return tc_set_error(TC_ERR_NOMEM, "conv2d: no memory for %zu bytes of workspace",
+                          plan->workspace_bytes);
+  }
+  int64_t ys[4];
+  nhwc_or_nchw(plan, plan->oh, plan->ow, plan->p.filters, ys);
+  tc_tensor *in[3] = {x, kernel, bias}, *y;
+  TC_TRY(tc_graph_new_output(g, &y, 4, ys, in, bias ? 3 : 2));
+  TC_TRY(tc_conv2d_fwd(plan, x->data, kernel->data, bias ? bias->data : NULL, y->data,
+                           c->workspace));
+  TC_TRY(tc_graph_record(g, "conv2d", conv2d_backward, y, in, bias ? 3 : 2, c));
+  *out = y;
+  return TC_OK;
+}
