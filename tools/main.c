@@ -12,6 +12,7 @@ typedef struct tc_command {
 
 static const tc_command tc_commands[] = {
     {"train", tc_cmd_train, "train a decoder or generator (the main job)"},
+    {"sample", tc_cmd_sample, "generate an image grid from a checkpoint"},
     {"conform", tc_cmd_conform, "check the implementation against conformance case files"},
     {"gradcheck", tc_cmd_gradcheck, "compare analytic gradients with finite differences"},
     {"bench", tc_cmd_bench, "GFLOP/s of the conv2d_transpose kernels on benchmark shapes"},

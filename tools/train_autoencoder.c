@@ -1,0 +1,201 @@
+/* train_autoencoder.c — the training loop of `tconv train --model autoencoder`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ops.h"
+#include "optim/checkpoint.h"
+#include "tools/net_autoencoder.h"
+#include "tools/png_grid.h"
+#include "tools/progress.h"
+#include "tools/train_common.h"
+#include "tools/train_runs.h"
+
+typedef struct tc_ae_run {
+  const tc_train_opts *o;
+  tc_autoencoder net;
+  tc_graph *g;
+  tc_optim *opt;
+  tc_progress *progress;
+  tc_tensor *x;
+  int64_t *order;
+  tc_train_position pos;
+  char ckpt[1024];
+} tc_ae_run;
+
+static tc_status tc_ae_save(tc_ae_run *r) {
+  tc_ckpt_optim co = {"optimizer", r->opt};
+  tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos)};
+  tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
+  return tc_ckpt_save(r->ckpt, r->net.model, &co, 1, &meta);
+}
+
+/* Data loss plus the activity penalties the layers put on the tape. */
+static tc_status tc_ae_loss(tc_ae_run *r, tc_tensor *x, tc_tensor **loss, float *data_loss) {
+  tc_tensor *y;
+  TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
+  TC_TRY(tc_op_mse(r->g, y, x, loss));
+  *data_loss = (*loss)->data[0];
+  for (int i = 0; i < tc_graph_loss_count(r->g); i++)
+    TC_TRY(tc_op_add(r->g, *loss, tc_graph_loss_at(r->g, i), loss));
+  return TC_OK;
+}
+
+/* The test set's images idx[0..n) = start.. into x (the arena), reconstructed and scored. */
+static tc_status tc_ae_test_batch(tc_ae_run *r, const tc_dataset *test, int64_t start,
+                                  int64_t n, int64_t *idx, double *sum) {
+  int64_t shape[4] = {n, test->h, test->w, 1};
+  tc_tensor *x, *y, *loss;
+  for (int64_t i = 0; i < n; i++)
+    idx[i] = start + i;
+  TC_TRY(tc_tensor_arena(&x, tc_graph_arena(r->g), 4, shape));
+  TC_TRY(tc_dataset_batch(test, idx, n, TC_CHANNELS_LAST, x->data, NULL));
+  TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
+  TC_TRY(tc_op_mse(r->g, y, x, &loss));
+  *sum += (double)loss->data[0] * (double)n;
+  return TC_OK;
+}
+
+static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *mse) {
+  const int64_t bs = 250;
+  int64_t *idx = malloc((size_t)bs * sizeof *idx);
+  if (idx == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "evaluation: out of memory");
+  double total = 0.0;
+  tc_status s = TC_OK;
+  tc_graph_set_recording(r->g, 0);
+  for (int64_t start = 0; s == TC_OK && start < test->n; start += bs) {
+    s = tc_ae_test_batch(r, test, start, test->n - start < bs ? test->n - start : bs, idx, &total);
+    tc_graph_reset(r->g);
+  }
+  tc_graph_set_recording(r->g, 1);
+  free(idx);
+  *mse = total / (double)test->n;
+  return s;
+}
+
+/* OUT/reconstructions.png: the first 32 test images, each beside its reconstruction. */
+static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+  int64_t n = test->n < 32 ? test->n : 32, shape[4] = {n, test->h, test->w, 1};
+  tc_tensor *x, *y;
+  tc_graph_set_recording(r->g, 0);
+  tc_status s = tc_tensor_arena(&x, tc_graph_arena(r->g), 4, shape);
+  if (s == TC_OK)
+    s = tc_dataset_batch(test, NULL, n, TC_CHANNELS_LAST, x->data, NULL);
+  if (s == TC_OK)
+    s = tc_autoencoder_forward(&r->net, r->g, x, &y);
+  if (s == TC_OK) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/reconstructions.png", r->o->out_dir);
+    tc_png_grid grid = {.images = x->data, .pairs = y->data, .n = n, .h = test->h, .w = test->w,
+                        .rows = 4, .cols = 8};
+    s = tc_png_grid_write(path, &grid);
+  }
+  tc_graph_reset(r->g);
+  tc_graph_set_recording(r->g, 1);
+  return s;
+}
+
+static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
+  tc_tensor *loss;
+  float data_loss;
+  tc_graph_reset(r->g);
+  TC_TRY(tc_train_batch(train, r->order + s * r->o->batch, r->x, 0.0f, 1.0f));
+  TC_TRY(tc_ae_loss(r, r->x, &loss, &data_loss));
+  TC_TRY(tc_graph_backward(r->g, loss));
+  TC_TRY(tc_optim_step(r->opt, NULL));
+  r->pos.step++;
+  tc_progress_step(r->progress, (int)epoch + 1, s + 1, data_loss);
+  if (r->o->checkpoint_every > 0 && r->pos.step % r->o->checkpoint_every == 0)
+    TC_TRY(tc_ae_save(r));
+  return TC_OK;
+}
+
+static tc_status tc_ae_epoch_end(tc_ae_run *r, const tc_dataset *test, int64_t epoch) {
+  double mse;
+  TC_TRY(tc_ae_test_mse(r, test, &mse));
+  TC_TRY(tc_ae_write_png(r, test));
+  tc_progress_note(r->progress, "epoch %lld: test mse %.6f, psnr %.2f dB", (long long)epoch + 1,
+                   mse, 10.0 * log10(1.0 / mse));
+  return TC_OK;
+}
+
+/* Runs the epochs from the resume position; *stopped is set when Ctrl-C ended it early. */
+static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_dataset *test,
+                              int *stopped) {
+  for (int64_t e = tc_train_epoch_of(&r->pos); e < r->o->epochs; e++) {
+    tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
+    for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
+      TC_TRY(tc_ae_step(r, train, s, e));
+      if (tc_train_interrupted()) {
+        *stopped = 1;
+        return TC_OK;
+      }
+    }
+    TC_TRY(tc_ae_epoch_end(r, test, e));
+  }
+  return TC_OK;
+}
+
+static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
+  const tc_train_opts *o = r->o;
+  r->pos.steps_per_epoch = train->n / o->batch;
+  if (r->pos.steps_per_epoch == 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "--batch %ld is larger than the %lld training images",
+                        o->batch, (long long)train->n);
+  TC_TRY(tc_autoencoder_create(&r->net, o, train->h, train->w));
+  TC_TRY(tc_graph_create(&r->g));
+  TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
+  int64_t shape[4] = {o->batch, train->h, train->w, 1};
+  TC_TRY(tc_tensor_create(&r->x, 4, shape));
+  r->order = malloc((size_t)train->n * sizeof *r->order);
+  if (r->order == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "out of memory for the shuffle order");
+  tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt);
+  if (o->resume) {
+    tc_ckpt_optim co = {"optimizer", r->opt};
+    tc_ckpt_meta meta;
+    TC_TRY(tc_ckpt_load(r->ckpt, r->net.model, &co, 1, &meta, 0));
+    r->pos.step = meta.step;
+    printf("resumed from %s at step %lld (epoch %lld)\n", r->ckpt, (long long)meta.step,
+           (long long)tc_train_epoch_of(&r->pos) + 1);
+  }
+  tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch};
+  return tc_progress_create(&r->progress, &pc);
+}
+
+static void tc_ae_free(tc_ae_run *r) {
+  if (r->progress)
+    tc_progress_finish(r->progress);
+  tc_progress_free(r->progress);
+  free(r->order);
+  tc_tensor_free(r->x);
+  tc_optim_free(r->opt);
+  tc_graph_free(r->g);
+  tc_autoencoder_free(&r->net);
+}
+
+tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
+                               const tc_dataset *test, int *stopped) {
+  tc_ae_run r;
+  memset(&r, 0, sizeof r);
+  r.o = o;
+  *stopped = 0;
+  tc_status s = tc_ae_setup(&r, train);
+  if (s == TC_OK && r.pos.step == 0) {
+    double mse;
+    s = tc_ae_test_mse(&r, test, &mse);
+    if (s == TC_OK)
+      tc_progress_note(r.progress, "epoch 0: test mse %.6f (untrained)", mse);
+  }
+  if (s == TC_OK)
+    s = tc_ae_epochs(&r, train, test, stopped);
+  if (s == TC_OK)
+    s = tc_ae_save(&r);
+  if (s == TC_OK)
+    tc_progress_note(r.progress, "%s checkpoint %s at step %lld", *stopped ? "interrupted: saved" : "saved",
+                     r.ckpt, (long long)r.pos.step);
+  tc_ae_free(&r);
+  return s;
+}

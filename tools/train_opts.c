@@ -1,0 +1,211 @@
+/* train_opts.c — option table, defaults and help for `tconv train`. */
+#include "tools/train_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli_args.h"
+
+void tc_train_opts_help(FILE *out) {
+  fprintf(out,
+    "usage: tconv train [OPTIONS]\n\n"
+    "Trains a network built on Conv2DTranspose layers on Fashion-MNIST (Debian's\n"
+    "dataset-fashion-mnist), any IDX directory (--data), or a built-in synthetic set.\n\n"
+    "models:\n"
+    "  --model autoencoder  (default) conv encoder -> latent -> Conv2DTranspose decoder;\n"
+    "                       reports test MSE and PSNR per epoch and writes\n"
+    "                       OUT/reconstructions.png (test images beside reconstructions)\n"
+    "  --model dcgan        generator (dense -> reshape -> Conv2DTranspose + batch norm,\n"
+    "                       tanh) against a conv discriminator; writes OUT/samples.png\n"
+    "                       from a fixed latent batch every --sample-every steps\n\n"
+    "training:\n"
+    "  --epochs N           passes over the training set (default 5 autoencoder, 8 dcgan)\n"
+    "  --batch N            images per step (default 64)\n"
+    "  --lr X               learning rate (default 0.001 autoencoder, 0.0002 dcgan)\n"
+    "  --optimizer SPEC     adam (default), sgd, momentum, rmsprop, adagrad, with\n"
+    "                       :key=value options, e.g. adam:beta1=0.5 (docs/strings.md)\n"
+    "  --latent N           latent size (default 32 autoencoder, 64 dcgan)\n"
+    "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
+    "  --threads N          OpenMP threads (default: all cores)\n"
+    "  --limit N            use only the first N training images\n\n"
+    "data and output:\n"
+    "  --data DIR           {train,t10k}-{images,labels}-idx?-ubyte[.gz] (MNIST works too)\n"
+    "  --synthetic          the built-in synthetic set even if Fashion-MNIST is installed\n"
+    "  --out DIR            where PNGs and the checkpoint go (default tconv-run)\n"
+    "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
+    "  --checkpoint-every N also save every N steps (default 500; 0: only at the end)\n"
+    "  --resume             continue from the checkpoint, bit for bit\n"
+    "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
+    "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md):\n"
+    "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
+    "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal\n"
+    "  --bias-initializer SPEC      e.g. zeros (default), constant:0.1\n"
+    "  --kernel-regularizer SPEC    e.g. l2:1e-4, tf_l2:1e-4\n"
+    "  --bias-regularizer SPEC\n"
+    "  --activity-regularizer SPEC\n"
+    "  --kernel-constraint SPEC     e.g. max_norm:2:axis=0,1,2\n"
+    "  --bias-constraint SPEC\n\n"
+    "Ctrl-C saves a checkpoint and stops (exit status 130); --resume continues it.\n");
+}
+
+static void tc_defaults(tc_train_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->model = TC_MODEL_AUTOENCODER;
+  o->out_dir = "tconv-run";
+  o->epochs = -1;
+  o->batch = 64;
+  o->latent = -1;
+  o->lr = -1.0;
+  o->seed = 1;
+  o->checkpoint_every = 500;
+  o->sample_every = 200;
+  o->layer.activation = tc_activation_make(TC_ACT_RELU);
+  o->layer.kernel_initializer = tc_initializer_make(TC_INIT_GLOROT_UNIFORM);
+  o->layer.bias_initializer = tc_initializer_make(TC_INIT_ZEROS);
+}
+
+static const char *const tc_layer_option_names[] = {
+    "--activation",        "--kernel-initializer", "--bias-initializer",
+    "--kernel-regularizer", "--bias-regularizer",  "--activity-regularizer",
+    "--kernel-constraint", "--bias-constraint"};
+
+static int tc_is_layer_option(const char *a) {
+  for (size_t k = 0; k < sizeof tc_layer_option_names / sizeof tc_layer_option_names[0]; k++)
+    if (strcmp(a, tc_layer_option_names[k]) == 0)
+      return 1;
+  return 0;
+}
+
+/* The string-valued layer options: each parsed by its module's parser. */
+static int tc_layer_option(const char *opt, const char *v, tc_layer_opts *l, int *rc) {
+  tc_status s;
+  if (strcmp(opt, "--activation") == 0)
+    s = tc_activation_parse(v, &l->activation);
+  else if (strcmp(opt, "--kernel-initializer") == 0)
+    s = tc_initializer_parse(v, &l->kernel_initializer);
+  else if (strcmp(opt, "--bias-initializer") == 0)
+    s = tc_initializer_parse(v, &l->bias_initializer);
+  else if (strcmp(opt, "--kernel-regularizer") == 0)
+    s = tc_regularizer_parse(v, &l->kernel_regularizer);
+  else if (strcmp(opt, "--bias-regularizer") == 0)
+    s = tc_regularizer_parse(v, &l->bias_regularizer);
+  else if (strcmp(opt, "--activity-regularizer") == 0)
+    s = tc_regularizer_parse(v, &l->activity_regularizer);
+  else if (strcmp(opt, "--kernel-constraint") == 0)
+    s = tc_constraint_parse(v, &l->kernel_constraint);
+  else if (strcmp(opt, "--bias-constraint") == 0)
+    s = tc_constraint_parse(v, &l->bias_constraint);
+  else
+    return 0;
+  if (s != TC_OK) {
+    fprintf(stderr, "tconv train: %s: %s\n", opt, tc_last_error());
+    *rc = -1;
+  }
+  return 1;
+}
+
+static int tc_model_option(const char *v, tc_train_opts *o) {
+  if (strcmp(v, "autoencoder") == 0)
+    o->model = TC_MODEL_AUTOENCODER;
+  else if (strcmp(v, "dcgan") == 0)
+    o->model = TC_MODEL_DCGAN;
+  else {
+    fprintf(stderr, "tconv train: --model '%s': expected autoencoder or dcgan\n", v);
+    return -1;
+  }
+  return 0;
+}
+
+/* One option at argv[*i]; returns 0, -1 (bad value, already reported) or 1 (unknown). */
+static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
+  const char *a = argv[*i];
+  long v;
+  int rc = 0;
+  if (strcmp(a, "--model") == 0) {
+    const char *m = tc_arg_string(argc, argv, i);
+    rc = m ? tc_model_option(m, o) : -1;
+  } else if (strcmp(a, "--data") == 0) {
+    rc = (o->data_dir = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--out") == 0) {
+    rc = (o->out_dir = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--checkpoint") == 0) {
+    rc = (o->checkpoint = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--optimizer") == 0) {
+    rc = (o->optimizer = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--synthetic") == 0) {
+    o->synthetic = 1;
+  } else if (strcmp(a, "--resume") == 0) {
+    o->resume = 1;
+  } else if (strcmp(a, "--epochs") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 100000, &v);
+    o->epochs = (int)v;
+  } else if (strcmp(a, "--batch") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 65536, &o->batch);
+  } else if (strcmp(a, "--limit") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->limit);
+  } else if (strcmp(a, "--latent") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 4096, &o->latent);
+  } else if (strcmp(a, "--lr") == 0) {
+    rc = tc_arg_double(argc, argv, i, 0.0, 1e6, &o->lr);
+  } else if (strcmp(a, "--seed") == 0) {
+    rc = tc_arg_long(argc, argv, i, 0, 0x7fffffffL, &o->seed);
+  } else if (strcmp(a, "--threads") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1024, &o->threads);
+  } else if (strcmp(a, "--checkpoint-every") == 0) {
+    rc = tc_arg_long(argc, argv, i, 0, 1L << 40, &o->checkpoint_every);
+  } else if (strcmp(a, "--sample-every") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->sample_every);
+  } else if (tc_is_layer_option(a)) {
+    const char *value = tc_arg_string(argc, argv, i);
+    if (value == NULL)
+      rc = -1;
+    else
+      tc_layer_option(a, value, &o->layer, &rc);
+  } else {
+    return 1;
+  }
+  return rc;
+}
+
+/* Model-dependent defaults and the optimizer, once all options are known. */
+static int tc_resolve(tc_train_opts *o) {
+  int gan = o->model == TC_MODEL_DCGAN;
+  if (o->epochs < 0)
+    o->epochs = gan ? 8 : 5;
+  if (o->latent < 0)
+    o->latent = gan ? 64 : 32;
+  const char *spec = o->optimizer ? o->optimizer : (gan ? "adam:beta1=0.5" : "adam");
+  if (tc_optim_config_parse(spec, &o->optim) != TC_OK) {
+    fprintf(stderr, "tconv train: --optimizer: %s\n", tc_last_error());
+    return -1;
+  }
+  if (o->lr >= 0.0)
+    o->optim.lr = (float)o->lr;
+  else if (o->optimizer == NULL)
+    o->optim.lr = gan ? 2e-4f : 1e-3f;
+  return 0;
+}
+
+int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o) {
+  tc_defaults(o);
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      tc_train_opts_help(stdout);
+      return 1;
+    }
+    int rc = tc_one_option(argc, argv, &i, o);
+    if (rc == 1)
+      fprintf(stderr, "tconv %s: unknown option '%s' (see tconv %s --help)\n", argv[0], argv[i],
+              argv[0]);
+    if (rc != 0)
+      return 2;
+  }
+  return tc_resolve(o) == 0 ? 0 : 2;
+}
+
+void tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap) {
+  if (o->checkpoint)
+    snprintf(buf, cap, "%s", o->checkpoint);
+  else
+    snprintf(buf, cap, "%s/checkpoint.npz", o->out_dir);
+}
