@@ -34,5 +34,5 @@ int tc_cmd_train(int argc, char **argv) {
     fprintf(stderr, "tconv train: %s\n", tc_last_error());
     return 1;
   }
-  return stopped ? 130 : 0;
+  return stopped == 1 ? 130 : 0;
 }

@@ -121,19 +121,19 @@ static tc_status tc_ae_epoch_end(tc_ae_run *r, const tc_dataset *test, int64_t e
   return TC_OK;
 }
 
-/* Runs the epochs from the resume position; *stopped is set when Ctrl-C ended it early. */
+/* Runs the epochs from the resume position; *stopped says why it ended early (if it did).
+ * An epoch whose last step was done still gets its evaluation before a stop. */
 static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_dataset *test,
                               int *stopped) {
-  for (int64_t e = tc_train_epoch_of(&r->pos); e < r->o->epochs; e++) {
+  for (int64_t e = tc_train_epoch_of(&r->pos); e < r->o->epochs && !*stopped; e++) {
     tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
-    for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
-      TC_TRY(tc_ae_step(r, train, s, e));
-      if (tc_train_interrupted()) {
-        *stopped = 1;
-        return TC_OK;
-      }
+    int64_t s = tc_train_offset_of(&r->pos);
+    while (s < r->pos.steps_per_epoch && !*stopped) {
+      TC_TRY(tc_ae_step(r, train, s++, e));
+      *stopped = tc_train_stop_reason(r->o, &r->pos);
     }
-    TC_TRY(tc_ae_epoch_end(r, test, e));
+    if (s == r->pos.steps_per_epoch)
+      TC_TRY(tc_ae_epoch_end(r, test, e));
   }
   return TC_OK;
 }
@@ -194,7 +194,7 @@ tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
   if (s == TC_OK)
     s = tc_ae_save(&r);
   if (s == TC_OK)
-    tc_progress_note(r.progress, "%s checkpoint %s at step %lld", *stopped ? "interrupted: saved" : "saved",
+    tc_progress_note(r.progress, "%s checkpoint %s at step %lld", *stopped == 1 ? "interrupted: saved" : "saved",
                      r.ckpt, (long long)r.pos.step);
   tc_ae_free(&r);
   return s;

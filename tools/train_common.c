@@ -75,6 +75,12 @@ void tc_train_catch_signals(void) {
 
 int tc_train_interrupted(void) { return tc_stop_requested != 0; }
 
+int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p) {
+  if (tc_stop_requested)
+    return 1;
+  return (o->max_steps > 0 && p->step >= o->max_steps) ? 2 : 0;
+}
+
 tc_status tc_train_batch(const tc_dataset *d, const int64_t *idx, tc_tensor *x, float lo,
                          float hi) {
   TC_TRY(tc_dataset_batch(d, idx, x->shape[0], TC_CHANNELS_LAST, x->data, NULL));

@@ -32,6 +32,9 @@ static inline int64_t tc_train_offset_of(const tc_train_position *p) {
   return p->step % p->steps_per_epoch;
 }
 
+/* 0 to go on; 1 after Ctrl-C; 2 once --max-steps steps are done. */
+int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p);
+
 /* Fills a batch tensor (N,H,W,1) with the images idx[0..N) scaled to [lo, hi]. */
 tc_status tc_train_batch(const tc_dataset *d, const int64_t *idx, tc_tensor *x, float lo,
                          float hi);

@@ -123,10 +123,8 @@ static tc_status tc_gan_epochs(tc_gan_run *r, const tc_dataset *train, int *stop
     for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
       TC_TRY(tc_gan_step(r, train, s, e));
       TC_TRY(tc_gan_after_step(r));
-      if (tc_train_interrupted()) {
-        *stopped = 1;
+      if ((*stopped = tc_train_stop_reason(r->o, &r->pos)) != 0)
         return TC_OK;
-      }
     }
     tc_progress_note(r->progress, "epoch %lld: d loss %.4f, g loss %.4f", (long long)e + 1,
                      r->last_d, r->last_g);
@@ -205,7 +203,7 @@ tc_status tc_train_dcgan(const tc_train_opts *o, const tc_dataset *train, int *s
     s = tc_gan_save(&r);
   if (s == TC_OK)
     tc_progress_note(r.progress, "%s checkpoint %s at step %lld",
-                     *stopped ? "interrupted: saved" : "saved", r.ckpt, (long long)r.pos.step);
+                     *stopped == 1 ? "interrupted: saved" : "saved", r.ckpt, (long long)r.pos.step);
   tc_gan_free(&r);
   return s;
 }

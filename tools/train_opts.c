@@ -35,6 +35,8 @@ void tc_train_opts_help(FILE *out) {
     "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
     "  --checkpoint-every N also save every N steps (default 500; 0: only at the end)\n"
     "  --resume             continue from the checkpoint, bit for bit\n"
+    "  --max-steps N        stop after N steps in all (counting resumed ones), with a\n"
+    "                       checkpoint, as if interrupted; --resume continues\n"
     "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
     "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md):\n"
     "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
@@ -153,6 +155,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->threads);
   } else if (strcmp(a, "--checkpoint-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 0, 1L << 40, &o->checkpoint_every);
+  } else if (strcmp(a, "--max-steps") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->max_steps);
   } else if (strcmp(a, "--sample-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->sample_every);
   } else if (tc_is_layer_option(a)) {

@@ -1,6 +1,6 @@
 /* train_runs.h — the two training programs behind `tconv train --model ...`. Each builds its
- * network, resumes if asked, trains, reports, writes PNGs and checkpoints. *stopped is set
- * when Ctrl-C ended the run early (after its checkpoint was saved). */
+ * network, resumes if asked, trains, reports, writes PNGs and checkpoints. *stopped is 1
+ * when Ctrl-C ended the run early, 2 when --max-steps did (after its checkpoint was saved). */
 #ifndef TC_TRAIN_RUNS_H
 #define TC_TRAIN_RUNS_H
 
