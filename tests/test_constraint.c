@@ -10,6 +10,8 @@
 
 #include "layers/constraint.h"
 #include "support/testutil.h"
+#include "tools/casefile.h"
+#include "tools/conform_compare.h"
 
 static tc_tensor *make(int rank, const int64_t *shape, const float *v) {
   tc_tensor *t = NULL;
@@ -116,103 +118,30 @@ END_TEST
 
 /* ---- the conformance cases ----------------------------------------------------------- */
 
-typedef struct case_tensor {
-  char name[32];
-  int rank;
-  int64_t shape[TC_MAX_RANK];
-  int64_t n;
-  float *v;
-} case_tensor;
-
-typedef struct case_t {
-  char name[64];
-  char attr[128]; /* `attr constraint` rewritten in the string grammar */
-  case_tensor t[4];
-  int nt;
-} case_t;
-
-static void case_free(case_t *c) {
-  for (int i = 0; i < c->nt; i++)
-    free(c->t[i].v);
-  memset(c, 0, sizeof *c);
-}
-
-static void case_read_values(FILE *f, case_tensor *ct) {
-  char line[4096];
-  int64_t got = 0;
-  ct->v = malloc((size_t)ct->n * sizeof *ct->v);
-  while (got < ct->n && fgets(line, sizeof line, f))
-    for (char *tok = strtok(line, " \t\n"); tok && got < ct->n; tok = strtok(NULL, " \t\n"))
-      ct->v[got++] = strtof(tok, NULL);
-  ck_assert_int_eq(got, ct->n);
-}
-
-/* "max_norm 2 axis 0 1 2" (FORMAT.md §5) -> "max_norm:2:axis=0,1,2" (docs/strings.md). */
-static void case_attr(case_t *c) {
-  char *out = c->attr;
-  size_t cap = sizeof c->attr, len = 0;
-  int in_axes = 0, first = 1;
-  for (char *v = strtok(NULL, " \t\n"); v; v = strtok(NULL, " \t\n")) {
-    const char *sep = first ? "" : in_axes == 2 ? "," : ":";
-    if (strcmp(v, "axis") == 0) {
-      len += (size_t)snprintf(out + len, cap - len, ":axis=");
-      in_axes = 1;
-    } else {
-      len += (size_t)snprintf(out + len, cap - len, "%s%s", in_axes == 1 ? "" : sep, v);
-      in_axes = in_axes ? 2 : 0;
-    }
-    first = 0;
-  }
-}
-
-static int case_next(FILE *f, case_t *c) {
-  char line[4096];
-  memset(c, 0, sizeof *c);
-  while (fgets(line, sizeof line, f)) {
-    char *tok = strtok(line, " \t\n");
-    if (tok == NULL || tok[0] == '#')
-      continue;
-    if (strcmp(tok, "case") == 0) {
-      snprintf(c->name, sizeof c->name, "%s", strtok(NULL, " \t\n"));
-    } else if (strcmp(tok, "attr") == 0 && strcmp(strtok(NULL, " \t\n"), "constraint") == 0) {
-      case_attr(c);
-    } else if (strcmp(tok, "tensor") == 0) {
-      ck_assert_int_lt(c->nt, 4);
-      case_tensor *ct = &c->t[c->nt++];
-      snprintf(ct->name, sizeof ct->name, "%s", strtok(NULL, " \t\n"));
-      ct->rank = atoi(strtok(NULL, " \t\n"));
-      ct->n = 1;
-      for (int d = 0; d < ct->rank; d++)
-        ct->n *= ct->shape[d] = atoll(strtok(NULL, " \t\n"));
-      case_read_values(f, ct);
-    } else if (strcmp(tok, "end") == 0) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
+/* Every case of constraint.case, read with the toolkit's case-file reader and run directly
+ * (tconv conform runs them too; here a failure names the element). */
 START_TEST(conformance_cases) {
-  FILE *f = fopen(TCONV_TEST_DATA "/constraint.case", "r");
-  ck_assert_ptr_nonnull(f);
-  case_t c;
+  tc_casefile *f;
+  ck_assert_int_eq(tc_casefile_open(&f, TCONV_TEST_DATA "/constraint.case"), TC_OK);
+  tc_case *c;
   int count = 0;
-  while (case_next(f, &c)) {
-    tc_constraint con = parsed(c.attr);
-    ck_assert_int_eq(c.nt, 2);
-    case_tensor *w = &c.t[0], *want = &c.t[1];
-    ck_assert_str_eq(want->name, "w_out");
-    tc_tensor *t = make(w->rank, w->shape, w->v);
-    ck_assert_msg(tc_constraint_apply(&con, t) == TC_OK, "%s: %s", c.name, tc_last_error());
+  while (tc_casefile_next(f, &c) == TC_OK && c != NULL) {
+    char spec[256];
+    tc_conform_spec(tc_case_attr_find(c, "constraint"), spec, sizeof spec);
+    tc_constraint con = parsed(spec);
+    const tc_case_tensor *w = tc_case_tensor_find(c, "w"), *want = tc_case_tensor_find(c, "w_out");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(want);
+    tc_tensor *t = make(w->rank, w->shape, w->data);
+    ck_assert_msg(tc_constraint_apply(&con, t) == TC_OK, "%s: %s", c->name, tc_last_error());
     int64_t worst = 0;
-    double ex = tc_test_excess_f(t->data, want->v, w->n, 1e-4, 1e-4, &worst);
-    ck_assert_msg(ex <= 0, "%s (%s): element %lld is %g, want %g", c.name, c.attr,
-                  (long long)worst, t->data[worst], want->v[worst]);
+    double ex = tc_test_excess_f(t->data, want->data, w->size, 1e-4, 1e-4, &worst);
+    ck_assert_msg(ex <= 0, "%s (%s): element %lld is %g, want %g", c->name, spec,
+                  (long long)worst, t->data[worst], want->data[worst]);
     tc_tensor_free(t);
-    case_free(&c);
     count++;
   }
-  fclose(f);
+  tc_casefile_close(f);
   ck_assert_int_ge(count, 14);
 }
 END_TEST

@@ -9,6 +9,8 @@
 
 #include "layers/regularizer.h"
 #include "support/testutil.h"
+#include "tools/casefile.h"
+#include "tools/conform_compare.h"
 
 static tc_tensor *vec(int64_t n, const float *v) {
   tc_tensor *t = NULL;
@@ -93,103 +95,35 @@ END_TEST
 
 /* ---- the conformance cases ----------------------------------------------------------- */
 
-typedef struct case_tensor {
-  char name[32];
-  int rank;
-  int64_t shape[TC_MAX_RANK];
-  int64_t n;
-  float *v;
-} case_tensor;
-
-typedef struct case_t {
-  char name[64];
-  char attr[128]; /* the value tokens of `attr regularizer`, joined by ':' */
-  case_tensor t[4];
-  int nt;
-} case_t;
-
-static void case_free(case_t *c) {
-  for (int i = 0; i < c->nt; i++)
-    free(c->t[i].v);
-  memset(c, 0, sizeof *c);
-}
-
-/* Reads the numbers of tensor ct, continuing onto following lines. */
-static void case_read_values(FILE *f, case_tensor *ct) {
-  char line[4096];
-  int64_t got = 0;
-  ct->v = malloc((size_t)ct->n * sizeof *ct->v);
-  while (got < ct->n && fgets(line, sizeof line, f))
-    for (char *tok = strtok(line, " \t\n"); tok && got < ct->n; tok = strtok(NULL, " \t\n"))
-      ct->v[got++] = strtof(tok, NULL);
-  ck_assert_int_eq(got, ct->n);
-}
-
-/* The next case of FORMAT.md §1 from f; 0 at the end of the file. */
-static int case_next(FILE *f, const char *key, case_t *c) {
-  char line[4096];
-  memset(c, 0, sizeof *c);
-  while (fgets(line, sizeof line, f)) {
-    char *tok = strtok(line, " \t\n");
-    if (tok == NULL || tok[0] == '#')
-      continue;
-    if (strcmp(tok, "case") == 0) {
-      snprintf(c->name, sizeof c->name, "%s", strtok(NULL, " \t\n"));
-    } else if (strcmp(tok, "attr") == 0 && strcmp(strtok(NULL, " \t\n"), key) == 0) {
-      for (char *v = strtok(NULL, " \t\n"); v; v = strtok(NULL, " \t\n"))
-        snprintf(c->attr + strlen(c->attr), sizeof c->attr - strlen(c->attr), "%s%s",
-                 c->attr[0] ? ":" : "", v);
-    } else if (strcmp(tok, "tensor") == 0) {
-      ck_assert_int_lt(c->nt, 4);
-      case_tensor *ct = &c->t[c->nt++];
-      snprintf(ct->name, sizeof ct->name, "%s", strtok(NULL, " \t\n"));
-      ct->rank = atoi(strtok(NULL, " \t\n"));
-      ct->n = 1;
-      for (int d = 0; d < ct->rank; d++)
-        ct->n *= ct->shape[d] = atoll(strtok(NULL, " \t\n"));
-      case_read_values(f, ct);
-    } else if (strcmp(tok, "end") == 0) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
-static case_tensor *case_tensor_named(case_t *c, const char *name) {
-  for (int i = 0; i < c->nt; i++)
-    if (strcmp(c->t[i].name, name) == 0)
-      return &c->t[i];
-  ck_abort_msg("case %s has no tensor %s", c->name, name);
-  return NULL;
-}
-
+/* Every case of regularizer.case, read with the toolkit's case-file reader. */
 START_TEST(conformance_cases) {
-  FILE *f = fopen(TCONV_TEST_DATA "/regularizer.case", "r");
-  ck_assert_ptr_nonnull(f);
-  case_t c;
+  tc_casefile *f;
+  ck_assert_int_eq(tc_casefile_open(&f, TCONV_TEST_DATA "/regularizer.case"), TC_OK);
+  tc_case *c;
   int count = 0;
-  while (case_next(f, "regularizer", &c)) {
+  while (tc_casefile_next(f, &c) == TC_OK && c != NULL) {
+    char spec[256];
     tc_regularizer reg;
-    ck_assert_msg(tc_regularizer_parse(c.attr, &reg) == TC_OK, "%s: %s", c.name,
-                  tc_last_error());
-    case_tensor *w = case_tensor_named(&c, "w"), *loss = case_tensor_named(&c, "loss");
-    case_tensor *dw = case_tensor_named(&c, "dw");
+    tc_conform_spec(tc_case_attr_find(c, "regularizer"), spec, sizeof spec);
+    ck_assert_msg(tc_regularizer_parse(spec, &reg) == TC_OK, "%s: %s", c->name, tc_last_error());
+    const tc_case_tensor *w = tc_case_tensor_find(c, "w"), *loss = tc_case_tensor_find(c, "loss");
+    const tc_case_tensor *dw = tc_case_tensor_find(c, "dw");
+    ck_assert(w && loss && dw);
     tc_tensor *t = NULL;
     ck_assert_int_eq(tc_tensor_create(&t, w->rank, w->shape), TC_OK);
-    memcpy(t->data, w->v, (size_t)w->n * sizeof(float));
-    float *g = calloc((size_t)w->n, sizeof *g);
+    memcpy(t->data, w->data, (size_t)w->size * sizeof(float));
+    float *g = calloc((size_t)w->size, sizeof *g);
     double p;
     ck_assert_int_eq(tc_regularizer_apply(&reg, t, &p, g), TC_OK);
     /* FORMAT.md §8: |a - b| <= 1e-4 + 1e-4 |b| */
-    ck_assert_msg(fabs(p - loss->v[0]) <= 1e-4 + 1e-4 * fabs(loss->v[0]), "%s: loss %g vs %g",
-                  c.name, p, loss->v[0]);
-    ck_assert_msg(tc_test_excess_f(g, dw->v, w->n, 1e-4, 1e-4, NULL) <= 0, "%s: dw", c.name);
+    ck_assert_msg(fabs(p - loss->data[0]) <= 1e-4 + 1e-4 * fabs(loss->data[0]),
+                  "%s: loss %g vs %g", c->name, p, loss->data[0]);
+    ck_assert_msg(tc_test_excess_f(g, dw->data, w->size, 1e-4, 1e-4, NULL) <= 0, "%s: dw", c->name);
     free(g);
     tc_tensor_free(t);
-    case_free(&c);
     count++;
   }
-  fclose(f);
+  tc_casefile_close(f);
   ck_assert_int_ge(count, 12);
 }
 END_TEST
