@@ -1,6 +1,8 @@
 /* activation.c — the Keras activations, forward and backward (FORMAT.md §3). */
 #include "core/activation.h"
 
+#define TC_ACT_PARALLEL_MIN 32768
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -126,7 +128,8 @@ static inline float tc_act_point(tc_activation act, float z) {
 }
 
 static void tc_softmax_forward(const float *z, float *y, int64_t n, int64_t len) {
-  for (int64_t row = 0; row + len <= n; row += len) {
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+  for (int64_t row = 0; row < n - len + 1; row += len) {
     const float *zr = z + row;
     float *yr = y + row;
     float m = zr[0];
@@ -156,6 +159,9 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
       memcpy(y, z, (size_t)n * sizeof *y);
     return;
   }
+  /* Elementwise, so any split over threads gives the same bits; small tensors stay serial
+   * because a thread team costs more than it saves below about 32k elements. */
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++)
     y[i] = tc_act_point(act, z[i]);
 }
@@ -193,7 +199,8 @@ static inline float tc_act_deriv(tc_activation act, float z, float y) {
 
 static void tc_softmax_backward(const float *y, const float *dy, float *dz, int64_t n,
                                 int64_t len) {
-  for (int64_t row = 0; row + len <= n; row += len) {
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+  for (int64_t row = 0; row < n - len + 1; row += len) {
     /* The dot product is taken before any write, so dz may alias dy. */
     double dot = 0.0;
     for (int64_t i = 0; i < len; i++)
@@ -216,6 +223,7 @@ void tc_activation_backward(tc_activation act, const float *z, const float *y,
       memcpy(dz, dy, (size_t)n * sizeof *dz);
     return;
   }
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++)
     dz[i] = tc_act_deriv(act, z[i], y[i]) * dy[i];
 }

@@ -18,6 +18,7 @@ static tc_status tc_same_shape_check(const char *op, const tc_tensor *a, const t
 static void tc_grad_axpy(tc_tensor *t, float scale, const float *src) {
   if (t == NULL || !t->requires_grad)
     return;
+#pragma omp parallel for schedule(static) if (t->size >= TC_OPS_PARALLEL_MIN)
   for (int64_t i = 0; i < t->size; i++)
     t->grad[i] += scale * src[i];
 }
@@ -37,12 +38,16 @@ static tc_status tc_sub_backward(tc_node *n) {
 static tc_status tc_mul_backward(tc_node *n) {
   tc_tensor *a = n->in[0], *b = n->in[1];
   const float *g = n->out->grad;
-  if (a->requires_grad)
+  if (a->requires_grad) {
+#pragma omp parallel for schedule(static) if (a->size >= TC_OPS_PARALLEL_MIN)
     for (int64_t i = 0; i < a->size; i++)
       a->grad[i] += g[i] * b->data[i];
-  if (b->requires_grad)
+  }
+  if (b->requires_grad) {
+#pragma omp parallel for schedule(static) if (b->size >= TC_OPS_PARALLEL_MIN)
     for (int64_t i = 0; i < b->size; i++)
       b->grad[i] += g[i] * a->data[i];
+  }
   return TC_OK;
 }
 
@@ -55,6 +60,7 @@ static tc_status tc_elementwise(tc_graph *g, const char *op, tc_ew_kind kind, tc
   tc_tensor *in[2] = {a, b};
   tc_tensor *y;
   TC_TRY(tc_graph_new_output(g, &y, a->rank, a->shape, in, 2));
+#pragma omp parallel for schedule(static) if (a->size >= TC_OPS_PARALLEL_MIN)
   for (int64_t i = 0; i < a->size; i++)
     y->data[i] = kind == TC_EW_ADD   ? a->data[i] + b->data[i]
                  : kind == TC_EW_SUB ? a->data[i] - b->data[i]

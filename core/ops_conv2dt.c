@@ -57,6 +57,7 @@ static tc_status tc_scratch(tc_graph *g, int64_t n, float **tmp) {
 }
 
 static void tc_add_into(float *dst, const float *src, int64_t n) {
+#pragma omp parallel for schedule(static) if (n >= TC_OPS_PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++)
     dst[i] += src[i];
 }

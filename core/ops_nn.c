@@ -12,9 +12,11 @@ static tc_status tc_bias_add_backward(tc_node *n) {
   const tc_bias_ctx *c = n->ctx;
   const float *g = n->out->grad;
   tc_tensor *x = n->in[0], *b = n->in[1];
-  if (x->requires_grad)
+  if (x->requires_grad) {
+#pragma omp parallel for schedule(static) if (x->size >= TC_OPS_PARALLEL_MIN)
     for (int64_t i = 0; i < x->size; i++)
       x->grad[i] += g[i];
+  }
   if (b->requires_grad)
     for (int64_t o = 0; o < c->outer; o++)
       for (int64_t k = 0; k < c->len; k++) {
@@ -39,6 +41,7 @@ tc_status tc_op_bias_add(tc_graph *g, tc_tensor *x, tc_tensor *bias, int axis, t
   tc_tensor *in[2] = {x, bias};
   tc_tensor *y;
   TC_TRY(tc_graph_new_output(g, &y, x->rank, x->shape, in, 2));
+#pragma omp parallel for schedule(static) if (x->size >= TC_OPS_PARALLEL_MIN)
   for (int64_t o = 0; o < c->outer; o++)
     for (int64_t k = 0; k < c->len; k++) {
       int64_t base = (o * c->len + k) * c->inner;
@@ -60,6 +63,7 @@ static tc_status tc_activation_backward_node(tc_node *n) {
   if (dz == NULL)
     return tc_set_error(TC_ERR_NOMEM, "activation: out of memory");
   tc_activation_backward(*act, x->data, n->out->data, n->out->grad, dz, x->size, axis_len);
+#pragma omp parallel for schedule(static) if (x->size >= TC_OPS_PARALLEL_MIN)
   for (int64_t i = 0; i < x->size; i++)
     x->grad[i] += dz[i];
   return TC_OK;
@@ -97,6 +101,7 @@ static tc_status tc_mse_backward(tc_node *n) {
   tc_tensor *p = n->in[0], *t = n->in[1];
   float scale = 2.0f * n->out->grad[0] / (float)p->size;
   if (p->requires_grad)
+#pragma omp parallel for schedule(static) if (p->size >= TC_OPS_PARALLEL_MIN)
     for (int64_t i = 0; i < p->size; i++)
       p->grad[i] += scale * (p->data[i] - t->data[i]);
   return TC_OK;

@@ -6,6 +6,10 @@
 
 #include "core/graph.h"
 
+/* Elementwise loops of at least this many elements run on the OpenMP team; below it a
+ * team costs more than it saves. Elementwise work gives the same bits for any split. */
+#define TC_OPS_PARALLEL_MIN 32768
+
 /* NULL checks common to every op: graph, output pointer and two inputs (pass the same
  * tensor twice for a unary op). */
 tc_status tc_op_check_args(const char *op, tc_graph *g, tc_tensor **out, const tc_tensor *a,
