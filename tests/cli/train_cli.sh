@@ -32,9 +32,10 @@ echo "ok: tconv sample regenerates samples.png"
 
 # 4. Ctrl-C: a checkpoint that loads, exit status 130, and --resume finishes the run
 set +e
-"$tconv" train "${common[@]}" --epochs 200 --out "$work/c" >/dev/null 2>&1 &
+"$tconv" train "${common[@]}" --epochs 200 --checkpoint-every 5 --out "$work/c" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do [ -f "$work/c/reconstructions.png" ] && break; sleep 0.1; done
+# The first periodic checkpoint proves the loop (and its signal handler) is running.
+for _ in $(seq 1 600); do [ -f "$work/c/checkpoint.npz" ] && break; sleep 0.1; done
 kill -INT "$pid"
 wait "$pid"
 rc=$?
