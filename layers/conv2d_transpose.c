@@ -6,6 +6,7 @@
 
 #include "core/ops.h"
 #include "layers/activity.h"
+#include "layers/layer_util.h"
 
 struct tc_conv2d_transpose {
   tc_conv2d_transpose_config cfg;
@@ -59,29 +60,18 @@ static tc_status tc_layer_params(const tc_conv2d_transpose_config *cfg, tc_conv2
   return tc_conv2dt_plan_create(&probe, p, 1, 1, 1, cfg->groups > 0 ? cfg->groups : 1);
 }
 
-static tc_status tc_init_variable(tc_model *m, tc_param *param, tc_initializer init,
-                                  tc_init_kind fallback) {
-  if (init.kind == TC_INIT_DEFAULT)
-    init = tc_initializer_make(fallback);
-  return tc_initializer_apply(&init, param->value, tc_model_seed(m), tc_model_next_stream(m));
-}
-
 static tc_status tc_make_variables(tc_conv2d_transpose *l, tc_model *m) {
   const tc_conv2d_transpose_config *c = &l->cfg;
+  tc_var_spec k = {"kernel", TC_PARAM_WEIGHT, c->kernel_initializer, TC_INIT_GLOROT_UNIFORM,
+                   c->trainable, c->kernel_regularizer, c->kernel_constraint};
   int64_t ks[4] = {c->kernel_size[0], c->kernel_size[1], c->filters / c->groups, l->in_channels};
-  TC_TRY(tc_model_add_param(m, l->name, "kernel", TC_PARAM_WEIGHT, 4, ks, &l->kernel));
-  l->kernel->trainable = c->trainable != 0;
-  l->kernel->regularizer = c->kernel_regularizer;
-  l->kernel->constraint = c->kernel_constraint;
-  TC_TRY(tc_init_variable(m, l->kernel, c->kernel_initializer, TC_INIT_GLOROT_UNIFORM));
+  TC_TRY(tc_layer_add_variable(m, l->name, &k, 4, ks, &l->kernel));
   if (!c->use_bias)
     return TC_OK;
+  tc_var_spec b = {"bias", TC_PARAM_WEIGHT, c->bias_initializer, TC_INIT_ZEROS,
+                   c->trainable, c->bias_regularizer, c->bias_constraint};
   int64_t bs[1] = {c->filters};
-  TC_TRY(tc_model_add_param(m, l->name, "bias", TC_PARAM_WEIGHT, 1, bs, &l->bias));
-  l->bias->trainable = c->trainable != 0;
-  l->bias->regularizer = c->bias_regularizer;
-  l->bias->constraint = c->bias_constraint;
-  return tc_init_variable(m, l->bias, c->bias_initializer, TC_INIT_ZEROS);
+  return tc_layer_add_variable(m, l->name, &b, 1, bs, &l->bias);
 }
 
 tc_status tc_conv2d_transpose_create(tc_conv2d_transpose **out, tc_model *model,

@@ -1,4 +1,4 @@
-/* layer_util.c — variable creation shared by conv2d, dense and batch_norm. */
+/* layer_util.c — variable creation shared by every layer. */
 #include "layers/layer_util.h"
 
 tc_status tc_layer_add_variable(tc_model *m, const char *layer, const tc_var_spec *spec,
