@@ -7,6 +7,7 @@
 
 #include "core/ops.h"
 #include "layers/conv2d_transpose.h"
+#include "optim/optimizer.h"
 #include "support/testutil.h"
 
 static tc_model *model(uint64_t seed) {
@@ -123,6 +124,64 @@ START_TEST(frozen_layer_passes_gradient_to_its_input) {
 }
 END_TEST
 
+/* Two layers trained with Adam: the frozen one keeps its weights bit for bit (and gets no
+ * slots) while the gradient still reaches the layer below it; unfrozen, it trains again. */
+START_TEST(frozen_layer_is_bit_identical_over_steps) {
+  tc_model *m = model(5);
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  tc_conv2d_transpose_config c = tc_conv2d_transpose_config_default(3, 2, 2);
+  c.strides[0] = c.strides[1] = 2;
+  ck_assert_int_eq(tc_constraint_parse("max_norm:0.01:axis=0,1,2", &c.kernel_constraint), TC_OK);
+  tc_conv2d_transpose *low, *top;
+  ck_assert_int_eq(tc_conv2d_transpose_create(&low, m, &c, 2), TC_OK);
+  ck_assert_int_eq(tc_conv2d_transpose_create(&top, m, &c, 3), TC_OK);
+  tc_conv2d_transpose_set_trainable(top, 0);
+  tc_optim_config oc = tc_optim_config_default(TC_OPTIM_ADAM);
+  oc.lr = 0.1f;
+  tc_optim *opt;
+  ck_assert_int_eq(tc_optim_create(&opt, &oc, m, NULL), TC_OK);
+  tc_tensor *tk = tc_conv2d_transpose_kernel(top)->value, *lk = tc_conv2d_transpose_kernel(low)->value;
+  float *saved = malloc((size_t)tk->size * sizeof(float)), *low0 = malloc((size_t)lk->size * sizeof(float));
+  memcpy(saved, tk->data, (size_t)tk->size * sizeof(float));
+  memcpy(low0, lk->data, (size_t)lk->size * sizeof(float));
+  tc_test_rng r;
+  tc_test_rng_init(&r, 4);
+  int64_t xs[4] = {2, 2, 2, 2};
+  tc_tensor *x = tc_test_tensor(&r, 4, xs, -1, 1);
+  for (int step = 0; step < 6; step++) {
+    tc_tensor *h, *y, *loss;
+    tc_graph_reset(g);
+    ck_assert_int_eq(tc_conv2d_transpose_forward(low, g, x, &h), TC_OK);
+    ck_assert_int_eq(tc_conv2d_transpose_forward(top, g, h, &y), TC_OK);
+    ck_assert_int_eq(tc_op_mean(g, y, &loss), TC_OK);
+    ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+    ck_assert_int_eq(tc_optim_step(opt, NULL), TC_OK);
+    /* The frozen kernel violates its max_norm and is still untouched: no constraint either. */
+    ck_assert_int_eq(memcmp(tk->data, saved, (size_t)tk->size * sizeof(float)), 0);
+  }
+  ck_assert_int_ne(memcmp(lk->data, low0, (size_t)lk->size * sizeof(float)), 0);
+  ck_assert_ptr_null(tc_optim_find_slot(opt, tc_conv2d_transpose_kernel(top)->name, "m"));
+  tc_conv2d_transpose_set_trainable(top, 1);
+  tc_tensor *h, *y, *loss;
+  tc_graph_reset(g);
+  ck_assert_int_eq(tc_conv2d_transpose_forward(low, g, x, &h), TC_OK);
+  ck_assert_int_eq(tc_conv2d_transpose_forward(top, g, h, &y), TC_OK);
+  ck_assert_int_eq(tc_op_mean(g, y, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  ck_assert_int_eq(tc_optim_step(opt, NULL), TC_OK);
+  ck_assert_int_ne(memcmp(tk->data, saved, (size_t)tk->size * sizeof(float)), 0);
+  free(saved);
+  free(low0);
+  tc_tensor_free(x);
+  tc_optim_free(opt);
+  tc_conv2d_transpose_free(low);
+  tc_conv2d_transpose_free(top);
+  tc_graph_free(g);
+  tc_model_free(m);
+}
+END_TEST
+
 START_TEST(activity_regularizer_is_divided_by_batch) {
   tc_model *m = model(3);
   tc_graph *g;
@@ -204,6 +263,7 @@ int main(void) {
   tcase_add_test(tc, names_are_unique_and_checked);
   tcase_add_test(tc, initialization_is_reproducible_and_glorot_bounded);
   tcase_add_test(tc, frozen_layer_passes_gradient_to_its_input);
+  tcase_add_test(tc, frozen_layer_is_bit_identical_over_steps);
   tcase_add_test(tc, activity_regularizer_is_divided_by_batch);
   tcase_add_test(tc, bad_arguments_each_get_their_message);
   suite_add_tcase(s, tc);
