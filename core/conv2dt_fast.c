@@ -91,15 +91,61 @@ static size_t bwdw_thread_bytes(void) {
   return align_up((size_t)KP * (FB + CB) * sizeof(float));
 }
 
-static size_t thread_bytes(void) {
-  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes();
-  return a > b ? a : b;
+/* ---- few filters ----
+ * Forward with F <= TC_DOT_MAXF runs the dot kernel (lanes along C). Backward data and
+ * backward weights with F <= SMALL_F and kh*kw*F <= SMALL_K put all taps into one
+ * reduction: an input pixel's gathered dy row (kh*kw*F values, zero where a tap falls
+ * outside the output) times the weights as a (kh*kw*F x C) matrix, so C fills the tile
+ * columns and the GEMM's K is taps*F instead of F. */
+#define SMALL_F 8
+#define SMALL_K 384
+
+static int small_fwd(const fgeom *g) { return g->f <= TC_DOT_MAXF; }
+
+static int small_k(const fgeom *g) { return g->kh * g->kw * g->f; }
+
+static int small_bwd(const fgeom *g) { return g->f <= SMALL_F && small_k(g) <= SMALL_K; }
+
+static int64_t panels(int n) { return ceil_div(n, TC_GEMM_NR); }
+
+/* Backward data's packed weights: panel j holds (taps*F, 16). */
+static size_t small_bd_b_bytes(const fgeom *g) {
+  return align_up((size_t)small_k(g) * (size_t)panels(g->c) * TC_GEMM_NR * sizeof(float));
+}
+
+static int small_bd(const fgeom *g) {
+  return small_bwd(g) && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+}
+
+/* Gathered dy rows of one chunk (backward data), or the MR-interleaved gathered dy
+ * (taps*F rounded up to MR, KP) and x panels (KP, CB) of backward weights. */
+static size_t small_thread_bytes(const fgeom *g) {
+  if (!small_bwd(g))
+    return 0;
+  size_t bd = (size_t)MC_MAX * (size_t)small_k(g);
+  size_t bw = (size_t)ceil_div(small_k(g), TC_GEMM_MR) * TC_GEMM_MR * KP + (size_t)KP * CB;
+  return align_up((bd > bw ? bd : bw) * sizeof(float));
+}
+
+static size_t thread_bytes(const fgeom *g) {
+  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes(), c = small_thread_bytes(g);
+  a = a > b ? a : b;
+  return a > c ? a : c;
+}
+
+/* The packed weights of whichever kernel needs most, then a row of C zeros (the dot
+ * kernel's stand-in for a source pixel outside the input). */
+static size_t zero_row_offset(const fgeom *g) {
+  blocking f = block_forward(g), d = block_backward_data(g);
+  size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
+  size_t m = a > b ? a : b;
+  if (small_bd(g) && small_bd_b_bytes(g) > m)
+    m = small_bd_b_bytes(g);
+  return m;
 }
 
 static size_t shared_bytes(const fgeom *g) {
-  blocking f = block_forward(g), d = block_backward_data(g);
-  size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
-  return a > b ? a : b;
+  return zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
 }
 
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
@@ -112,7 +158,7 @@ size_t tc_conv2dt_fast_workspace(const tc_conv2dt_plan *plan, int nthreads) {
   if (!tc_conv2dt_fast_applies(plan))
     return 0;
   fgeom g = fgeom_of(plan);
-  return shared_bytes(&g) + (size_t)(nthreads > 0 ? nthreads : 1) * thread_bytes();
+  return shared_bytes(&g) + (size_t)(nthreads > 0 ? nthreads : 1) * thread_bytes(&g);
 }
 
 /* Threads for a call: what OpenMP offers, capped by what the workspace was sized for
@@ -121,7 +167,7 @@ static int team_size(const tc_conv2dt_plan *plan) {
   if (tc_conv2dt_flops(plan) < 131072.0)
     return 1;
   fgeom g = fgeom_of(plan);
-  size_t planned = (plan->workspace_bytes - shared_bytes(&g)) / thread_bytes();
+  size_t planned = (plan->workspace_bytes - shared_bytes(&g)) / thread_bytes(&g);
   int t = omp_get_max_threads();
   return (size_t)t < planned ? t : (int)planned;
 }
@@ -315,13 +361,25 @@ static igemm forward_phase(const fgeom *g, int rh, int rw, const float *x, const
 /* Workspace: [shared packed B][thread 0 scratch][thread 1 scratch]... */
 static rows thread_rows(const fgeom *g, void *ws) {
   unsigned char *base = (unsigned char *)ws + shared_bytes(g);
-  return rows_at(base + (size_t)omp_get_thread_num() * thread_bytes());
+  return rows_at(base + (size_t)omp_get_thread_num() * thread_bytes(g));
 }
+
+/* The few-filter kernels (end of this file). */
+static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
+                          const float *k, const float *bias, float *y, void *ws);
+static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
+                                const float *k, float *dx, void *ws);
+static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
+                                   const float *x, const float *dy, float *dk, void *ws);
 
 void tc_conv2dt_fast_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
                              const float *bias, float *y, void *ws) {
   /* x: (N,H,W,C) NHWC; kernel: (kh,kw,F,C); bias: (F) or NULL; y: (N,OH,OW,F) */
   fgeom g = fgeom_of(plan);
+  if (small_fwd(&g)) {
+    small_forward(plan, &g, x, kernel, bias, y, ws);
+    return;
+  }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
@@ -339,6 +397,10 @@ void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
                                    const float *kernel, float *dx, void *ws) {
   /* dy: (N,OH,OW,F) NHWC; kernel: (kh,kw,F,C); dx: (N,H,W,C) */
   fgeom g = fgeom_of(plan);
+  if (small_bd(&g)) {
+    small_backward_data(plan, &g, dy, kernel, dx, ws);
+    return;
+  }
   igemm G;
   memset(&G, 0, sizeof G);
   G.g = &g, G.fwd = 0, G.th = g.kh, G.tw = g.kw, G.qh = g.h, G.qw = g.w;
@@ -447,17 +509,232 @@ void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *
                                       const float *dy, float *dkernel, void *ws) {
   /* x: (N,H,W,C) NHWC; dy: (N,OH,OW,F); dkernel: (kh,kw,F,C) */
   fgeom g = fgeom_of(plan);
+  if (small_bwd(&g)) {
+    small_backward_weights(plan, &g, x, dy, dkernel, ws);
+    return;
+  }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
   int64_t ntasks = (int64_t)g.kh * g.kw * ceil_div(g.f, FB) * ceil_div(g.c, CB);
 #pragma omp parallel num_threads(team_size(plan))
   {
     unsigned char *mine = (unsigned char *)ws + shared_bytes(&g) +
-                          (size_t)omp_get_thread_num() * thread_bytes();
+                          (size_t)omp_get_thread_num() * thread_bytes(&g);
     float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < ntasks; t++) {
       wtask T = task_of(&g, t);
       weights_task(&g, &T, x, dy, dkernel, pa, pb, ukr);
+    }
+  }
+}
+
+/* ---- few filters ---- */
+
+#define DOT_PTRS 256 /* activation pointers per dot-kernel call; taps are batched to fit */
+
+/* Output row u of phase G in image n, P pixels at a time: y = bias + every tap's dot
+ * products, taps in order, in batches of DOT_PTRS / P (a fixed split: the sums depend on
+ * the shape only). A source pixel outside the input reads the zero row. */
+static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
+                          tc_dot_ukr_fn dot) {
+  const fgeom *g = G->g;
+  const int P = tc_dot_rows(g->f), tb = DOT_PTRS / P;
+  const float *ap[DOT_PTRS], *bp[DOT_PTRS];
+  float *yp[8];
+  int64_t oi = (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt;
+  for (int v = 0; v < G->qw; v += P) {
+    int np = imin(P, G->qw - v);
+    for (int p = 0; p < P; p++) {
+      int64_t oj = (int64_t)(G->v0 + v + imin(p, np - 1)) * g->sw + G->rw - g->pl;
+      yp[p] = G->c + ((n * g->oh + oi) * g->ow + oj) * g->f;
+    }
+    for (int p = 0; p < np; p++)
+      for (int f = 0; f < g->f; f++)
+        yp[p][f] = G->bias ? G->bias[f] : 0.0f;
+    int nt = 0;
+    for (int t = 0; t < G->th; t++) {
+      int64_t si = (int64_t)G->u0 + u - t;
+      if (si < 0 || si >= g->h)
+        continue;
+      const float *xrow = G->a + (n * g->h + si) * g->w * g->c;
+      for (int s = 0; s < G->tw; s++) {
+        int a, b;
+        tap_ab(G, t, s, &a, &b);
+        bp[nt] = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
+        for (int p = 0; p < P; p++) {
+          int64_t sj = (int64_t)G->v0 + v + imin(p, np - 1) - s;
+          ap[nt * P + p] = sj >= 0 && sj < g->w ? xrow + sj * g->c : zero;
+        }
+        if (++nt == tb) {
+          dot(nt, g->c, ap, bp, g->c, g->f, yp, np);
+          nt = 0;
+        }
+      }
+    }
+    if (nt > 0)
+      dot(nt, g->c, ap, bp, g->c, g->f, yp, np);
+  }
+}
+
+/* Forward with F <= TC_DOT_MAXF: per output phase, rows of its pixel grid over the team.
+ * Rows of different phases are different outputs, so the phases run without barriers. */
+static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
+                          const float *k, const float *bias, float *y, void *ws) {
+  float *zero = (float *)(void *)((unsigned char *)ws + zero_row_offset(g));
+  tc_dot_ukr_fn dot = tc_dot_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+#pragma omp single
+    memset(zero, 0, sizeof(float) * (size_t)g->c);
+    for (int rh = 0; rh < g->sh; rh++)
+      for (int rw = 0; rw < g->sw; rw++) {
+        igemm G = forward_phase(g, rh, rw, x, k, bias, y, NULL);
+        int64_t nrows = g->n * G.qh;
+#pragma omp for schedule(static) nowait
+        for (int64_t r = 0; r < nrows; r++)
+          small_fwd_row(&G, r / G.qh, (int)(r % G.qh), zero, dot);
+      }
+  }
+}
+
+/* Row (tap (a, b), filter f) = (a*kw + b)*F + f of input pixel (n, i, j)'s gathered dy:
+ * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
+static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
+  const int f = g->f;
+  for (int a = 0; a < g->kh; a++) {
+    int64_t oi = (int64_t)i * g->sh + a - g->pt;
+    float *ra = row + (int64_t)a * g->kw * f;
+    if (oi < 0 || oi >= g->oh) {
+      memset(ra, 0, sizeof(float) * (size_t)g->kw * (size_t)f);
+      continue;
+    }
+    const float *dyr = dy + (n * g->oh + oi) * g->ow * f;
+    for (int b = 0; b < g->kw; b++) {
+      int64_t oj = (int64_t)j * g->sw + b - g->pl;
+      float *dst = ra + b * f;
+      if (oj < 0 || oj >= g->ow)
+        for (int e = 0; e < f; e++)
+          dst[e] = 0.0f;
+      else
+        for (int e = 0; e < f; e++)
+          dst[e] = dyr[oj * f + e];
+    }
+  }
+}
+
+/* Next pixel (n, i, j) in NHWC order. */
+static inline void next_pixel(const fgeom *g, int64_t *n, int *i, int *j) {
+  if (++*j == g->w) {
+    *j = 0;
+    if (++*i == g->h)
+      *i = 0, ++*n;
+  }
+}
+
+/* Backward data, few filters: dx (pixels x C) = gathered dy (pixels x taps*F) . k viewed
+ * as (taps*F x C), which is the kernel's own layout; packed into 16-column panels. */
+static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
+                                const float *k, float *dx, void *ws) {
+  const int K = small_k(g), npan = (int)panels(g->c);
+  const int64_t m = g->n * g->h * g->w;
+  float *bp = (float *)ws;
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+#pragma omp for schedule(static)
+    for (int j = 0; j < npan; j++)
+      for (int r = 0; r < K; r++)
+        copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
+                 g->c - j * TC_GEMM_NR, TC_GEMM_NR);
+    int nthr = omp_get_num_threads();
+    int64_t nch = ceil_div(ceil_div(m, MC_MAX), nthr) * nthr;
+    int64_t chunk = ceil_div(ceil_div(m, nch), TC_GEMM_MR) * TC_GEMM_MR;
+    nch = ceil_div(m, chunk);
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < nch; ch++) {
+      int64_t r0 = ch * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
+      int cnt = (int)(r1 - r0);
+      int64_t n = r0 / ((int64_t)g->h * g->w);
+      int i = (int)(r0 / g->w % g->h), j = (int)(r0 % g->w);
+      for (int r = 0; r < cnt; r++, next_pixel(g, &n, &i, &j)) {
+        gather_dy(g, dy, n, i, j, pa + (int64_t)r * K);
+        memset(dx + (r0 + r) * g->c, 0, sizeof(float) * (size_t)g->c);
+      }
+      for (int kb = 0; kb < K; kb += KC) {
+        int kk = imin(KC, K - kb);
+        for (int r = 0; r < cnt; r += TC_GEMM_MR) {
+          int mr = imin(TC_GEMM_MR, cnt - r);
+          const float *a6[TC_GEMM_MR];
+          float *c6[TC_GEMM_MR];
+          for (int q = 0; q < TC_GEMM_MR; q++)
+            a6[q] = pa + (int64_t)(r + imin(q, mr - 1)) * K + kb;
+          for (int jp = 0; jp < npan; jp++) {
+            for (int q = 0; q < TC_GEMM_MR; q++)
+              c6[q] = dx + (r0 + r + imin(q, mr - 1)) * g->c + jp * TC_GEMM_NR;
+            ukr(kk, a6, 1, bp + ((int64_t)jp * K + kb) * TC_GEMM_NR, c6, mr,
+                imin(TC_GEMM_NR, g->c - jp * TC_GEMM_NR));
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
+ * x (P x C) over all P = N*H*W input pixels, KP at a time. One task per block of
+ * columns; each reduces over every pixel in the same order, whatever the team size. */
+static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
+                                   const float *x, const float *dy, float *dk, void *ws) {
+  const int K = small_k(g), ngr = (int)ceil_div(K, TC_GEMM_MR), npan = (int)panels(g->c);
+  const int64_t npix = g->n * g->h * g->w;
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+    float *pb = pa + (size_t)ngr * TC_GEMM_MR * KP;
+    float row[SMALL_K + TC_GEMM_MR];
+    int per = imin(CB / TC_GEMM_NR, (int)ceil_div(npan, omp_get_num_threads()));
+    int ntask = (int)ceil_div(npan, per);
+#pragma omp for schedule(static)
+    for (int t = 0; t < ntask; t++) {
+      int c0 = t * per * TC_GEMM_NR, cb = imin(per * TC_GEMM_NR, g->c - c0);
+      int tp = (int)panels(cb);
+      for (int r = 0; r < K; r++)
+        memset(dk + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)cb);
+      int64_t n = 0;
+      int i = 0, j = 0;
+      for (int64_t p0 = 0; p0 < npix; p0 += KP) {
+        int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
+        for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
+          gather_dy(g, dy, n, i, j, row);
+          for (int e = K; e < ngr * TC_GEMM_MR; e++)
+            row[e] = 0.0f;
+          for (int gi = 0; gi < ngr; gi++)
+            memcpy(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
+                   sizeof(float) * TC_GEMM_MR);
+          const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + c0;
+          for (int jp = 0; jp < tp; jp++)
+            copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+                     cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+        }
+        for (int gi = 0; gi < ngr; gi++) {
+          int mr = imin(TC_GEMM_MR, K - gi * TC_GEMM_MR);
+          const float *a6[TC_GEMM_MR];
+          float *c6[TC_GEMM_MR];
+          for (int q = 0; q < TC_GEMM_MR; q++)
+            a6[q] = pa + (int64_t)gi * KP * TC_GEMM_MR + q;
+          for (int jp = 0; jp < tp; jp++) {
+            for (int q = 0; q < TC_GEMM_MR; q++)
+              c6[q] = dk + (int64_t)(gi * TC_GEMM_MR + imin(q, mr - 1)) * g->c + c0 +
+                      jp * TC_GEMM_NR;
+            ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, mr,
+                imin(TC_GEMM_NR, cb - jp * TC_GEMM_NR));
+          }
+        }
+      }
     }
   }
 }
