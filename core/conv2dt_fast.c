@@ -28,8 +28,8 @@
 #define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
 #define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */
 #define KP 256              /* backward weights: pixels per packed chunk */
-#define FB 96               /* backward weights: filters per task (16 row groups) */
-#define CB 128              /* backward weights: channels per task (8 panels) */
+#define FB 192         /* backward weights: filters per task (32 row groups) */
+#define CB 256         /* backward weights: channels per task (16 panels) */
 #define MAX_TAPS (B_BUDGET / (TC_GEMM_NR * 4)) /* more taps and B would outgrow the budget */
 #define ALIGN 64
 
@@ -428,10 +428,13 @@ static void tap_range(int64_t off, int s, int in, int out, int *lo, int *hi) {
   *hi = (int)(h > l ? h : l);
 }
 
-/* One task's output: tap (a, b), filters [f0, f0+fb), channels [c0, c0+cb). */
+/* One task's output: taps (a, b) of a block of kernel rows [a0, a1) and columns [b0, b1)
+ * that all map the same input pixels inside the output (rows [i0, i1), columns [j0, j1)),
+ * the task's share [t0, t1) of those taps in row-major order, filters [f0, f0+fb) and
+ * channels [c0, c0+cb). x is packed once per pixel chunk for all of the task's taps. */
 typedef struct wtask {
-  int a, b, f0, fb, c0, cb;
-  int i0, i1, j0, j1; /* input rows and columns the tap maps inside the output */
+  int a0, a1, b0, b1, t0, t1, f0, fb, c0, cb;
+  int i0, i1, j0, j1;
 } wtask;
 
 /* dst[0:w] = src[0:avail] then zeros (avail may exceed w). */
@@ -444,65 +447,167 @@ static inline void copy_pad(float *dst, const float *src, int avail, int w) {
   memset(dst + avail, 0, sizeof(float) * (size_t)(w - avail));
 }
 
-/* Packs pixels [p0, p0+kp) of the tap: dy's filters as MR-wide groups (k, MR) and x's
- * channels as 16-wide panels (k, 16), both zero-padded, panels KP apart. */
-static void pack_pixels(const fgeom *g, const wtask *T, const float *x, const float *dy,
-                        int64_t p0, int kp, float *pa, float *pb) {
+/* dst[0:W] = src[0:avail] then zeros; W is a constant at every call, so the full case
+ * compiles to a few vector moves instead of a memcpy call. */
+static inline void copy_w(float *dst, const float *src, int avail, const int W) {
+  if (avail >= W) {
+    memcpy(dst, src, sizeof(float) * (size_t)W);
+    return;
+  }
+  int e = 0;
+  for (; e < avail; e++)
+    dst[e] = src[e];
+  for (; e < W; e++)
+    dst[e] = 0.0f;
+}
+
+/* Pixel p0 of the task's grid (n, i in [i0, i1), j in [j0, j1)). */
+static void task_pixel(const wtask *T, int64_t p0, int64_t *n, int *i, int *j) {
   int ni = T->i1 - T->i0, nj = T->j1 - T->j0;
-  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
-  for (int p = 0; p < kp; p++) {
-    int64_t q = p0 + p, n = q / ((int64_t)ni * nj);
-    int i = T->i0 + (int)(q / nj % ni), j = T->j0 + (int)(q % nj);
-    int64_t oi = (int64_t)i * g->sh + T->a - g->pt, oj = (int64_t)j * g->sw + T->b - g->pl;
-    const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
-    const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
-    for (int gi = 0; gi < ngr; gi++)
-      copy_pad(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
-               T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
-    for (int jp = 0; jp < npan; jp++)
-      copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
-               T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+  *n = p0 / ((int64_t)ni * nj);
+  *i = T->i0 + (int)(p0 / nj % ni), *j = T->j0 + (int)(p0 % nj);
+}
+
+static inline void task_next(const wtask *T, int64_t *n, int *i, int *j) {
+  if (++*j == T->j1) {
+    *j = T->j0;
+    if (++*i == T->i1)
+      *i = T->i0, ++*n;
   }
 }
 
-/* dk tile of the task = sum over the tap's pixels, KP at a time, in pixel order. */
-static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
-                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
-  float *tile = dk + (((int64_t)T->a * g->kw + T->b) * g->f + T->f0) * g->c + T->c0;
-  for (int f = 0; f < T->fb; f++)
-    memset(tile + (int64_t)f * g->c, 0, sizeof(float) * (size_t)T->cb);
-  int64_t npix = g->n * (T->i1 - T->i0) * (T->j1 - T->j0);
-  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
-  for (int64_t p0 = 0; p0 < npix; p0 += KP) {
-    int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
-    pack_pixels(g, T, x, dy, p0, kp, pa, pb);
+/* x's channels of pixels [p0, p0+kp) as 16-wide panels (k, 16), zero-padded, KP apart. */
+static void pack_x(const fgeom *g, const wtask *T, const float *x, int64_t p0, int kp,
+                   float *pb) {
+  int npan = (int)ceil_div(T->cb, TC_GEMM_NR), i, j;
+  int64_t n;
+  task_pixel(T, p0, &n, &i, &j);
+  for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
+    for (int jp = 0; jp < npan; jp++)
+      copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+             T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+  }
+}
+
+/* dy's filters that tap (a, b) reaches from pixels [p0, p0+kp), as MR-wide groups. */
+static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy, int64_t p0,
+                    int kp, float *pa) {
+  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), i, j;
+  int64_t n;
+  task_pixel(T, p0, &n, &i, &j);
+  for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    int64_t oi = (int64_t)i * g->sh + a - g->pt, oj = (int64_t)j * g->sw + b - g->pl;
+    const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
+    for (int gi = 0; gi < ngr; gi++)
+      copy_w(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
+             T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
+  }
+}
+
+/* tile (rows x cols, row stride ldc) += pa^T . pb over kp pixels: pa holds the rows as
+ * MR-wide groups (k, MR), pb the columns as 16-wide panels (k, 16), both KP apart. Panel
+ * outer: one B panel (16 KiB) stays in L1 while the A groups stream from L2. */
+static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int cols,
+                        float *tile, int64_t ldc, tc_gemm_ukr_fn ukr) {
+  int ngr = (int)ceil_div(rows, TC_GEMM_MR), npan = (int)ceil_div(cols, TC_GEMM_NR);
+  for (int jp = 0; jp < npan; jp++)
     for (int gi = 0; gi < ngr; gi++) {
-      int m = imin(TC_GEMM_MR, T->fb - gi * TC_GEMM_MR);
+      int m = imin(TC_GEMM_MR, rows - gi * TC_GEMM_MR);
       const float *a6[TC_GEMM_MR];
       float *c6[TC_GEMM_MR];
-      for (int r = 0; r < TC_GEMM_MR; r++)
+      for (int r = 0; r < TC_GEMM_MR; r++) {
         a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
-      for (int jp = 0; jp < npan; jp++) {
-        for (int r = 0; r < TC_GEMM_MR; r++)
-          c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * g->c + jp * TC_GEMM_NR;
-        ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
-            imin(TC_GEMM_NR, T->cb - jp * TC_GEMM_NR));
+        c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
+      ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
+          imin(TC_GEMM_NR, cols - jp * TC_GEMM_NR));
+    }
+}
+
+/* The task's dk tiles: each its tap's sum over the shared pixels, KP at a time in pixel
+ * order (the order depends on the tap's pixel range only, not on the task split). */
+static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
+                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+  int tb = T->b1 - T->b0;
+  for (int t = T->t0; t < T->t1; t++) {
+    float *tile = dk + (((int64_t)(T->a0 + t / tb) * g->kw + T->b0 + t % tb) * g->f + T->f0) *
+                           g->c + T->c0;
+    for (int f = 0; f < T->fb; f++)
+      memset(tile + (int64_t)f * g->c, 0, sizeof(float) * (size_t)T->cb);
+  }
+  int64_t npix = g->n * (T->i1 - T->i0) * (T->j1 - T->j0);
+  for (int64_t p0 = 0; p0 < npix; p0 += KP) {
+    int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
+    pack_x(g, T, x, p0, kp, pb);
+    for (int t = T->t0; t < T->t1; t++) {
+      int a = T->a0 + t / tb, b = T->b0 + t % tb;
+      float *tile = dk + (((int64_t)a * g->kw + b) * g->f + T->f0) * g->c + T->c0;
+      pack_dy(g, T, a, b, dy, p0, kp, pa);
+      packed_gemm(kp, pa, T->fb, pb, T->cb, tile, g->c, ukr);
     }
   }
 }
 
-static wtask task_of(const fgeom *g, int64_t t) {
-  int nfb = (int)ceil_div(g->f, FB), ncb = (int)ceil_div(g->c, CB);
-  wtask T;
-  int64_t tap = t / ((int64_t)nfb * ncb);
-  int fbi = (int)(t / ncb % nfb), cbi = (int)(t % ncb);
-  T.a = (int)(tap / g->kw), T.b = (int)(tap % g->kw);
-  T.f0 = fbi * FB, T.fb = imin(FB, g->f - T.f0);
-  T.c0 = cbi * CB, T.cb = imin(CB, g->c - T.c0);
-  tap_range((int64_t)T.a - g->pt, g->sh, g->h, g->oh, &T.i0, &T.i1);
-  tap_range((int64_t)T.b - g->pl, g->sw, g->w, g->ow, &T.j0, &T.j1);
-  return T;
+/* End of the run of kernel rows from a0 whose taps map the same input rows (the range
+ * moves monotonically with a, so equal ranges are contiguous). */
+static int range_run(int a0, int k, int pad, int s, int in, int out, int *lo, int *hi) {
+  tap_range((int64_t)a0 - pad, s, in, out, lo, hi);
+  int a1 = a0 + 1, l, h;
+  for (; a1 < k; a1++) {
+    tap_range((int64_t)a1 - pad, s, in, out, &l, &h);
+    if (l != *lo || h != *hi)
+      break;
+  }
+  return a1;
+}
+
+/* Blocks of backward weights: filters and channels split evenly (fb a multiple of MR, cb
+ * of 16), and at most cap taps per task. */
+typedef struct wplan {
+  int nfb, fb, ncb, cb, cap;
+} wplan;
+
+static wplan wplan_of(const fgeom *g, int cap) {
+  wplan w;
+  w.nfb = (int)ceil_div(g->f, FB);
+  w.fb = (int)(ceil_div(ceil_div(g->f, w.nfb), TC_GEMM_MR) * TC_GEMM_MR);
+  w.nfb = (int)ceil_div(g->f, w.fb);
+  w.ncb = (int)ceil_div(g->c, CB);
+  w.cb = (int)(ceil_div(ceil_div(g->c, w.ncb), TC_GEMM_NR) * TC_GEMM_NR);
+  w.ncb = (int)ceil_div(g->c, w.cb);
+  w.cap = cap;
+  return w;
+}
+
+/* Task t of the enumeration (range block, tap share, filter block, channel block); with
+ * t < 0 returns the number of tasks in T->t0. */
+static int task_of(const fgeom *g, const wplan *w, int64_t t, wtask *T) {
+  int64_t k = 0;
+  for (int a0 = 0, a1; a0 < g->kh; a0 = a1) {
+    int i0, i1, j0, j1;
+    a1 = range_run(a0, g->kh, g->pt, g->sh, g->h, g->oh, &i0, &i1);
+    for (int b0 = 0, b1; b0 < g->kw; b0 = b1) {
+      b1 = range_run(b0, g->kw, g->pl, g->sw, g->w, g->ow, &j0, &j1);
+      int empty = i1 <= i0 || j1 <= j0; /* these taps reach no output: dk is zero */
+      int taps = (a1 - a0) * (b1 - b0);
+      int64_t shares = ceil_div(taps, w->cap), here = shares * w->nfb * w->ncb;
+      if (t >= k && t < k + here) {
+        int64_t r = t - k;
+        int sh = (int)(r / ((int64_t)w->nfb * w->ncb)), fbi = (int)(r / w->ncb % w->nfb);
+        int cbi = (int)(r % w->ncb);
+        T->a0 = a0, T->a1 = a1, T->b0 = b0, T->b1 = b1;
+        T->t0 = (int)(sh * taps / shares), T->t1 = (int)((sh + 1) * taps / shares);
+        T->f0 = fbi * w->fb, T->fb = imin(w->fb, g->f - T->f0);
+        T->c0 = cbi * w->cb, T->cb = imin(w->cb, g->c - T->c0);
+        T->i0 = i0, T->i1 = empty ? i0 : i1, T->j0 = j0, T->j1 = empty ? j0 : j1;
+        return 1;
+      }
+      k += here;
+    }
+  }
+  T->t0 = (int)k;
+  return 0;
 }
 
 void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *x,
@@ -514,17 +619,28 @@ void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *
     return;
   }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
-  int64_t ntasks = (int64_t)g.kh * g.kw * ceil_div(g.f, FB) * ceil_div(g.c, CB);
-#pragma omp parallel num_threads(team_size(plan))
+  int nthr = team_size(plan);
+  /* Up to 4 taps share a packed x; fewer where that leaves too few tasks for the team.
+   * The split changes who computes a tile, not how it is summed. */
+  wplan w = wplan_of(&g, 4);
+  wtask T;
+  for (; w.cap > 1; w.cap /= 2) {
+    task_of(&g, &w, -1, &T);
+    if (T.t0 >= 3 * nthr)
+      break;
+  }
+  task_of(&g, &w, -1, &T);
+  int64_t ntasks = T.t0;
+#pragma omp parallel num_threads(nthr)
   {
     unsigned char *mine = (unsigned char *)ws + shared_bytes(&g) +
                           (size_t)omp_get_thread_num() * thread_bytes(&g);
     float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
+    wtask U;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < ntasks; t++) {
-      wtask T = task_of(&g, t);
-      weights_task(&g, &T, x, dy, dkernel, pa, pb, ukr);
-    }
+    for (int64_t t = 0; t < ntasks; t++)
+      if (task_of(&g, &w, t, &U))
+        weights_task(&g, &U, x, dy, dkernel, pa, pb, ukr);
   }
 }
 
@@ -601,6 +717,13 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
  * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
 static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
   const int f = g->f;
+  /* taps b with oj = j*sw + b - pl inside [0, ow): [blo, bhi), dy contiguous along b */
+  int64_t o0 = (int64_t)j * g->sw - g->pl;
+  int blo = o0 < 0 ? (int)-o0 : 0;
+  int64_t bh = g->ow - o0;
+  int bhi = bh < blo ? blo : bh > g->kw ? g->kw : (int)bh;
+  size_t lead = (size_t)blo * (size_t)f, mid = (size_t)(bhi - blo) * (size_t)f;
+  size_t tail = (size_t)(g->kw - bhi) * (size_t)f;
   for (int a = 0; a < g->kh; a++) {
     int64_t oi = (int64_t)i * g->sh + a - g->pt;
     float *ra = row + (int64_t)a * g->kw * f;
@@ -608,17 +731,10 @@ static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, 
       memset(ra, 0, sizeof(float) * (size_t)g->kw * (size_t)f);
       continue;
     }
-    const float *dyr = dy + (n * g->oh + oi) * g->ow * f;
-    for (int b = 0; b < g->kw; b++) {
-      int64_t oj = (int64_t)j * g->sw + b - g->pl;
-      float *dst = ra + b * f;
-      if (oj < 0 || oj >= g->ow)
-        for (int e = 0; e < f; e++)
-          dst[e] = 0.0f;
-      else
-        for (int e = 0; e < f; e++)
-          dst[e] = dyr[oj * f + e];
-    }
+    memset(ra, 0, sizeof(float) * lead);
+    if (mid > 0)
+      memcpy(ra + lead, dy + ((n * g->oh + oi) * g->ow + o0 + blo) * f, sizeof(float) * mid);
+    memset(ra + lead + mid, 0, sizeof(float) * tail);
   }
 }
 
@@ -713,27 +829,14 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
           for (int e = K; e < ngr * TC_GEMM_MR; e++)
             row[e] = 0.0f;
           for (int gi = 0; gi < ngr; gi++)
-            memcpy(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
-                   sizeof(float) * TC_GEMM_MR);
+            copy_w(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
+                   TC_GEMM_MR, TC_GEMM_MR);
           const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + c0;
           for (int jp = 0; jp < tp; jp++)
-            copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
-                     cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+            copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+                   cb - jp * TC_GEMM_NR, TC_GEMM_NR);
         }
-        for (int gi = 0; gi < ngr; gi++) {
-          int mr = imin(TC_GEMM_MR, K - gi * TC_GEMM_MR);
-          const float *a6[TC_GEMM_MR];
-          float *c6[TC_GEMM_MR];
-          for (int q = 0; q < TC_GEMM_MR; q++)
-            a6[q] = pa + (int64_t)gi * KP * TC_GEMM_MR + q;
-          for (int jp = 0; jp < tp; jp++) {
-            for (int q = 0; q < TC_GEMM_MR; q++)
-              c6[q] = dk + (int64_t)(gi * TC_GEMM_MR + imin(q, mr - 1)) * g->c + c0 +
-                      jp * TC_GEMM_NR;
-            ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, mr,
-                imin(TC_GEMM_NR, cb - jp * TC_GEMM_NR));
-          }
-        }
+        packed_gemm(kp, pa, K, pb, cb, dk + c0, g->c, ukr);
       }
     }
   }
