@@ -285,6 +285,10 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
       float *c6[TC_GEMM_MR];
       for (int r = 0; r < TC_GEMM_MR; r++)
         a6[r] = R->ap[i + (r < m ? r : 0)] + kb;
+      /* the next group's A rows are read in place from the activation: fetch them now */
+      for (int r = i + TC_GEMM_MR; r < cnt && r < i + 2 * TC_GEMM_MR; r++)
+        for (int e = 0; e < kk; e += 16)
+          __builtin_prefetch(R->ap[r] + kb + e);
       for (int j = 0; j < npan; j++) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
@@ -476,13 +480,29 @@ static inline void task_next(const wtask *T, int64_t *n, int *i, int *j) {
   }
 }
 
+/* Pixels ahead whose rows the packing loops prefetch: their rows come from DRAM or L3,
+ * and without it each row's misses stall the copy. */
+#define PF_AHEAD 6
+
+static inline void prefetch_row(const float *v, int len) {
+  for (int e = 0; e < len; e += 16)
+    __builtin_prefetch(v + e);
+}
+
 /* x's channels of pixels [p0, p0+kp) as 16-wide panels (k, 16), zero-padded, KP apart. */
 static void pack_x(const fgeom *g, const wtask *T, const float *x, int64_t p0, int kp,
                    float *pb) {
-  int npan = (int)ceil_div(T->cb, TC_GEMM_NR), i, j;
-  int64_t n;
+  int npan = (int)ceil_div(T->cb, TC_GEMM_NR), i, j, pi, pj;
+  int64_t n, pn;
   task_pixel(T, p0, &n, &i, &j);
+  task_pixel(T, p0, &pn, &pi, &pj);
+  for (int p = 0; p < PF_AHEAD && p < kp; p++)
+    task_next(T, &pn, &pi, &pj);
   for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    if (p + PF_AHEAD < kp) {
+      prefetch_row(x + ((pn * g->h + pi) * g->w + pj) * g->c + T->c0, T->cb);
+      task_next(T, &pn, &pi, &pj);
+    }
     const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
     for (int jp = 0; jp < npan; jp++)
       copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
@@ -493,10 +513,18 @@ static void pack_x(const fgeom *g, const wtask *T, const float *x, int64_t p0, i
 /* dy's filters that tap (a, b) reaches from pixels [p0, p0+kp), as MR-wide groups. */
 static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy, int64_t p0,
                     int kp, float *pa) {
-  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), i, j;
-  int64_t n;
+  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), i, j, pi, pj;
+  int64_t n, pn;
   task_pixel(T, p0, &n, &i, &j);
+  task_pixel(T, p0, &pn, &pi, &pj);
+  for (int p = 0; p < PF_AHEAD && p < kp; p++)
+    task_next(T, &pn, &pi, &pj);
   for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    if (p + PF_AHEAD < kp) {
+      int64_t qi = (int64_t)pi * g->sh + a - g->pt, qj = (int64_t)pj * g->sw + b - g->pl;
+      prefetch_row(dy + ((pn * g->oh + qi) * g->ow + qj) * g->f + T->f0, T->fb);
+      task_next(T, &pn, &pi, &pj);
+    }
     int64_t oi = (int64_t)i * g->sh + a - g->pt, oj = (int64_t)j * g->sw + b - g->pl;
     const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
     for (int gi = 0; gi < ngr; gi++)
@@ -692,49 +720,58 @@ static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
   }
 }
 
-/* Forward with F <= TC_DOT_MAXF: per output phase, rows of its pixel grid over the team.
- * Rows of different phases are different outputs, so the phases run without barriers. */
+/* Forward with F <= TC_DOT_MAXF: rows (image n, phase row u) over the team, every phase
+ * of a row in turn, so the few input rows they all read stay in cache. */
 static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
                           const float *k, const float *bias, float *y, void *ws) {
   float *zero = (float *)(void *)((unsigned char *)ws + zero_row_offset(g));
   tc_dot_ukr_fn dot = tc_dot_ukr();
+  int64_t qh = 0; /* the most rows of any phase */
+  for (int rh = 0; rh < g->sh; rh++) {
+    igemm G = forward_phase(g, rh, 0, x, k, bias, y, NULL);
+    qh = G.qh > qh ? G.qh : qh;
+  }
+  int64_t nrows = g->n * qh;
 #pragma omp parallel num_threads(team_size(plan))
   {
 #pragma omp single
     memset(zero, 0, sizeof(float) * (size_t)g->c);
-    for (int rh = 0; rh < g->sh; rh++)
-      for (int rw = 0; rw < g->sw; rw++) {
-        igemm G = forward_phase(g, rh, rw, x, k, bias, y, NULL);
-        int64_t nrows = g->n * G.qh;
-#pragma omp for schedule(static) nowait
-        for (int64_t r = 0; r < nrows; r++)
-          small_fwd_row(&G, r / G.qh, (int)(r % G.qh), zero, dot);
-      }
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < nrows; r++)
+      for (int rh = 0; rh < g->sh; rh++)
+        for (int rw = 0; rw < g->sw; rw++) {
+          igemm G = forward_phase(g, rh, rw, x, k, bias, y, NULL);
+          if (r % qh < G.qh)
+            small_fwd_row(&G, r / qh, (int)(r % qh), zero, dot);
+        }
   }
 }
 
 /* Row (tap (a, b), filter f) = (a*kw + b)*F + f of input pixel (n, i, j)'s gathered dy:
  * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
 static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
-  const int f = g->f;
+  const int f = g->f, kwf = g->kw * f;
   /* taps b with oj = j*sw + b - pl inside [0, ow): [blo, bhi), dy contiguous along b */
   int64_t o0 = (int64_t)j * g->sw - g->pl;
   int blo = o0 < 0 ? (int)-o0 : 0;
   int64_t bh = g->ow - o0;
   int bhi = bh < blo ? blo : bh > g->kw ? g->kw : (int)bh;
-  size_t lead = (size_t)blo * (size_t)f, mid = (size_t)(bhi - blo) * (size_t)f;
-  size_t tail = (size_t)(g->kw - bhi) * (size_t)f;
+  const int lead = blo * f, mid = (bhi - blo) * f;
   for (int a = 0; a < g->kh; a++) {
     int64_t oi = (int64_t)i * g->sh + a - g->pt;
-    float *ra = row + (int64_t)a * g->kw * f;
-    if (oi < 0 || oi >= g->oh) {
-      memset(ra, 0, sizeof(float) * (size_t)g->kw * (size_t)f);
+    float *ra = row + (int64_t)a * kwf;
+    if (oi < 0 || oi >= g->oh || mid == 0) {
+      for (int e = 0; e < kwf; e++)
+        ra[e] = 0.0f;
       continue;
     }
-    memset(ra, 0, sizeof(float) * lead);
-    if (mid > 0)
-      memcpy(ra + lead, dy + ((n * g->oh + oi) * g->ow + o0 + blo) * f, sizeof(float) * mid);
-    memset(ra + lead + mid, 0, sizeof(float) * tail);
+    const float *src = dy + ((n * g->oh + oi) * g->ow + o0 + blo) * f;
+    /* one loop with the bounds inside: the segments are a few floats, too short for the
+     * memset/memcpy calls a compiler would turn three plain loops into */
+    for (int e = 0; e < kwf; e++) {
+      unsigned u = (unsigned)(e - lead);
+      ra[e] = u < (unsigned)mid ? src[u] : 0.0f;
+    }
   }
 }
 
@@ -825,6 +862,16 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
       for (int64_t p0 = 0; p0 < npix; p0 += KP) {
         int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
         for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
+          if (p + PF_AHEAD < kp) { /* x row and dy rows of a pixel ahead */
+            int64_t q = p0 + p + PF_AHEAD, qn = q / ((int64_t)g->h * g->w);
+            int qi = (int)(q / g->w % g->h), qj = (int)(q % g->w);
+            prefetch_row(x + q * g->c + c0, cb);
+            for (int a = 0; a < g->kh; a++) {
+              int64_t oi = (int64_t)qi * g->sh + a - g->pt, oj = (int64_t)qj * g->sw - g->pl;
+              if (oi >= 0 && oi < g->oh && oj >= 0 && oj < g->ow)
+                __builtin_prefetch(dy + ((qn * g->oh + oi) * g->ow + oj) * g->f);
+            }
+          }
           gather_dy(g, dy, n, i, j, row);
           for (int e = K; e < ngr * TC_GEMM_MR; e++)
             row[e] = 0.0f;
