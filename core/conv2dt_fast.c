@@ -327,10 +327,10 @@ static void run_igemm(const igemm *G, float *bp, rows *R) {
   for (int n0 = 0; n0 < G->bl.ndim; n0 += G->bl.nc)
     for (int kg = 0; kg < kgroups; kg++) {
       int k0 = kg * G->bl.kcg;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
       for (int64_t t = 0; t < (int64_t)taps * npan; t++)
         pack_b_panel(G, (int)(t / npan), (int)(t % npan), k0, n0, bp);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
       for (int64_t ch = 0; ch < nch; ch++)
         run_chunk(G, bp, ch * chunk, ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m,
                   n0, k0, R);
@@ -736,7 +736,7 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
   {
 #pragma omp single
     memset(zero, 0, sizeof(float) * (size_t)g->c);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
     for (int64_t r = 0; r < nrows; r++)
       for (int rh = 0; rh < g->sh; rh++)
         for (int rw = 0; rw < g->sw; rw++) {
@@ -796,7 +796,7 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
   {
     float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
                                   (size_t)omp_get_thread_num() * thread_bytes(g));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (int j = 0; j < npan; j++)
       for (int r = 0; r < K; r++)
         copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
@@ -805,7 +805,7 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
     int64_t nch = ceil_div(ceil_div(m, MC_MAX), nthr) * nthr;
     int64_t chunk = ceil_div(ceil_div(m, nch), TC_GEMM_MR) * TC_GEMM_MR;
     nch = ceil_div(m, chunk);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (int64_t ch = 0; ch < nch; ch++) {
       int64_t r0 = ch * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
       int cnt = (int)(r1 - r0);
