@@ -749,7 +749,8 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
 
 /* Row (tap (a, b), filter f) = (a*kw + b)*F + f of input pixel (n, i, j)'s gathered dy:
  * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
-static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
+static void gather_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j, int a_lo,
+                           int a_hi, float *row) {
   const int f = g->f, kwf = g->kw * f;
   /* taps b with oj = j*sw + b - pl inside [0, ow): [blo, bhi), dy contiguous along b */
   int64_t o0 = (int64_t)j * g->sw - g->pl;
@@ -757,7 +758,7 @@ static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, 
   int64_t bh = g->ow - o0;
   int bhi = bh < blo ? blo : bh > g->kw ? g->kw : (int)bh;
   const int lead = blo * f, mid = (bhi - blo) * f;
-  for (int a = 0; a < g->kh; a++) {
+  for (int a = a_lo; a < a_hi; a++) {
     int64_t oi = (int64_t)i * g->sh + a - g->pt;
     float *ra = row + (int64_t)a * kwf;
     if (oi < 0 || oi >= g->oh || mid == 0) {
@@ -773,6 +774,10 @@ static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, 
       ra[e] = u < (unsigned)mid ? src[u] : 0.0f;
     }
   }
+}
+
+static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
+  gather_dy_rows(g, dy, n, i, j, 0, g->kh, row);
 }
 
 /* Next pixel (n, i, j) in NHWC order. */
@@ -836,11 +841,14 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
 }
 
 /* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
- * x (P x C) over all P = N*H*W input pixels, KP at a time. One task per block of
- * columns; each reduces over every pixel in the same order, whatever the team size. */
+ * x (P x C) over all P = N*H*W input pixels, KP at a time. Tasks split the rows (taps)
+ * when there are enough MR-row groups for the team, so each thread gathers only its own
+ * taps' dy, else the columns; each task reduces over every pixel in the same order,
+ * whatever the split. */
 static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
                                    const float *x, const float *dy, float *dk, void *ws) {
   const int K = small_k(g), ngr = (int)ceil_div(K, TC_GEMM_MR), npan = (int)panels(g->c);
+  const int kwf = g->kw * g->f;
   const int64_t npix = g->n * g->h * g->w;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
@@ -849,14 +857,23 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
                                   (size_t)omp_get_thread_num() * thread_bytes(g));
     float *pb = pa + (size_t)ngr * TC_GEMM_MR * KP;
     float row[SMALL_K + TC_GEMM_MR];
-    int per = imin(CB / TC_GEMM_NR, (int)ceil_div(npan, omp_get_num_threads()));
-    int ntask = (int)ceil_div(npan, per);
-#pragma omp for schedule(static)
-    for (int t = 0; t < ntask; t++) {
-      int c0 = t * per * TC_GEMM_NR, cb = imin(per * TC_GEMM_NR, g->c - c0);
+    int nthr = omp_get_num_threads();
+    int rsplit = ngr >= 2 * nthr ? nthr : 1; /* row blocks */
+    int rgp = (int)ceil_div(ngr, rsplit);    /* MR-row groups per row block */
+    rsplit = (int)ceil_div(ngr, rgp);
+    int per = imin(CB / TC_GEMM_NR, (int)ceil_div(npan, rsplit > 1 ? 1 : nthr));
+    int csplit = (int)ceil_div(npan, per);
+#pragma omp for schedule(dynamic, 1)
+    for (int t = 0; t < rsplit * csplit; t++) {
+      int g0 = t / csplit * rgp, g1 = imin(g0 + rgp, ngr);
+      int r0 = g0 * TC_GEMM_MR, r1 = imin(g1 * TC_GEMM_MR, K);
+      int a_lo = r0 / kwf, a_hi = (int)ceil_div(r1, kwf); /* kernel rows holding [r0, r1) */
+      int c0 = t % csplit * per * TC_GEMM_NR, cb = imin(per * TC_GEMM_NR, g->c - c0);
       int tp = (int)panels(cb);
-      for (int r = 0; r < K; r++)
+      for (int r = r0; r < r1; r++)
         memset(dk + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)cb);
+      for (int e = K; e < ngr * TC_GEMM_MR; e++)
+        row[e] = 0.0f;
       int64_t n = 0;
       int i = 0, j = 0;
       for (int64_t p0 = 0; p0 < npix; p0 += KP) {
@@ -866,24 +883,22 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
             int64_t q = p0 + p + PF_AHEAD, qn = q / ((int64_t)g->h * g->w);
             int qi = (int)(q / g->w % g->h), qj = (int)(q % g->w);
             prefetch_row(x + q * g->c + c0, cb);
-            for (int a = 0; a < g->kh; a++) {
+            for (int a = a_lo; a < a_hi; a++) {
               int64_t oi = (int64_t)qi * g->sh + a - g->pt, oj = (int64_t)qj * g->sw - g->pl;
               if (oi >= 0 && oi < g->oh && oj >= 0 && oj < g->ow)
                 __builtin_prefetch(dy + ((qn * g->oh + oi) * g->ow + oj) * g->f);
             }
           }
-          gather_dy(g, dy, n, i, j, row);
-          for (int e = K; e < ngr * TC_GEMM_MR; e++)
-            row[e] = 0.0f;
-          for (int gi = 0; gi < ngr; gi++)
-            copy_w(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
+          gather_dy_rows(g, dy, n, i, j, a_lo, a_hi, row);
+          for (int gi = g0; gi < g1; gi++)
+            copy_w(pa + ((int64_t)(gi - g0) * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
                    TC_GEMM_MR, TC_GEMM_MR);
           const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + c0;
           for (int jp = 0; jp < tp; jp++)
             copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
                    cb - jp * TC_GEMM_NR, TC_GEMM_NR);
         }
-        packed_gemm(kp, pa, K, pb, cb, dk + c0, g->c, ukr);
+        packed_gemm(kp, pa, r1 - r0, pb, cb, dk + (int64_t)r0 * g->c + c0, g->c, ukr);
       }
     }
   }
