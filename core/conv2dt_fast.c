@@ -676,48 +676,72 @@ void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *
 
 #define DOT_PTRS 256 /* activation pointers per dot-kernel call; taps are batched to fit */
 
-/* Output row u of phase G in image n, P pixels at a time: y = bias + every tap's dot
- * products, taps in order, in batches of DOT_PTRS / P (a fixed split: the sums depend on
- * the shape only). A source pixel outside the input reads the zero row. */
-static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
+/* The dot-kernel calls of one batch of taps (x row xr[t] of tap t, column offset sc[t],
+ * weights bk[t]) over every pixel of the row, P at a time. */
+static void fwd_row_batch(const igemm *G, int nt, const float *const *xr, const int *sc,
+                          const float *const *bk, float *yrow, const float *zero,
                           tc_dot_ukr_fn dot) {
   const fgeom *g = G->g;
-  const int P = tc_dot_rows(g->f), tb = DOT_PTRS / P;
-  const float *ap[DOT_PTRS], *bp[DOT_PTRS];
+  const int P = tc_dot_rows(g->f);
+  const int64_t ystep = (int64_t)g->sw * g->f;
+  const float *ap[DOT_PTRS];
   float *yp[8];
-  int64_t oi = (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt;
   for (int v = 0; v < G->qw; v += P) {
     int np = imin(P, G->qw - v);
-    for (int p = 0; p < P; p++) {
-      int64_t oj = (int64_t)(G->v0 + v + imin(p, np - 1)) * g->sw + G->rw - g->pl;
-      yp[p] = G->c + ((n * g->oh + oi) * g->ow + oj) * g->f;
-    }
-    for (int p = 0; p < np; p++)
-      for (int f = 0; f < g->f; f++)
-        yp[p][f] = G->bias ? G->bias[f] : 0.0f;
-    int nt = 0;
-    for (int t = 0; t < G->th; t++) {
-      int64_t si = (int64_t)G->u0 + u - t;
-      if (si < 0 || si >= g->h)
-        continue;
-      const float *xrow = G->a + (n * g->h + si) * g->w * g->c;
-      for (int s = 0; s < G->tw; s++) {
-        int a, b;
-        tap_ab(G, t, s, &a, &b);
-        bp[nt] = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
+    for (int p = 0; p < P; p++)
+      yp[p] = yrow + (v + (p < np ? p : np - 1)) * ystep;
+    for (int t = 0; t < nt; t++) {
+      int64_t sj = (int64_t)G->v0 + v - sc[t];
+      const float **at = ap + t * P;
+      if (sj >= 0 && sj + P <= g->w) { /* every source inside the input row */
+        const float *base = xr[t] + sj * g->c;
+        for (int p = 0; p < P; p++)
+          at[p] = base + (int64_t)p * g->c;
+      } else {
         for (int p = 0; p < P; p++) {
-          int64_t sj = (int64_t)G->v0 + v + imin(p, np - 1) - s;
-          ap[nt * P + p] = sj >= 0 && sj < g->w ? xrow + sj * g->c : zero;
-        }
-        if (++nt == tb) {
-          dot(nt, g->c, ap, bp, g->c, g->f, yp, np);
-          nt = 0;
+          int64_t q = sj + (p < np ? p : np - 1);
+          at[p] = q >= 0 && q < g->w ? xr[t] + q * g->c : zero;
         }
       }
     }
-    if (nt > 0)
-      dot(nt, g->c, ap, bp, g->c, g->f, yp, np);
+    dot(nt, g->c, ap, bk, g->c, g->f, yp, np);
   }
+}
+
+/* Output row u of phase G in image n: y = bias + every tap's dot products, taps in order,
+ * in batches of DOT_PTRS / P (a fixed split: the sums depend on the shape only). A source
+ * pixel outside the input reads the zero row. */
+static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
+                          tc_dot_ukr_fn dot) {
+  const fgeom *g = G->g;
+  const int tb = DOT_PTRS / tc_dot_rows(g->f);
+  const float *xr[DOT_PTRS], *bk[DOT_PTRS];
+  int sc[DOT_PTRS];
+  int64_t oi = (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt;
+  int64_t oj0 = (int64_t)G->v0 * g->sw + G->rw - g->pl;
+  float *yrow = G->c + ((n * g->oh + oi) * g->ow + oj0) * g->f;
+  for (int v = 0; v < G->qw; v++)
+    for (int f = 0; f < g->f; f++)
+      yrow[(int64_t)v * g->sw * g->f + f] = G->bias ? G->bias[f] : 0.0f;
+  int nt = 0;
+  for (int t = 0; t < G->th; t++) {
+    int64_t si = (int64_t)G->u0 + u - t;
+    if (si < 0 || si >= g->h)
+      continue;
+    for (int s = 0; s < G->tw; s++) {
+      int a, b;
+      tap_ab(G, t, s, &a, &b);
+      xr[nt] = G->a + (n * g->h + si) * g->w * g->c;
+      sc[nt] = s;
+      bk[nt] = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
+      if (++nt == tb) {
+        fwd_row_batch(G, nt, xr, sc, bk, yrow, zero, dot);
+        nt = 0;
+      }
+    }
+  }
+  if (nt > 0)
+    fwd_row_batch(G, nt, xr, sc, bk, yrow, zero, dot);
 }
 
 /* Forward with F <= TC_DOT_MAXF: rows (image n, phase row u) over the team, every phase
