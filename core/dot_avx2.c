@@ -9,11 +9,21 @@
 
 #include "core/conv2dt_internal.h"
 
+/* ((l0+l1) + (l2+l3)) + ((l4+l5) + (l6+l7)), the tree of the portable twin. */
 static inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
+  __m256 s = _mm256_hadd_ps(v, v);
+  s = _mm256_hadd_ps(s, s);
+  __m128 r = _mm_add_ss(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  return _mm_cvtss_f32(r);
+}
+
+/* The same tree for 8 accumulators at once: lane p of the result sums acc[p]. */
+static inline __m256 hsum8(const __m256 *acc) {
+  __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
+  __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+  __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+  return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                       _mm256_permute2f128_ps(h0123, h4567, 0x31));
 }
 
 static inline __attribute__((always_inline)) void dot_tile(int nt, int kc,
@@ -59,6 +69,17 @@ static inline __attribute__((always_inline)) void dot_tile(int nt, int kc,
           acc[p][f] = _mm256_fmadd_ps(xv, w[f], acc[p][f]);
       }
     }
+  }
+  if (P == 8 && NF == 1) {
+    __m256 a8[8];
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; p++)
+      a8[p] = acc[p][0];
+    float sums[8];
+    _mm256_storeu_ps(sums, hsum8(a8));
+    for (int p = 0; p < np; p++)
+      y[p][0] += sums[p];
+    return;
   }
 #pragma GCC unroll 8
   for (int p = 0; p < P; p++)

@@ -43,7 +43,7 @@ void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *con
   for (int p = 0; p < np; p++)
     for (int f = 0; f < nf; f++) {
       const float *l = acc[p][f];
-      y[p][f] += ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+      y[p][f] += ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
     }
 }
 
