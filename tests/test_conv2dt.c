@@ -495,14 +495,16 @@ START_TEST(large_reduction_backward_weights) {
 END_TEST
 
 /* Shapes big enough for several chunks, k-groups and tasks per thread on the fast path:
- * many filters (GEMM tiles), 3 filters (dot kernel, gathered dy) and 1 filter with a
- * 9x9 stride-3 kernel (several dot-kernel tap batches per row). */
+ * many filters (GEMM tiles), 3 filters (dot kernel, gathered dy), 1 filter with a 9x9
+ * stride-3 kernel (several dot-kernel tap batches per row) and 1 filter with a 4x4 kernel
+ * over 16200 pixels (backward weights gathers dy for the team in more than one round). */
 START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
   const conv_case cases[] = {
       make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
       make_case(4, 16, 16, 24, 3, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
-      make_case(2, 20, 20, 13, 1, 9, 9, 3, 3, TC_PADDING_SAME, TC_CHANNELS_LAST)};
-  for (int ci = 0; ci < 3; ci++) {
+      make_case(2, 20, 20, 13, 1, 9, 9, 3, 3, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(8, 45, 45, 8, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
+  for (int ci = 0; ci < 4; ci++) {
     const conv_case cc = cases[ci];
     omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
     tc_conv2dt_plan plan;
