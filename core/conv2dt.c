@@ -579,16 +579,44 @@ static void bwd_weights(const geom *g, int nchw, const float *x, const float *dy
 
 /* The bias gradient sums N*OH*OW terms, far more than any other reduction here, so it
  * accumulates in double: in float its error would grow with the image size. */
-static void bwd_bias(const geom *g, int nchw, const float *dy, float *dbias) {
-  /* dy: (N,OH,OW,F) or (N,F,OH,OW); dbias: (F) */
+static void bwd_bias_nchw(const geom *g, const float *dy, float *dbias) {
+  /* dy: (N,F,OH,OW); dbias: (F) */
   const int64_t plane = (int64_t)g->oh * g->ow;
 #pragma omp parallel for schedule(static) if (g->par)
   for (int f = 0; f < g->f; f++) {
     double s = 0.0;
     for (int64_t n = 0; n < g->n; n++)
       for (int64_t q = 0; q < plane; q++)
-        s += nchw ? dy[(n * g->f + f) * plane + q] : dy[(n * plane + q) * g->f + f];
+        s += dy[(n * g->f + f) * plane + q];
     dbias[f] = (float)s;
+  }
+}
+
+/* NHWC: 8 filters per task (contiguous in each pixel), each summed in 4 chains by pixel
+ * mod 4 and the chains combined in a fixed tree, so few filters do not wait on one long
+ * chain of dependent additions. */
+#define TC_BIAS_FB 8
+static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
+  /* dy: (N,OH,OW,F); dbias: (F) */
+  const int64_t npix = g->n * g->oh * g->ow;
+  const int nblk = (g->f + TC_BIAS_FB - 1) / TC_BIAS_FB;
+#pragma omp parallel for schedule(static) if (g->par)
+  for (int blk = 0; blk < nblk; blk++) {
+    int f0 = blk * TC_BIAS_FB, nf = g->f - f0 < TC_BIAS_FB ? g->f - f0 : TC_BIAS_FB;
+    double s[4][TC_BIAS_FB];
+    memset(s, 0, sizeof s);
+    int64_t p = 0;
+    for (; p + 4 <= npix; p += 4)
+      for (int q = 0; q < 4; q++) {
+        const float *row = dy + (p + q) * g->f + f0;
+        for (int f = 0; f < nf; f++)
+          s[q][f] += row[f];
+      }
+    for (; p < npix; p++)
+      for (int f = 0; f < nf; f++)
+        s[p % 4][f] += dy[p * g->f + f0 + f];
+    for (int f = 0; f < nf; f++)
+      dbias[f0 + f] = (float)((s[0][f] + s[1][f]) + (s[2][f] + s[3][f]));
   }
 }
 
@@ -606,7 +634,9 @@ tc_status tc_conv2dt_backward_weights(const tc_conv2dt_plan *plan, const float *
     tc_conv2dt_fast_backward_weights(plan, x, dy, dkernel, workspace);
   else
     bwd_weights(&g, nchw, x, dy, dkernel);
-  if (dbias)
-    bwd_bias(&g, nchw, dy, dbias);
+  if (dbias && nchw)
+    bwd_bias_nchw(&g, dy, dbias);
+  else if (dbias)
+    bwd_bias_nhwc(&g, dy, dbias);
   return TC_OK;
 }

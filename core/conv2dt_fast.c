@@ -28,8 +28,8 @@
 #define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
 #define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */
 #define KP 256              /* backward weights: pixels per packed chunk */
-#define FB 96               /* backward weights: filters per task (16 row groups) */
-#define CB 128              /* backward weights: channels per task (8 panels) */
+#define FB 192         /* backward weights: filters per task (32 row groups) */
+#define CB 256         /* backward weights: channels per task (16 panels) */
 #define MAX_TAPS (B_BUDGET / (TC_GEMM_NR * 4)) /* more taps and B would outgrow the budget */
 #define ALIGN 64
 
@@ -91,15 +91,61 @@ static size_t bwdw_thread_bytes(void) {
   return align_up((size_t)KP * (FB + CB) * sizeof(float));
 }
 
-static size_t thread_bytes(void) {
-  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes();
-  return a > b ? a : b;
+/* ---- few filters ----
+ * Forward with F <= TC_DOT_MAXF runs the dot kernel (lanes along C). Backward data and
+ * backward weights with F <= SMALL_F and kh*kw*F <= SMALL_K put all taps into one
+ * reduction: an input pixel's gathered dy row (kh*kw*F values, zero where a tap falls
+ * outside the output) times the weights as a (kh*kw*F x C) matrix, so C fills the tile
+ * columns and the GEMM's K is taps*F instead of F. */
+#define SMALL_F 8
+#define SMALL_K 384
+
+static int small_fwd(const fgeom *g) { return g->f <= TC_DOT_MAXF; }
+
+static int small_k(const fgeom *g) { return g->kh * g->kw * g->f; }
+
+static int small_bwd(const fgeom *g) { return g->f <= SMALL_F && small_k(g) <= SMALL_K; }
+
+static int64_t panels(int n) { return ceil_div(n, TC_GEMM_NR); }
+
+/* Backward data's packed weights: panel j holds (taps*F, 16). */
+static size_t small_bd_b_bytes(const fgeom *g) {
+  return align_up((size_t)small_k(g) * (size_t)panels(g->c) * TC_GEMM_NR * sizeof(float));
+}
+
+static int small_bd(const fgeom *g) {
+  return small_bwd(g) && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+}
+
+/* Gathered dy rows of one chunk (backward data), or the MR-interleaved gathered dy
+ * (taps*F rounded up to MR, KP) and x panels (KP, CB) of backward weights. */
+static size_t small_thread_bytes(const fgeom *g) {
+  if (!small_bwd(g))
+    return 0;
+  size_t bd = (size_t)MC_MAX * (size_t)small_k(g);
+  size_t bw = (size_t)ceil_div(small_k(g), TC_GEMM_MR) * TC_GEMM_MR * KP + (size_t)KP * CB;
+  return align_up((bd > bw ? bd : bw) * sizeof(float));
+}
+
+static size_t thread_bytes(const fgeom *g) {
+  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes(), c = small_thread_bytes(g);
+  a = a > b ? a : b;
+  return a > c ? a : c;
+}
+
+/* The packed weights of whichever kernel needs most, then a row of C zeros (the dot
+ * kernel's stand-in for a source pixel outside the input). */
+static size_t zero_row_offset(const fgeom *g) {
+  blocking f = block_forward(g), d = block_backward_data(g);
+  size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
+  size_t m = a > b ? a : b;
+  if (small_bd(g) && small_bd_b_bytes(g) > m)
+    m = small_bd_b_bytes(g);
+  return m;
 }
 
 static size_t shared_bytes(const fgeom *g) {
-  blocking f = block_forward(g), d = block_backward_data(g);
-  size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
-  return a > b ? a : b;
+  return zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
 }
 
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
@@ -112,7 +158,7 @@ size_t tc_conv2dt_fast_workspace(const tc_conv2dt_plan *plan, int nthreads) {
   if (!tc_conv2dt_fast_applies(plan))
     return 0;
   fgeom g = fgeom_of(plan);
-  return shared_bytes(&g) + (size_t)(nthreads > 0 ? nthreads : 1) * thread_bytes();
+  return shared_bytes(&g) + (size_t)(nthreads > 0 ? nthreads : 1) * thread_bytes(&g);
 }
 
 /* Threads for a call: what OpenMP offers, capped by what the workspace was sized for
@@ -121,7 +167,7 @@ static int team_size(const tc_conv2dt_plan *plan) {
   if (tc_conv2dt_flops(plan) < 131072.0)
     return 1;
   fgeom g = fgeom_of(plan);
-  size_t planned = (plan->workspace_bytes - shared_bytes(&g)) / thread_bytes();
+  size_t planned = (plan->workspace_bytes - shared_bytes(&g)) / thread_bytes(&g);
   int t = omp_get_max_threads();
   return (size_t)t < planned ? t : (int)planned;
 }
@@ -239,6 +285,10 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
       float *c6[TC_GEMM_MR];
       for (int r = 0; r < TC_GEMM_MR; r++)
         a6[r] = R->ap[i + (r < m ? r : 0)] + kb;
+      /* the next group's A rows are read in place from the activation: fetch them now */
+      for (int r = i + TC_GEMM_MR; r < cnt && r < i + 2 * TC_GEMM_MR; r++)
+        for (int e = 0; e < kk; e += 16)
+          __builtin_prefetch(R->ap[r] + kb + e);
       for (int j = 0; j < npan; j++) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
@@ -277,10 +327,10 @@ static void run_igemm(const igemm *G, float *bp, rows *R) {
   for (int n0 = 0; n0 < G->bl.ndim; n0 += G->bl.nc)
     for (int kg = 0; kg < kgroups; kg++) {
       int k0 = kg * G->bl.kcg;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
       for (int64_t t = 0; t < (int64_t)taps * npan; t++)
         pack_b_panel(G, (int)(t / npan), (int)(t % npan), k0, n0, bp);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
       for (int64_t ch = 0; ch < nch; ch++)
         run_chunk(G, bp, ch * chunk, ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m,
                   n0, k0, R);
@@ -315,13 +365,25 @@ static igemm forward_phase(const fgeom *g, int rh, int rw, const float *x, const
 /* Workspace: [shared packed B][thread 0 scratch][thread 1 scratch]... */
 static rows thread_rows(const fgeom *g, void *ws) {
   unsigned char *base = (unsigned char *)ws + shared_bytes(g);
-  return rows_at(base + (size_t)omp_get_thread_num() * thread_bytes());
+  return rows_at(base + (size_t)omp_get_thread_num() * thread_bytes(g));
 }
+
+/* The few-filter kernels (end of this file). */
+static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
+                          const float *k, const float *bias, float *y, void *ws);
+static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
+                                const float *k, float *dx, void *ws);
+static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
+                                   const float *x, const float *dy, float *dk, void *ws);
 
 void tc_conv2dt_fast_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
                              const float *bias, float *y, void *ws) {
   /* x: (N,H,W,C) NHWC; kernel: (kh,kw,F,C); bias: (F) or NULL; y: (N,OH,OW,F) */
   fgeom g = fgeom_of(plan);
+  if (small_fwd(&g)) {
+    small_forward(plan, &g, x, kernel, bias, y, ws);
+    return;
+  }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
@@ -339,6 +401,10 @@ void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
                                    const float *kernel, float *dx, void *ws) {
   /* dy: (N,OH,OW,F) NHWC; kernel: (kh,kw,F,C); dx: (N,H,W,C) */
   fgeom g = fgeom_of(plan);
+  if (small_bd(&g)) {
+    small_backward_data(plan, &g, dy, kernel, dx, ws);
+    return;
+  }
   igemm G;
   memset(&G, 0, sizeof G);
   G.g = &g, G.fwd = 0, G.th = g.kh, G.tw = g.kw, G.qh = g.h, G.qw = g.w;
@@ -366,10 +432,13 @@ static void tap_range(int64_t off, int s, int in, int out, int *lo, int *hi) {
   *hi = (int)(h > l ? h : l);
 }
 
-/* One task's output: tap (a, b), filters [f0, f0+fb), channels [c0, c0+cb). */
+/* One task's output: taps (a, b) of a block of kernel rows [a0, a1) and columns [b0, b1)
+ * that all map the same input pixels inside the output (rows [i0, i1), columns [j0, j1)),
+ * the task's share [t0, t1) of those taps in row-major order, filters [f0, f0+fb) and
+ * channels [c0, c0+cb). x is packed once per pixel chunk for all of the task's taps. */
 typedef struct wtask {
-  int a, b, f0, fb, c0, cb;
-  int i0, i1, j0, j1; /* input rows and columns the tap maps inside the output */
+  int a0, a1, b0, b1, t0, t1, f0, fb, c0, cb;
+  int i0, i1, j0, j1;
 } wtask;
 
 /* dst[0:w] = src[0:avail] then zeros (avail may exceed w). */
@@ -382,82 +451,479 @@ static inline void copy_pad(float *dst, const float *src, int avail, int w) {
   memset(dst + avail, 0, sizeof(float) * (size_t)(w - avail));
 }
 
-/* Packs pixels [p0, p0+kp) of the tap: dy's filters as MR-wide groups (k, MR) and x's
- * channels as 16-wide panels (k, 16), both zero-padded, panels KP apart. */
-static void pack_pixels(const fgeom *g, const wtask *T, const float *x, const float *dy,
-                        int64_t p0, int kp, float *pa, float *pb) {
+/* dst[0:W] = src[0:avail] then zeros; W is a constant at every call, so the full case
+ * compiles to a few vector moves instead of a memcpy call. */
+static inline void copy_w(float *dst, const float *src, int avail, const int W) {
+  if (avail >= W) {
+    memcpy(dst, src, sizeof(float) * (size_t)W);
+    return;
+  }
+  int e = 0;
+  for (; e < avail; e++)
+    dst[e] = src[e];
+  for (; e < W; e++)
+    dst[e] = 0.0f;
+}
+
+/* Pixel p0 of the task's grid (n, i in [i0, i1), j in [j0, j1)). */
+static void task_pixel(const wtask *T, int64_t p0, int64_t *n, int *i, int *j) {
   int ni = T->i1 - T->i0, nj = T->j1 - T->j0;
-  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
-  for (int p = 0; p < kp; p++) {
-    int64_t q = p0 + p, n = q / ((int64_t)ni * nj);
-    int i = T->i0 + (int)(q / nj % ni), j = T->j0 + (int)(q % nj);
-    int64_t oi = (int64_t)i * g->sh + T->a - g->pt, oj = (int64_t)j * g->sw + T->b - g->pl;
-    const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
-    const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
-    for (int gi = 0; gi < ngr; gi++)
-      copy_pad(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
-               T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
-    for (int jp = 0; jp < npan; jp++)
-      copy_pad(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
-               T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+  *n = p0 / ((int64_t)ni * nj);
+  *i = T->i0 + (int)(p0 / nj % ni), *j = T->j0 + (int)(p0 % nj);
+}
+
+static inline void task_next(const wtask *T, int64_t *n, int *i, int *j) {
+  if (++*j == T->j1) {
+    *j = T->j0;
+    if (++*i == T->i1)
+      *i = T->i0, ++*n;
   }
 }
 
-/* dk tile of the task = sum over the tap's pixels, KP at a time, in pixel order. */
-static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
-                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
-  float *tile = dk + (((int64_t)T->a * g->kw + T->b) * g->f + T->f0) * g->c + T->c0;
-  for (int f = 0; f < T->fb; f++)
-    memset(tile + (int64_t)f * g->c, 0, sizeof(float) * (size_t)T->cb);
-  int64_t npix = g->n * (T->i1 - T->i0) * (T->j1 - T->j0);
-  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), npan = (int)ceil_div(T->cb, TC_GEMM_NR);
-  for (int64_t p0 = 0; p0 < npix; p0 += KP) {
-    int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
-    pack_pixels(g, T, x, dy, p0, kp, pa, pb);
+/* Pixels ahead whose rows the packing loops prefetch: their rows come from DRAM or L3,
+ * and without it each row's misses stall the copy. */
+#define PF_AHEAD 6
+
+static inline void prefetch_row(const float *v, int len) {
+  for (int e = 0; e < len; e += 16)
+    __builtin_prefetch(v + e);
+}
+
+/* x's channels of pixels [p0, p0+kp) as 16-wide panels (k, 16), zero-padded, KP apart. */
+static void pack_x(const fgeom *g, const wtask *T, const float *x, int64_t p0, int kp,
+                   float *pb) {
+  int npan = (int)ceil_div(T->cb, TC_GEMM_NR), i, j, pi, pj;
+  int64_t n, pn;
+  task_pixel(T, p0, &n, &i, &j);
+  task_pixel(T, p0, &pn, &pi, &pj);
+  for (int p = 0; p < PF_AHEAD && p < kp; p++)
+    task_next(T, &pn, &pi, &pj);
+  for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    if (p + PF_AHEAD < kp) {
+      prefetch_row(x + ((pn * g->h + pi) * g->w + pj) * g->c + T->c0, T->cb);
+      task_next(T, &pn, &pi, &pj);
+    }
+    const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + T->c0;
+    for (int jp = 0; jp < npan; jp++)
+      copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+             T->cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+  }
+}
+
+/* dy's filters that tap (a, b) reaches from pixels [p0, p0+kp), as MR-wide groups. */
+static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy, int64_t p0,
+                    int kp, float *pa) {
+  int ngr = (int)ceil_div(T->fb, TC_GEMM_MR), i, j, pi, pj;
+  int64_t n, pn;
+  task_pixel(T, p0, &n, &i, &j);
+  task_pixel(T, p0, &pn, &pi, &pj);
+  for (int p = 0; p < PF_AHEAD && p < kp; p++)
+    task_next(T, &pn, &pi, &pj);
+  for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
+    if (p + PF_AHEAD < kp) {
+      int64_t qi = (int64_t)pi * g->sh + a - g->pt, qj = (int64_t)pj * g->sw + b - g->pl;
+      prefetch_row(dy + ((pn * g->oh + qi) * g->ow + qj) * g->f + T->f0, T->fb);
+      task_next(T, &pn, &pi, &pj);
+    }
+    int64_t oi = (int64_t)i * g->sh + a - g->pt, oj = (int64_t)j * g->sw + b - g->pl;
+    const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
+    for (int gi = 0; gi < ngr; gi++)
+      copy_w(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
+             T->fb - gi * TC_GEMM_MR, TC_GEMM_MR);
+  }
+}
+
+/* tile (rows x cols, row stride ldc) += pa^T . pb over kp pixels: pa holds the rows as
+ * MR-wide groups (k, MR), pb the columns as 16-wide panels (k, 16), both KP apart. Panel
+ * outer: one B panel (16 KiB) stays in L1 while the A groups stream from L2. */
+static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int cols,
+                        float *tile, int64_t ldc, tc_gemm_ukr_fn ukr) {
+  int ngr = (int)ceil_div(rows, TC_GEMM_MR), npan = (int)ceil_div(cols, TC_GEMM_NR);
+  for (int jp = 0; jp < npan; jp++)
     for (int gi = 0; gi < ngr; gi++) {
-      int m = imin(TC_GEMM_MR, T->fb - gi * TC_GEMM_MR);
+      int m = imin(TC_GEMM_MR, rows - gi * TC_GEMM_MR);
       const float *a6[TC_GEMM_MR];
       float *c6[TC_GEMM_MR];
-      for (int r = 0; r < TC_GEMM_MR; r++)
+      for (int r = 0; r < TC_GEMM_MR; r++) {
         a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
-      for (int jp = 0; jp < npan; jp++) {
-        for (int r = 0; r < TC_GEMM_MR; r++)
-          c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * g->c + jp * TC_GEMM_NR;
-        ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
-            imin(TC_GEMM_NR, T->cb - jp * TC_GEMM_NR));
+        c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
+      ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
+          imin(TC_GEMM_NR, cols - jp * TC_GEMM_NR));
+    }
+}
+
+/* The task's dk tiles: each its tap's sum over the shared pixels, KP at a time in pixel
+ * order (the order depends on the tap's pixel range only, not on the task split). */
+static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
+                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+  int tb = T->b1 - T->b0;
+  for (int t = T->t0; t < T->t1; t++) {
+    float *tile = dk + (((int64_t)(T->a0 + t / tb) * g->kw + T->b0 + t % tb) * g->f + T->f0) *
+                           g->c + T->c0;
+    for (int f = 0; f < T->fb; f++)
+      memset(tile + (int64_t)f * g->c, 0, sizeof(float) * (size_t)T->cb);
+  }
+  int64_t npix = g->n * (T->i1 - T->i0) * (T->j1 - T->j0);
+  for (int64_t p0 = 0; p0 < npix; p0 += KP) {
+    int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
+    pack_x(g, T, x, p0, kp, pb);
+    for (int t = T->t0; t < T->t1; t++) {
+      int a = T->a0 + t / tb, b = T->b0 + t % tb;
+      float *tile = dk + (((int64_t)a * g->kw + b) * g->f + T->f0) * g->c + T->c0;
+      pack_dy(g, T, a, b, dy, p0, kp, pa);
+      packed_gemm(kp, pa, T->fb, pb, T->cb, tile, g->c, ukr);
     }
   }
 }
 
-static wtask task_of(const fgeom *g, int64_t t) {
-  int nfb = (int)ceil_div(g->f, FB), ncb = (int)ceil_div(g->c, CB);
-  wtask T;
-  int64_t tap = t / ((int64_t)nfb * ncb);
-  int fbi = (int)(t / ncb % nfb), cbi = (int)(t % ncb);
-  T.a = (int)(tap / g->kw), T.b = (int)(tap % g->kw);
-  T.f0 = fbi * FB, T.fb = imin(FB, g->f - T.f0);
-  T.c0 = cbi * CB, T.cb = imin(CB, g->c - T.c0);
-  tap_range((int64_t)T.a - g->pt, g->sh, g->h, g->oh, &T.i0, &T.i1);
-  tap_range((int64_t)T.b - g->pl, g->sw, g->w, g->ow, &T.j0, &T.j1);
-  return T;
+/* End of the run of kernel rows from a0 whose taps map the same input rows (the range
+ * moves monotonically with a, so equal ranges are contiguous). */
+static int range_run(int a0, int k, int pad, int s, int in, int out, int *lo, int *hi) {
+  tap_range((int64_t)a0 - pad, s, in, out, lo, hi);
+  int a1 = a0 + 1, l, h;
+  for (; a1 < k; a1++) {
+    tap_range((int64_t)a1 - pad, s, in, out, &l, &h);
+    if (l != *lo || h != *hi)
+      break;
+  }
+  return a1;
+}
+
+/* Blocks of backward weights: filters and channels split evenly (fb a multiple of MR, cb
+ * of 16), and at most cap taps per task. */
+typedef struct wplan {
+  int nfb, fb, ncb, cb, cap;
+} wplan;
+
+static wplan wplan_of(const fgeom *g, int cap) {
+  wplan w;
+  w.nfb = (int)ceil_div(g->f, FB);
+  w.fb = (int)(ceil_div(ceil_div(g->f, w.nfb), TC_GEMM_MR) * TC_GEMM_MR);
+  w.nfb = (int)ceil_div(g->f, w.fb);
+  w.ncb = (int)ceil_div(g->c, CB);
+  w.cb = (int)(ceil_div(ceil_div(g->c, w.ncb), TC_GEMM_NR) * TC_GEMM_NR);
+  w.ncb = (int)ceil_div(g->c, w.cb);
+  w.cap = cap;
+  return w;
+}
+
+/* Task t of the enumeration (range block, tap share, filter block, channel block); with
+ * t < 0 returns the number of tasks in T->t0. */
+static int task_of(const fgeom *g, const wplan *w, int64_t t, wtask *T) {
+  int64_t k = 0;
+  for (int a0 = 0, a1; a0 < g->kh; a0 = a1) {
+    int i0, i1, j0, j1;
+    a1 = range_run(a0, g->kh, g->pt, g->sh, g->h, g->oh, &i0, &i1);
+    for (int b0 = 0, b1; b0 < g->kw; b0 = b1) {
+      b1 = range_run(b0, g->kw, g->pl, g->sw, g->w, g->ow, &j0, &j1);
+      int empty = i1 <= i0 || j1 <= j0; /* these taps reach no output: dk is zero */
+      int taps = (a1 - a0) * (b1 - b0);
+      int64_t shares = ceil_div(taps, w->cap), here = shares * w->nfb * w->ncb;
+      if (t >= k && t < k + here) {
+        int64_t r = t - k;
+        int sh = (int)(r / ((int64_t)w->nfb * w->ncb)), fbi = (int)(r / w->ncb % w->nfb);
+        int cbi = (int)(r % w->ncb);
+        T->a0 = a0, T->a1 = a1, T->b0 = b0, T->b1 = b1;
+        T->t0 = (int)(sh * taps / shares), T->t1 = (int)((sh + 1) * taps / shares);
+        T->f0 = fbi * w->fb, T->fb = imin(w->fb, g->f - T->f0);
+        T->c0 = cbi * w->cb, T->cb = imin(w->cb, g->c - T->c0);
+        T->i0 = i0, T->i1 = empty ? i0 : i1, T->j0 = j0, T->j1 = empty ? j0 : j1;
+        return 1;
+      }
+      k += here;
+    }
+  }
+  T->t0 = (int)k;
+  return 0;
 }
 
 void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *x,
                                       const float *dy, float *dkernel, void *ws) {
   /* x: (N,H,W,C) NHWC; dy: (N,OH,OW,F); dkernel: (kh,kw,F,C) */
   fgeom g = fgeom_of(plan);
+  if (small_bwd(&g)) {
+    small_backward_weights(plan, &g, x, dy, dkernel, ws);
+    return;
+  }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
-  int64_t ntasks = (int64_t)g.kh * g.kw * ceil_div(g.f, FB) * ceil_div(g.c, CB);
-#pragma omp parallel num_threads(team_size(plan))
+  int nthr = team_size(plan);
+  /* Up to 4 taps share a packed x; fewer where that leaves too few tasks for the team.
+   * The split changes who computes a tile, not how it is summed. */
+  wplan w = wplan_of(&g, 4);
+  wtask T;
+  for (; w.cap > 1; w.cap /= 2) {
+    task_of(&g, &w, -1, &T);
+    if (T.t0 >= 3 * nthr)
+      break;
+  }
+  task_of(&g, &w, -1, &T);
+  int64_t ntasks = T.t0;
+#pragma omp parallel num_threads(nthr)
   {
     unsigned char *mine = (unsigned char *)ws + shared_bytes(&g) +
-                          (size_t)omp_get_thread_num() * thread_bytes();
+                          (size_t)omp_get_thread_num() * thread_bytes(&g);
     float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
+    wtask U;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < ntasks; t++) {
-      wtask T = task_of(&g, t);
-      weights_task(&g, &T, x, dy, dkernel, pa, pb, ukr);
+    for (int64_t t = 0; t < ntasks; t++)
+      if (task_of(&g, &w, t, &U))
+        weights_task(&g, &U, x, dy, dkernel, pa, pb, ukr);
+  }
+}
+
+/* ---- few filters ---- */
+
+#define DOT_PTRS 256 /* activation pointers per dot-kernel call; taps are batched to fit */
+
+/* The dot-kernel calls of one batch of taps (x row xr[t] of tap t, column offset sc[t],
+ * weights bk[t]) over every pixel of the row, P at a time. */
+static void fwd_row_batch(const igemm *G, int nt, const float *const *xr, const int *sc,
+                          const float *const *bk, float *yrow, const float *zero,
+                          tc_dot_ukr_fn dot) {
+  const fgeom *g = G->g;
+  const int P = tc_dot_rows(g->f);
+  const int64_t ystep = (int64_t)g->sw * g->f;
+  const float *ap[DOT_PTRS];
+  float *yp[8];
+  for (int v = 0; v < G->qw; v += P) {
+    int np = imin(P, G->qw - v);
+    for (int p = 0; p < P; p++)
+      yp[p] = yrow + (v + (p < np ? p : np - 1)) * ystep;
+    for (int t = 0; t < nt; t++) {
+      int64_t sj = (int64_t)G->v0 + v - sc[t];
+      const float **at = ap + t * P;
+      if (sj >= 0 && sj + P <= g->w) { /* every source inside the input row */
+        const float *base = xr[t] + sj * g->c;
+        for (int p = 0; p < P; p++)
+          at[p] = base + (int64_t)p * g->c;
+      } else {
+        for (int p = 0; p < P; p++) {
+          int64_t q = sj + (p < np ? p : np - 1);
+          at[p] = q >= 0 && q < g->w ? xr[t] + q * g->c : zero;
+        }
+      }
+    }
+    dot(nt, g->c, ap, bk, g->c, g->f, yp, np);
+  }
+}
+
+/* Output row u of phase G in image n: y = bias + every tap's dot products, taps in order,
+ * in batches of DOT_PTRS / P (a fixed split: the sums depend on the shape only). A source
+ * pixel outside the input reads the zero row. */
+static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
+                          tc_dot_ukr_fn dot) {
+  const fgeom *g = G->g;
+  const int tb = DOT_PTRS / tc_dot_rows(g->f);
+  const float *xr[DOT_PTRS], *bk[DOT_PTRS];
+  int sc[DOT_PTRS];
+  int64_t oi = (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt;
+  int64_t oj0 = (int64_t)G->v0 * g->sw + G->rw - g->pl;
+  float *yrow = G->c + ((n * g->oh + oi) * g->ow + oj0) * g->f;
+  for (int v = 0; v < G->qw; v++)
+    for (int f = 0; f < g->f; f++)
+      yrow[(int64_t)v * g->sw * g->f + f] = G->bias ? G->bias[f] : 0.0f;
+  int nt = 0;
+  for (int t = 0; t < G->th; t++) {
+    int64_t si = (int64_t)G->u0 + u - t;
+    if (si < 0 || si >= g->h)
+      continue;
+    for (int s = 0; s < G->tw; s++) {
+      int a, b;
+      tap_ab(G, t, s, &a, &b);
+      xr[nt] = G->a + (n * g->h + si) * g->w * g->c;
+      sc[nt] = s;
+      bk[nt] = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
+      if (++nt == tb) {
+        fwd_row_batch(G, nt, xr, sc, bk, yrow, zero, dot);
+        nt = 0;
+      }
+    }
+  }
+  if (nt > 0)
+    fwd_row_batch(G, nt, xr, sc, bk, yrow, zero, dot);
+}
+
+/* Forward with F <= TC_DOT_MAXF: rows (image n, phase row u) over the team, every phase
+ * of a row in turn, so the few input rows they all read stay in cache. */
+static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
+                          const float *k, const float *bias, float *y, void *ws) {
+  float *zero = (float *)(void *)((unsigned char *)ws + zero_row_offset(g));
+  tc_dot_ukr_fn dot = tc_dot_ukr();
+  int64_t qh = 0; /* the most rows of any phase */
+  for (int rh = 0; rh < g->sh; rh++) {
+    igemm G = forward_phase(g, rh, 0, x, k, bias, y, NULL);
+    qh = G.qh > qh ? G.qh : qh;
+  }
+  int64_t nrows = g->n * qh;
+#pragma omp parallel num_threads(team_size(plan))
+  {
+#pragma omp single
+    memset(zero, 0, sizeof(float) * (size_t)g->c);
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t r = 0; r < nrows; r++)
+      for (int rh = 0; rh < g->sh; rh++)
+        for (int rw = 0; rw < g->sw; rw++) {
+          igemm G = forward_phase(g, rh, rw, x, k, bias, y, NULL);
+          if (r % qh < G.qh)
+            small_fwd_row(&G, r / qh, (int)(r % qh), zero, dot);
+        }
+  }
+}
+
+/* Row (tap (a, b), filter f) = (a*kw + b)*F + f of input pixel (n, i, j)'s gathered dy:
+ * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
+static void gather_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j, int a_lo,
+                           int a_hi, float *row) {
+  const int f = g->f, kwf = g->kw * f;
+  /* taps b with oj = j*sw + b - pl inside [0, ow): [blo, bhi), dy contiguous along b */
+  int64_t o0 = (int64_t)j * g->sw - g->pl;
+  int blo = o0 < 0 ? (int)-o0 : 0;
+  int64_t bh = g->ow - o0;
+  int bhi = bh < blo ? blo : bh > g->kw ? g->kw : (int)bh;
+  const int lead = blo * f, mid = (bhi - blo) * f;
+  for (int a = a_lo; a < a_hi; a++) {
+    int64_t oi = (int64_t)i * g->sh + a - g->pt;
+    float *ra = row + (int64_t)a * kwf;
+    if (oi < 0 || oi >= g->oh || mid == 0) {
+      for (int e = 0; e < kwf; e++)
+        ra[e] = 0.0f;
+      continue;
+    }
+    const float *src = dy + ((n * g->oh + oi) * g->ow + o0 + blo) * f;
+    /* one loop with the bounds inside: the segments are a few floats, too short for the
+     * memset/memcpy calls a compiler would turn three plain loops into */
+    for (int e = 0; e < kwf; e++) {
+      unsigned u = (unsigned)(e - lead);
+      ra[e] = u < (unsigned)mid ? src[u] : 0.0f;
+    }
+  }
+}
+
+static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
+  gather_dy_rows(g, dy, n, i, j, 0, g->kh, row);
+}
+
+/* Next pixel (n, i, j) in NHWC order. */
+static inline void next_pixel(const fgeom *g, int64_t *n, int *i, int *j) {
+  if (++*j == g->w) {
+    *j = 0;
+    if (++*i == g->h)
+      *i = 0, ++*n;
+  }
+}
+
+/* Backward data, few filters: dx (pixels x C) = gathered dy (pixels x taps*F) . k viewed
+ * as (taps*F x C), which is the kernel's own layout; packed into 16-column panels. */
+static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
+                                const float *k, float *dx, void *ws) {
+  const int K = small_k(g), npan = (int)panels(g->c);
+  const int64_t m = g->n * g->h * g->w;
+  float *bp = (float *)ws;
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+#pragma omp for schedule(dynamic, 1)
+    for (int j = 0; j < npan; j++)
+      for (int r = 0; r < K; r++)
+        copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
+                 g->c - j * TC_GEMM_NR, TC_GEMM_NR);
+    int nthr = omp_get_num_threads();
+    int64_t nch = ceil_div(ceil_div(m, MC_MAX), nthr) * nthr;
+    int64_t chunk = ceil_div(ceil_div(m, nch), TC_GEMM_MR) * TC_GEMM_MR;
+    nch = ceil_div(m, chunk);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ch = 0; ch < nch; ch++) {
+      int64_t r0 = ch * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
+      int cnt = (int)(r1 - r0);
+      int64_t n = r0 / ((int64_t)g->h * g->w);
+      int i = (int)(r0 / g->w % g->h), j = (int)(r0 % g->w);
+      for (int r = 0; r < cnt; r++, next_pixel(g, &n, &i, &j)) {
+        gather_dy(g, dy, n, i, j, pa + (int64_t)r * K);
+        memset(dx + (r0 + r) * g->c, 0, sizeof(float) * (size_t)g->c);
+      }
+      for (int kb = 0; kb < K; kb += KC) {
+        int kk = imin(KC, K - kb);
+        for (int r = 0; r < cnt; r += TC_GEMM_MR) {
+          int mr = imin(TC_GEMM_MR, cnt - r);
+          const float *a6[TC_GEMM_MR];
+          float *c6[TC_GEMM_MR];
+          for (int q = 0; q < TC_GEMM_MR; q++)
+            a6[q] = pa + (int64_t)(r + imin(q, mr - 1)) * K + kb;
+          for (int jp = 0; jp < npan; jp++) {
+            for (int q = 0; q < TC_GEMM_MR; q++)
+              c6[q] = dx + (r0 + r + imin(q, mr - 1)) * g->c + jp * TC_GEMM_NR;
+            ukr(kk, a6, 1, bp + ((int64_t)jp * K + kb) * TC_GEMM_NR, c6, mr,
+                imin(TC_GEMM_NR, g->c - jp * TC_GEMM_NR));
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
+ * x (P x C) over all P = N*H*W input pixels, KP at a time. Tasks split the rows (taps)
+ * when there are enough MR-row groups for the team, so each thread gathers only its own
+ * taps' dy, else the columns; each task reduces over every pixel in the same order,
+ * whatever the split. */
+static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
+                                   const float *x, const float *dy, float *dk, void *ws) {
+  const int K = small_k(g), ngr = (int)ceil_div(K, TC_GEMM_MR), npan = (int)panels(g->c);
+  const int kwf = g->kw * g->f;
+  const int64_t npix = g->n * g->h * g->w;
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+    float *pb = pa + (size_t)ngr * TC_GEMM_MR * KP;
+    float row[SMALL_K + TC_GEMM_MR];
+    int nthr = omp_get_num_threads();
+    int rsplit = ngr >= 2 * nthr ? nthr : 1; /* row blocks */
+    int rgp = (int)ceil_div(ngr, rsplit);    /* MR-row groups per row block */
+    rsplit = (int)ceil_div(ngr, rgp);
+    int per = imin(CB / TC_GEMM_NR, (int)ceil_div(npan, rsplit > 1 ? 1 : nthr));
+    int csplit = (int)ceil_div(npan, per);
+#pragma omp for schedule(dynamic, 1)
+    for (int t = 0; t < rsplit * csplit; t++) {
+      int g0 = t / csplit * rgp, g1 = imin(g0 + rgp, ngr);
+      int r0 = g0 * TC_GEMM_MR, r1 = imin(g1 * TC_GEMM_MR, K);
+      int a_lo = r0 / kwf, a_hi = (int)ceil_div(r1, kwf); /* kernel rows holding [r0, r1) */
+      int c0 = t % csplit * per * TC_GEMM_NR, cb = imin(per * TC_GEMM_NR, g->c - c0);
+      int tp = (int)panels(cb);
+      for (int r = r0; r < r1; r++)
+        memset(dk + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)cb);
+      for (int e = K; e < ngr * TC_GEMM_MR; e++)
+        row[e] = 0.0f;
+      int64_t n = 0;
+      int i = 0, j = 0;
+      for (int64_t p0 = 0; p0 < npix; p0 += KP) {
+        int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
+        for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
+          if (p + PF_AHEAD < kp) { /* x row and dy rows of a pixel ahead */
+            int64_t q = p0 + p + PF_AHEAD, qn = q / ((int64_t)g->h * g->w);
+            int qi = (int)(q / g->w % g->h), qj = (int)(q % g->w);
+            prefetch_row(x + q * g->c + c0, cb);
+            for (int a = a_lo; a < a_hi; a++) {
+              int64_t oi = (int64_t)qi * g->sh + a - g->pt, oj = (int64_t)qj * g->sw - g->pl;
+              if (oi >= 0 && oi < g->oh && oj >= 0 && oj < g->ow)
+                __builtin_prefetch(dy + ((qn * g->oh + oi) * g->ow + oj) * g->f);
+            }
+          }
+          gather_dy_rows(g, dy, n, i, j, a_lo, a_hi, row);
+          for (int gi = g0; gi < g1; gi++)
+            copy_w(pa + ((int64_t)(gi - g0) * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
+                   TC_GEMM_MR, TC_GEMM_MR);
+          const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + c0;
+          for (int jp = 0; jp < tp; jp++)
+            copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
+                   cb - jp * TC_GEMM_NR, TC_GEMM_NR);
+        }
+        packed_gemm(kp, pa, r1 - r0, pb, cb, dk + (int64_t)r0 * g->c + c0, g->c, ukr);
+      }
     }
   }
 }

@@ -27,6 +27,24 @@ void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const flo
 void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
                       float *const *c, int m, int n);
 
+/* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
+ * columns for a 16-wide tile, so the vector lanes run along the reduction instead,
+ *   y[p][f] += sum_t sum_k a[t*P + p][k] * b[t][f*ldb + k]     p < np <= P, f < nf,
+ * with P = tc_dot_rows(nf) pixels per call (a pointer per tap and pixel; pixels >= np
+ * must still point at readable memory) and one B pointer per tap (nf rows, ldb apart).
+ * Every y[p][f] sums its k in 8 lanes (k mod 8), taps in order, then the lanes in a fixed
+ * tree: the order depends on nt, kc and nf only. */
+#define TC_DOT_MAXF 4
+typedef void (*tc_dot_ukr_fn)(int nt, int kc, const float *const *a, const float *const *b,
+                              ptrdiff_t ldb, int nf, float *const *y, int np);
+void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *const *b,
+                         ptrdiff_t ldb, int nf, float *const *y, int np);
+void tc_dot_ukr_avx2(int nt, int kc, const float *const *a, const float *const *b,
+                     ptrdiff_t ldb, int nf, float *const *y, int np);
+static inline int tc_dot_rows(int nf) { return nf <= 1 ? 8 : nf == 2 ? 6 : nf == 3 ? 4 : 2; }
+/* The dot kernel matching tc_gemm_ukr()'s choice. */
+tc_dot_ukr_fn tc_dot_ukr(void);
+
 /* The micro-kernel for this CPU: AVX2+FMA when the CPU has both and neither
  * TCONV_FORCE_PORTABLE=1 (read at the first call) nor tc_conv2dt_set_portable(1) asks for
  * the portable C one. Call it outside parallel regions. */

@@ -23,6 +23,30 @@ void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const flo
       c[r][j] += acc[r][j];
 }
 
+/* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane
+ * tree as the AVX2 one; without FMA it rounds differently. */
+void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *const *b,
+                         ptrdiff_t ldb, int nf, float *const *y, int np) {
+  enum { P = 8 };
+  const int rows = tc_dot_rows(nf);
+  float acc[P][TC_DOT_MAXF][8];
+  memset(acc, 0, sizeof acc);
+  for (int t = 0; t < nt; t++)
+    for (int p = 0; p < rows; p++) {
+      const float *x = a[t * rows + p];
+      for (int f = 0; f < nf; f++) {
+        const float *k = b[t] + f * ldb;
+        for (int i = 0; i < kc; i++)
+          acc[p][f][i & 7] += x[i] * k[i];
+      }
+    }
+  for (int p = 0; p < np; p++)
+    for (int f = 0; f < nf; f++) {
+      const float *l = acc[p][f];
+      y[p][f] += ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    }
+}
+
 /* -1: not chosen yet; 0: AVX2; 1: portable. */
 static int portable_state = -1;
 
@@ -54,6 +78,10 @@ int tc_conv2dt_portable_in_use(void) {
   if (portable_state < 0)
     portable_state = choose_portable();
   return portable_state;
+}
+
+tc_dot_ukr_fn tc_dot_ukr(void) {
+  return tc_conv2dt_portable_in_use() ? tc_dot_ukr_portable : tc_dot_ukr_avx2;
 }
 
 tc_gemm_ukr_fn tc_gemm_ukr(void) {

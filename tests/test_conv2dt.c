@@ -494,27 +494,37 @@ START_TEST(large_reduction_backward_weights) {
 }
 END_TEST
 
-/* A shape big enough for several chunks, k-groups and tasks per thread on the fast path. */
+/* Shapes big enough for several chunks, k-groups and tasks per thread on the fast path:
+ * many filters (GEMM tiles), 3 filters (dot kernel, gathered dy), 1 filter with a 9x9
+ * stride-3 kernel (several dot-kernel tap batches per row) and 1 filter with a 4x4 kernel
+ * over 16200 pixels (backward weights gathers dy for the team in more than one round). */
 START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
-  conv_case cc = make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
-  omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
-  tc_conv2dt_plan plan;
-  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
-  ck_assert(tc_conv2dt_fast_applies(&plan));
-  tc_test_rng r;
-  tc_test_rng_init(&r, 78);
-  float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
-  float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
-  omp_set_num_threads(1);
-  outputs one = run_all(&plan, x, k, bias, dy);
-  omp_set_num_threads(2);
-  outputs two = run_all(&plan, x, k, bias, dy);
-  ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
-  ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
-  ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
-  ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
-  free_outputs(one), free_outputs(two);
-  free(x), free(k), free(bias), free(dy);
+  const conv_case cases[] = {
+      make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(4, 16, 16, 24, 3, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(2, 20, 20, 13, 1, 9, 9, 3, 3, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(8, 45, 45, 8, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
+  for (int ci = 0; ci < 4; ci++) {
+    const conv_case cc = cases[ci];
+    omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+    ck_assert(tc_conv2dt_fast_applies(&plan));
+    tc_test_rng r;
+    tc_test_rng_init(&r, 78 + (uint64_t)ci);
+    float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
+    float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
+    omp_set_num_threads(1);
+    outputs one = run_all(&plan, x, k, bias, dy);
+    omp_set_num_threads(2);
+    outputs two = run_all(&plan, x, k, bias, dy);
+    ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
+    ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
+    ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
+    ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
+    free_outputs(one), free_outputs(two);
+    free(x), free(k), free(bias), free(dy);
+  }
 }
 END_TEST
 

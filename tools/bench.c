@@ -78,9 +78,51 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Contention guard, as in the anchor script (/work/shared/bench/onednn_deconv.c): this VM's
+ * vCPUs are sometimes taken away (the 2-thread FMA probe then drops to about half). Each
+ * block of timed calls is bracketed by short FMA probes; when either is below CLEAN_FRAC
+ * of the best probe seen so far the block is repeated (up to MAX_ATTEMPTS), and the first
+ * clean block is reported, else the fastest. */
+#define CLEAN_FRAC 0.85
+#define MAX_ATTEMPTS 3
+
+static float fma_chains(long iters, float seed);
+static double probe_max = 0.0;
+
+/* ~1 ms of FMA chains on every thread of the team; GFLOP/s (best of 3). */
+static double probe_now(void) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return 0.0;
+  const long iters = 120000;
+  int nthreads = omp_get_max_threads();
+  double best = 0.0;
+  volatile float sink = 0.0f;
+  for (int rep = 0; rep < 3; rep++) {
+    double t0 = 0.0, t1 = 0.0;
+    float s = 0.0f;
+#pragma omp parallel num_threads(nthreads) reduction(+ : s)
+    {
+#pragma omp barrier
+#pragma omp master
+      t0 = omp_get_wtime();
+      s += fma_chains(iters, 1.0f + (float)omp_get_thread_num());
+#pragma omp barrier
+#pragma omp master
+      t1 = omp_get_wtime();
+    }
+    sink += s;
+    double g = 768.0 * (double)iters * nthreads / (t1 - t0) * 1e-9;
+    best = g > best ? g : best;
+  }
+  (void)sink;
+  probe_max = best > probe_max ? best : probe_max;
+  return best;
+}
+
 /* Median seconds of reps calls of kernel op (0 fwd, 1 bwd data, 2 bwd weights). */
-static double time_op(const tc_conv2dt_plan *pl, int op, int reps, float **buf, void *ws,
-                      double *t) {
+static double time_block(const tc_conv2dt_plan *pl, int op, int reps, float **buf, void *ws,
+                         double *t) {
   for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
     double t0 = omp_get_wtime();
     if (op == 0)
@@ -94,6 +136,25 @@ static double time_op(const tc_conv2dt_plan *pl, int op, int reps, float **buf, 
   }
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
   return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+}
+
+static double time_op(const tc_conv2dt_plan *pl, int op, int reps, float **buf, void *ws,
+                      double *t) {
+  if (probe_max == 0.0)
+    for (int i = 0; i < 5; i++) /* a reference for the guard */
+      probe_now();
+  double best = 0.0;
+  for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    double before = probe_now();
+    double med = time_block(pl, op, reps, buf, ws, t);
+    double after = probe_now();
+    int clean = (before < after ? before : after) >= CLEAN_FRAC * probe_max;
+    if (attempt == 0 || clean || med < best)
+      best = med;
+    if (clean)
+      break;
+  }
+  return best;
 }
 
 tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
