@@ -2,7 +2,8 @@
 # train_cli.sh TCONV — end-to-end checks of `tconv train` and `tconv sample` on the built-in
 # synthetic set: an interrupted and resumed run ends bit-identical to a straight one (both
 # models), Ctrl-C saves a loadable checkpoint and exits 130, numpy reads the checkpoint's
-# keys and shapes, and `tconv sample` regenerates the run's last sample grid.
+# keys and shapes, `tconv sample` regenerates the run's last sample grid, and 1 and 2
+# threads train the same bits.
 set -euo pipefail
 tconv=$1
 work=$(mktemp -d /tmp/tconv_cli_XXXXXX)
