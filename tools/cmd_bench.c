@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/bench.h"
 #include "tools/cli_args.h"
@@ -96,6 +97,9 @@ int tc_cmd_bench(int argc, char **argv) {
   int rc = parse_opts(argc, argv, &o);
   if (rc)
     return rc == 1 ? 0 : rc;
+  /* Outside the source tree the default falls back to the copy the build knows about. */
+  if (strcmp(o.shapes, "tools/shapes.txt") == 0 && access(o.shapes, R_OK) != 0)
+    o.shapes = TCONV_DEFAULT_SHAPES;
   if (o.threads > 0)
     omp_set_num_threads((int)o.threads);
   static tc_bench_shape shapes[TC_BENCH_MAX_SHAPES];
