@@ -214,37 +214,27 @@ static tc_status check_op(const tc_conv2d_plan *q, const tc_tensor *x, const tc_
 }
 
 /* Kernels overwrite while the tape accumulates, so each gradient lands in scratch first. */
-static tc_status scratch(tc_graph *g, int64_t n, float **tmp) {
-  *tmp = tc_arena_alloc(tc_graph_arena(g), (size_t)n * sizeof(float));
-  return *tmp ? TC_OK : tc_set_error(TC_ERR_NOMEM, "conv2d: out of memory");
-}
-
-static void add_into(float *dst, const float *src, int64_t n) {
-  for (int64_t i = 0; i < n; i++)
-    dst[i] += src[i];
-}
-
 static tc_status conv2d_backward(tc_node *node) {
   const conv2d_ctx *c = node->ctx;
   tc_tensor *x = node->in[0], *k = node->in[1], *b = node->n_in > 2 ? node->in[2] : NULL;
   const float *dy = node->out->grad;
   float *tmp, *dk = NULL, *db = NULL;
   if (x->requires_grad) {
-    TC_TRY(scratch(node->graph, x->size, &tmp));
+    TC_TRY(tc_op_scratch("conv2d", node->graph, x->size, &tmp));
     TC_TRY(tc_conv2d_bwd_data(c->plan, dy, k->data, tmp, c->workspace));
-    add_into(x->grad, tmp, x->size);
+    tc_op_add_into(x->grad, tmp, x->size);
   }
   if (k->requires_grad)
-    TC_TRY(scratch(node->graph, k->size, &dk));
+    TC_TRY(tc_op_scratch("conv2d", node->graph, k->size, &dk));
   if (b != NULL && b->requires_grad)
-    TC_TRY(scratch(node->graph, b->size, &db));
+    TC_TRY(tc_op_scratch("conv2d", node->graph, b->size, &db));
   if (dk == NULL && db == NULL)
     return TC_OK;
   TC_TRY(tc_conv2d_bwd_weights(c->plan, x->data, dy, dk, db, c->workspace));
   if (dk != NULL)
-    add_into(k->grad, dk, k->size);
+    tc_op_add_into(k->grad, dk, k->size);
   if (db != NULL)
-    add_into(b->grad, db, b->size);
+    tc_op_add_into(b->grad, db, b->size);
   return TC_OK;
 }
 

@@ -50,39 +50,27 @@ static tc_status tc_conv2dt_check(const tc_conv2dt_plan *pl, const tc_tensor *x,
   return TC_OK;
 }
 
-/* Kernels overwrite while the tape accumulates, so each gradient lands in scratch first. */
-static tc_status tc_scratch(tc_graph *g, int64_t n, float **tmp) {
-  *tmp = tc_arena_alloc(tc_graph_arena(g), (size_t)n * sizeof(float));
-  return *tmp ? TC_OK : tc_set_error(TC_ERR_NOMEM, "conv2d_transpose: out of memory");
-}
-
-static void tc_add_into(float *dst, const float *src, int64_t n) {
-#pragma omp parallel for schedule(static) if (n >= TC_OPS_PARALLEL_MIN)
-  for (int64_t i = 0; i < n; i++)
-    dst[i] += src[i];
-}
-
 static tc_status tc_conv2dt_backward_node(tc_node *n) {
   const tc_conv2dt_ctx *c = n->ctx;
   tc_tensor *x = n->in[0], *k = n->in[1], *b = n->in[2];
   const float *dy = n->out->grad;
   float *tmp;
   if (x->requires_grad) {
-    TC_TRY(tc_scratch(n->graph, x->size, &tmp));
+    TC_TRY(tc_op_scratch("conv2d_transpose", n->graph, x->size, &tmp));
     TC_TRY(tc_conv2dt_backward_data(c->plan, dy, k->data, tmp, c->workspace));
-    tc_add_into(x->grad, tmp, x->size);
+    tc_op_add_into(x->grad, tmp, x->size);
   }
   int want_b = b != NULL && b->requires_grad;
   if (k->requires_grad || want_b) {
     float *dk, *db = NULL;
-    TC_TRY(tc_scratch(n->graph, k->size, &dk));
+    TC_TRY(tc_op_scratch("conv2d_transpose", n->graph, k->size, &dk));
     if (want_b)
-      TC_TRY(tc_scratch(n->graph, b->size, &db));
+      TC_TRY(tc_op_scratch("conv2d_transpose", n->graph, b->size, &db));
     TC_TRY(tc_conv2dt_backward_weights(c->plan, x->data, dy, dk, db, c->workspace));
     if (k->requires_grad)
-      tc_add_into(k->grad, dk, k->size);
+      tc_op_add_into(k->grad, dk, k->size);
     if (want_b)
-      tc_add_into(b->grad, db, b->size);
+      tc_op_add_into(b->grad, db, b->size);
   }
   return TC_OK;
 }

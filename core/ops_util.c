@@ -27,3 +27,14 @@ tc_status tc_op_axis_split(const char *op, const tc_tensor *x, int axis, int64_t
   *len = x->shape[ax];
   return TC_OK;
 }
+
+tc_status tc_op_scratch(const char *op, tc_graph *g, int64_t n, float **tmp) {
+  *tmp = tc_arena_alloc(tc_graph_arena(g), (size_t)n * sizeof(float));
+  return *tmp ? TC_OK : tc_set_error(TC_ERR_NOMEM, "%s: out of memory", op);
+}
+
+void tc_op_add_into(float *dst, const float *src, int64_t n) {
+#pragma omp parallel for schedule(static) if (n >= TC_OPS_PARALLEL_MIN)
+  for (int64_t i = 0; i < n; i++)
+    dst[i] += src[i];
+}

@@ -19,4 +19,11 @@ tc_status tc_op_check_args(const char *op, tc_graph *g, tc_tensor **out, const t
 tc_status tc_op_axis_split(const char *op, const tc_tensor *x, int axis, int64_t *outer,
                            int64_t *len, int64_t *inner);
 
+/* Float scratch of n elements in the graph's arena (kernels overwrite their outputs while the
+ * tape accumulates, so a gradient lands here first). The message names `op`. */
+tc_status tc_op_scratch(const char *op, tc_graph *g, int64_t n, float **tmp);
+
+/* dst += src over n elements (on the OpenMP team above TC_OPS_PARALLEL_MIN). */
+void tc_op_add_into(float *dst, const float *src, int64_t n);
+
 #endif

@@ -1,6 +1,8 @@
 /* constraint.c — Keras weight constraints, applied in place (FORMAT.md §5). */
 #include "layers/constraint.h"
 
+#include "layers/spec_fields.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -232,31 +234,6 @@ tc_status tc_constraint_apply(const tc_constraint *c, tc_tensor *w) {
 
 #define TC_CONSTRAINT_MAX_FIELDS 6
 
-typedef struct tc_constraint_fields {
-  char buf[256];
-  char *f[TC_CONSTRAINT_MAX_FIELDS];
-  int n;
-} tc_constraint_fields;
-
-/* Lower-cases s and splits it at ':'; -1 if too long or too many fields. */
-static int tc_constraint_split(const char *s, tc_constraint_fields *fl) {
-  size_t len = strlen(s);
-  if (len >= sizeof fl->buf)
-    return -1;
-  for (size_t i = 0; i <= len; i++)
-    fl->buf[i] = (char)tolower((unsigned char)s[i]);
-  fl->n = 0;
-  for (char *p = fl->buf;;) {
-    if (fl->n == TC_CONSTRAINT_MAX_FIELDS)
-      return -1;
-    fl->f[fl->n++] = p;
-    char *colon = strchr(p, ':');
-    if (colon == NULL)
-      return 0;
-    *colon = '\0';
-    p = colon + 1;
-  }
-}
 
 static int tc_constraint_lookup(const char *name) {
   static const struct {
@@ -312,7 +289,7 @@ static float *tc_constraint_slot(tc_constraint *c, int i) {
   return i == 0 ? &c->min_value : i == 1 ? &c->max_value : &c->rate;
 }
 
-static tc_status tc_constraint_parse_numbers(const char *s, const tc_constraint_fields *fl,
+static tc_status tc_constraint_parse_numbers(const char *s, const tc_spec_fields *fl,
                                              int count, tc_constraint *c) {
   int max = tc_constraint_max_numbers(c->kind);
   const char *name = tc_constraint_names[c->kind];
@@ -348,8 +325,8 @@ tc_status tc_constraint_parse(const char *s, tc_constraint *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_constraint_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  tc_constraint_fields fl;
-  if (tc_constraint_split(s, &fl) != 0)
+  tc_spec_fields fl;
+  if (tc_spec_split(s, TC_CONSTRAINT_MAX_FIELDS, &fl) != 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": too long or too many fields; "
                         "grammar: " TC_CONSTRAINT_GRAMMAR, s);
   int kind = tc_constraint_lookup(fl.f[0]);

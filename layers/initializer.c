@@ -1,6 +1,8 @@
 /* initializer.c — TF/Keras initializers drawn from a Philox stream (FORMAT.md §6). */
 #include "layers/initializer.h"
 
+#include "layers/spec_fields.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -261,32 +263,6 @@ tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_
 
 #define TC_INIT_MAX_FIELDS 5
 
-typedef struct tc_init_fields {
-  char buf[256];
-  char *f[TC_INIT_MAX_FIELDS];
-  int n;
-} tc_init_fields;
-
-/* Lower-cases s into fl->buf and splits it at ':'. 0 on success, -1 if too long or too
- * many fields. */
-static int tc_init_split(const char *s, tc_init_fields *fl) {
-  size_t len = strlen(s);
-  if (len >= sizeof fl->buf)
-    return -1;
-  for (size_t i = 0; i <= len; i++)
-    fl->buf[i] = (char)tolower((unsigned char)s[i]);
-  fl->n = 0;
-  for (char *p = fl->buf;;) {
-    if (fl->n == TC_INIT_MAX_FIELDS)
-      return -1;
-    fl->f[fl->n++] = p;
-    char *colon = strchr(p, ':');
-    if (colon == NULL)
-      return 0;
-    *colon = '\0';
-    p = colon + 1;
-  }
-}
 
 static int tc_init_number(const char *field, float *out) {
   char *end = NULL;
@@ -327,7 +303,7 @@ static float *tc_init_number_slot(tc_initializer *in, int i) {
   }
 }
 
-static tc_status tc_init_parse_scaling(const char *s, const tc_init_fields *fl,
+static tc_status tc_init_parse_scaling(const char *s, const tc_spec_fields *fl,
                                        tc_initializer *in) {
   static const char *const modes[] = {"fan_in", "fan_out", "fan_avg"};
   static const char *const dists[] = {"truncated_normal", "untruncated_normal", "uniform"};
@@ -363,8 +339,8 @@ tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  tc_init_fields fl;
-  if (tc_init_split(s, &fl) != 0)
+  tc_spec_fields fl;
+  if (tc_spec_split(s, TC_INIT_MAX_FIELDS, &fl) != 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": too long or too many "
                         "fields; expected one of " TC_INIT_GRAMMAR, s);
   int kind = tc_init_lookup(fl.f[0]);
