@@ -87,6 +87,11 @@ tc_status tc_data_format_parse(const char *s, tc_data_format *out);
 const char *tc_padding_name(tc_padding p);
 const char *tc_data_format_name(tc_data_format f);
 
+/* The instruction set of the micro-kernels the fast path runs: "avx512", "avx2" or
+ * "portable" (the widest the CPU has, capped by TCONV_ISA / TCONV_FORCE_PORTABLE=1; see
+ * docs/kernels.md). */
+const char *tc_conv2dt_kernel_isa(void);
+
 /* FLOPs of one kernel call as the benchmarks count them: 2*N*H*W*C*(F/groups)*kh*kw. */
 double tc_conv2dt_flops(const tc_conv2dt_plan *plan);
 

@@ -117,13 +117,34 @@ static int small_bd(const fgeom *g) {
   return small_bwd(g) && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
-/* Gathered dy rows of one chunk (backward data), or the MR-interleaved gathered dy
- * (taps*F rounded up to MR, KP) and x panels (KP, CB) of backward weights. */
+/* Backward weights, few filters: the gathered dy of KP pixels as 16-wide panels
+ * (K rounded up to 16 columns), and per pixel slab a partial dk transposed (C x kpad). */
+#define SLABS_MAX 8            /* pixel slabs, a function of the shape only */
+#define PART_BUDGET (4 << 20)  /* bytes of partial sums shared by the team */
+
+static int small_kpad(const fgeom *g) { return (int)panels(small_k(g)) * TC_GEMM_NR; }
+
+static int small_slabs(const fgeom *g) {
+  int64_t s = ceil_div(g->n * g->h * g->w, 2 * KP);
+  int64_t fit = PART_BUDGET / ((int64_t)g->c * small_kpad(g) * (int64_t)sizeof(float));
+  s = s < SLABS_MAX ? s : SLABS_MAX;
+  s = s < fit ? s : fit;
+  return s < 1 ? 1 : (int)s;
+}
+
+static size_t small_part_bytes(const fgeom *g) {
+  if (!small_bwd(g))
+    return 0;
+  return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_kpad(g) * sizeof(float));
+}
+
+/* Gathered dy rows of one chunk (backward data), or the gathered dy panels of KP pixels
+ * (backward weights). */
 static size_t small_thread_bytes(const fgeom *g) {
   if (!small_bwd(g))
     return 0;
   size_t bd = (size_t)MC_MAX * (size_t)small_k(g);
-  size_t bw = (size_t)ceil_div(small_k(g), TC_GEMM_MR) * TC_GEMM_MR * KP + (size_t)KP * CB;
+  size_t bw = (size_t)KP * (size_t)small_kpad(g);
   return align_up((bd > bw ? bd : bw) * sizeof(float));
 }
 
@@ -144,9 +165,12 @@ static size_t zero_row_offset(const fgeom *g) {
   return m;
 }
 
-static size_t shared_bytes(const fgeom *g) {
+/* After the zero row: the partial sums of few-filter backward weights. */
+static size_t part_offset(const fgeom *g) {
   return zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
 }
+
+static size_t shared_bytes(const fgeom *g) { return part_offset(g) + small_part_bytes(g); }
 
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
   const tc_conv2dt_params *p = &plan->p;
@@ -864,66 +888,76 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
   }
 }
 
-/* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
- * x (P x C) over all P = N*H*W input pixels, KP at a time. Tasks split the rows (taps)
- * when there are enough MR-row groups for the team, so each thread gathers only its own
- * taps' dy, else the columns; each task reduces over every pixel in the same order,
- * whatever the split. */
-static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
-                                   const float *x, const float *dy, float *dk, void *ws) {
-  const int K = small_k(g), ngr = (int)ceil_div(K, TC_GEMM_MR), npan = (int)panels(g->c);
-  const int kwf = g->kw * g->f;
-  const int64_t npix = g->n * g->h * g->w;
-  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
-#pragma omp parallel num_threads(team_size(plan))
-  {
-    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
-                                  (size_t)omp_get_thread_num() * thread_bytes(g));
-    float *pb = pa + (size_t)ngr * TC_GEMM_MR * KP;
-    float row[SMALL_K + TC_GEMM_MR];
-    int nthr = omp_get_num_threads();
-    int rsplit = ngr >= 2 * nthr ? nthr : 1; /* row blocks */
-    int rgp = (int)ceil_div(ngr, rsplit);    /* MR-row groups per row block */
-    rsplit = (int)ceil_div(ngr, rgp);
-    int per = imin(CB / TC_GEMM_NR, (int)ceil_div(npan, rsplit > 1 ? 1 : nthr));
-    int csplit = (int)ceil_div(npan, per);
-#pragma omp for schedule(dynamic, 1)
-    for (int t = 0; t < rsplit * csplit; t++) {
-      int g0 = t / csplit * rgp, g1 = imin(g0 + rgp, ngr);
-      int r0 = g0 * TC_GEMM_MR, r1 = imin(g1 * TC_GEMM_MR, K);
-      int a_lo = r0 / kwf, a_hi = (int)ceil_div(r1, kwf); /* kernel rows holding [r0, r1) */
-      int c0 = t % csplit * per * TC_GEMM_NR, cb = imin(per * TC_GEMM_NR, g->c - c0);
-      int tp = (int)panels(cb);
-      for (int r = r0; r < r1; r++)
-        memset(dk + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)cb);
-      for (int e = K; e < ngr * TC_GEMM_MR; e++)
-        row[e] = 0.0f;
-      int64_t n = 0;
-      int i = 0, j = 0;
-      for (int64_t p0 = 0; p0 < npix; p0 += KP) {
-        int kp = (int)(npix - p0 < KP ? npix - p0 : KP);
-        for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
-          if (p + PF_AHEAD < kp) { /* x row and dy rows of a pixel ahead */
-            int64_t q = p0 + p + PF_AHEAD, qn = q / ((int64_t)g->h * g->w);
-            int qi = (int)(q / g->w % g->h), qj = (int)(q % g->w);
-            prefetch_row(x + q * g->c + c0, cb);
-            for (int a = a_lo; a < a_hi; a++) {
-              int64_t oi = (int64_t)qi * g->sh + a - g->pt, oj = (int64_t)qj * g->sw - g->pl;
-              if (oi >= 0 && oi < g->oh && oj >= 0 && oj < g->ow)
-                __builtin_prefetch(dy + ((qn * g->oh + oi) * g->ow + oj) * g->f);
-            }
-          }
-          gather_dy_rows(g, dy, n, i, j, a_lo, a_hi, row);
-          for (int gi = g0; gi < g1; gi++)
-            copy_w(pa + ((int64_t)(gi - g0) * KP + p) * TC_GEMM_MR, row + gi * TC_GEMM_MR,
-                   TC_GEMM_MR, TC_GEMM_MR);
-          const float *xv = x + ((n * g->h + i) * g->w + j) * g->c + c0;
-          for (int jp = 0; jp < tp; jp++)
-            copy_w(pb + ((int64_t)jp * KP + p) * TC_GEMM_NR, xv + jp * TC_GEMM_NR,
-                   cb - jp * TC_GEMM_NR, TC_GEMM_NR);
-        }
-        packed_gemm(kp, pa, r1 - r0, pb, cb, dk + (int64_t)r0 * g->c + c0, g->c, ukr);
+/* Slab [p0, p1) of the pixels, channels [c0, c1): part (C x kpad, row c = channel c) +=
+ * x^T . gathered dy, KP pixels at a time. A rows are channels read in place from x (step
+ * C between pixels); B panels are the gathered dy, 16 taps*F columns each. */
+static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64_t p0,
+                          int64_t p1, int c0, int c1, float *part, float *bp,
+                          tc_gemm_ukr_fn ukr) {
+  const int K = small_k(g), kpad = small_kpad(g), npk = kpad / TC_GEMM_NR;
+  float row[SMALL_K];
+  for (int e = K; e < kpad; e++)
+    row[e] = 0.0f;
+  int64_t n = p0 / ((int64_t)g->h * g->w);
+  int i = (int)(p0 / g->w % g->h), j = (int)(p0 % g->w);
+  for (int64_t q0 = p0; q0 < p1; q0 += KP) {
+    int kp = (int)(p1 - q0 < KP ? p1 - q0 : KP);
+    for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
+      gather_dy(g, dy, n, i, j, row);
+      for (int jp = 0; jp < npk; jp++)
+        memcpy(bp + ((int64_t)jp * KP + p) * TC_GEMM_NR, row + jp * TC_GEMM_NR,
+               sizeof(float) * TC_GEMM_NR);
+    }
+    for (int c = c0; c < c1; c += TC_GEMM_MR) {
+      int m = imin(TC_GEMM_MR, c1 - c);
+      const float *a6[TC_GEMM_MR];
+      float *c6[TC_GEMM_MR];
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        a6[r] = x + q0 * g->c + c + imin(r, m - 1);
+      for (int jp = 0; jp < npk; jp++) {
+        for (int r = 0; r < TC_GEMM_MR; r++)
+          c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
+        ukr(kp, a6, g->c, bp + (int64_t)jp * KP * TC_GEMM_NR, c6, m, TC_GEMM_NR);
       }
     }
+  }
+}
+
+/* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
+ * x (P x C) over all P = N*H*W input pixels, computed transposed so that the taps fill
+ * the 16 tile columns and the channels the rows. The pixels are cut into a number of slabs
+ * that depends on the shape only; each slab sums into its own partial, and the partials
+ * are added in slab order: the same sums for any number of threads, and every pixel's dy
+ * gathered once. */
+static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
+                                   const float *x, const float *dy, float *dk, void *ws) {
+  const int K = small_k(g), kpad = small_kpad(g), S = small_slabs(g);
+  const int64_t npix = g->n * g->h * g->w;
+  float *part = (float *)(void *)((unsigned char *)ws + part_offset(g));
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+  int nthr = team_size(plan), ngr = (int)ceil_div(g->c, TC_GEMM_MR);
+  /* channel blocks only where the slabs alone leave threads idle */
+  int ncb = S >= 2 * nthr ? 1 : imin(ngr, (int)ceil_div(2 * nthr, S));
+  int gpb = (int)ceil_div(ngr, ncb);
+  ncb = (int)ceil_div(ngr, gpb);
+#pragma omp parallel num_threads(nthr)
+  {
+    float *bp = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+#pragma omp for schedule(dynamic, 1)
+    for (int t = 0; t < S * ncb; t++) {
+      int s = t / ncb, c0 = t % ncb * gpb * TC_GEMM_MR, c1 = imin(g->c, c0 + gpb * TC_GEMM_MR);
+      float *ps = part + (int64_t)s * g->c * kpad;
+      memset(ps + (int64_t)c0 * kpad, 0, sizeof(float) * (size_t)(c1 - c0) * (size_t)kpad);
+      small_bw_slab(g, x, dy, npix * s / S, npix * (s + 1) / S, c0, c1, ps, bp, ukr);
+    }
+#pragma omp for schedule(static)
+    for (int c = 0; c < g->c; c++)
+      for (int k = 0; k < K; k++) {
+        float v = part[(int64_t)c * kpad + k];
+        for (int s = 1; s < S; s++)
+          v += part[((int64_t)s * g->c + c) * kpad + k];
+        dk[(int64_t)k * g->c + c] = v;
+      }
   }
 }

@@ -24,6 +24,8 @@ typedef void (*tc_gemm_ukr_fn)(int kc, const float *const *a, ptrdiff_t ks, cons
 
 void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
                           float *const *c, int m, int n);
+void tc_gemm_ukr_avx512(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                        float *const *c, int m, int n);
 void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
                       float *const *c, int m, int n);
 
@@ -41,21 +43,27 @@ void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *con
                          ptrdiff_t ldb, int nf, float *const *y, int np);
 void tc_dot_ukr_avx2(int nt, int kc, const float *const *a, const float *const *b,
                      ptrdiff_t ldb, int nf, float *const *y, int np);
+void tc_dot_ukr_avx512(int nt, int kc, const float *const *a, const float *const *b,
+                       ptrdiff_t ldb, int nf, float *const *y, int np);
 static inline int tc_dot_rows(int nf) { return nf <= 1 ? 8 : nf == 2 ? 6 : nf == 3 ? 4 : 2; }
-/* The dot kernel matching tc_gemm_ukr()'s choice. */
-tc_dot_ukr_fn tc_dot_ukr(void);
 
-/* The micro-kernel for this CPU: AVX2+FMA when the CPU has both and neither
- * TCONV_FORCE_PORTABLE=1 (read at the first call) nor tc_conv2dt_set_portable(1) asks for
- * the portable C one. Call it outside parallel regions. */
+/* The instruction sets the micro-kernels come in, narrowest first. */
+typedef enum { TC_ISA_PORTABLE = 0, TC_ISA_AVX2 = 1, TC_ISA_AVX512 = 2 } tc_isa;
+
+/* The kernels in use: the widest the CPU has (AVX-512F; else AVX2+FMA; else portable C),
+ * capped by the environment, read at the first call: TCONV_FORCE_PORTABLE=1 forces the
+ * portable C kernels, TCONV_ISA=portable|avx2|avx512 sets a ceiling. Every ISA gives
+ * results bit-identical across thread counts; different ISAs round differently. */
+tc_isa tc_conv2dt_isa(void);
+/* Sets the ceiling (a tc_isa; -1: from the environment again) and returns the ISA now in
+ * use, which is lower where the CPU lacks the one asked for. Not thread-safe: call
+ * between kernels, outside parallel regions (tests and benchmarks). */
+tc_isa tc_conv2dt_set_isa(int cap);
+const char *tc_isa_name(tc_isa isa);
+
+/* The micro-kernels of tc_conv2dt_isa(). Call them outside parallel regions. */
 tc_gemm_ukr_fn tc_gemm_ukr(void);
-
-/* 1: force the portable micro-kernel; 0: the best the CPU has (ignoring the environment);
- * -1: choose again from the
- * environment and the CPU (for tests). Not thread-safe: call between kernels. */
-void tc_conv2dt_set_portable(int force);
-/* 1 when the portable micro-kernel is the one in use. */
-int tc_conv2dt_portable_in_use(void);
+tc_dot_ukr_fn tc_dot_ukr(void);
 
 /* 1 when the plan runs on the fast path. */
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan);

@@ -1,5 +1,6 @@
-/* gemm.c — the portable GEMM micro-kernel and the run-time choice between it and the
- * AVX2+FMA one (gemm_avx2.c). Contract in conv2dt_internal.h. */
+/* gemm.c — the portable micro-kernels and the run-time choice between them and the
+ * AVX2+FMA (gemm_avx2.c, dot_avx2.c) and AVX-512 (gemm_avx512.c, dot_avx512.c) ones.
+ * Contracts in conv2dt_internal.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,43 +48,64 @@ void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *con
     }
 }
 
-/* -1: not chosen yet; 0: AVX2; 1: portable. */
-static int portable_state = -1;
+/* -1: not chosen yet; else the tc_isa in use. */
+static int isa_state = -1;
 
-/* 1 when the CPU lacks AVX2 or FMA. */
-static int cpu_needs_portable(void) {
+/* The widest kernels this CPU (and its OS, which must save the zmm state) can run. */
+static tc_isa cpu_isa(void) {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    return TC_ISA_AVX512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return 0;
+    return TC_ISA_AVX2;
 #endif
-  return 1;
+  return TC_ISA_PORTABLE;
 }
 
-static int choose_portable(void) {
-  const char *env = getenv("TCONV_FORCE_PORTABLE");
-  return (env && strcmp(env, "1") == 0) || cpu_needs_portable();
+/* TCONV_FORCE_PORTABLE=1, or TCONV_ISA=portable|avx2|avx512 as a ceiling. */
+static tc_isa env_isa_cap(void) {
+  const char *force = getenv("TCONV_FORCE_PORTABLE");
+  if (force && strcmp(force, "1") == 0)
+    return TC_ISA_PORTABLE;
+  const char *isa = getenv("TCONV_ISA");
+  if (isa && strcmp(isa, "portable") == 0)
+    return TC_ISA_PORTABLE;
+  if (isa && strcmp(isa, "avx2") == 0)
+    return TC_ISA_AVX2;
+  return TC_ISA_AVX512;
 }
 
-void tc_conv2dt_set_portable(int force) {
-  if (force > 0)
-    portable_state = 1;
-  else if (force == 0)
-    portable_state = cpu_needs_portable();
-  else
-    portable_state = choose_portable();
+tc_isa tc_conv2dt_set_isa(int cap) {
+  tc_isa cpu = cpu_isa(), want = cap < 0 ? env_isa_cap() : (tc_isa)cap;
+  isa_state = (int)(want < cpu ? want : cpu);
+  return (tc_isa)isa_state;
 }
 
-int tc_conv2dt_portable_in_use(void) {
-  if (portable_state < 0)
-    portable_state = choose_portable();
-  return portable_state;
+tc_isa tc_conv2dt_isa(void) {
+  if (isa_state < 0)
+    tc_conv2dt_set_isa(-1);
+  return (tc_isa)isa_state;
 }
+
+const char *tc_isa_name(tc_isa isa) {
+  return isa == TC_ISA_AVX512 ? "avx512" : isa == TC_ISA_AVX2 ? "avx2" : "portable";
+}
+
+const char *tc_conv2dt_kernel_isa(void) { return tc_isa_name(tc_conv2dt_isa()); }
 
 tc_dot_ukr_fn tc_dot_ukr(void) {
-  return tc_conv2dt_portable_in_use() ? tc_dot_ukr_portable : tc_dot_ukr_avx2;
+  switch (tc_conv2dt_isa()) {
+  case TC_ISA_AVX512: return tc_dot_ukr_avx512;
+  case TC_ISA_AVX2: return tc_dot_ukr_avx2;
+  default: return tc_dot_ukr_portable;
+  }
 }
 
 tc_gemm_ukr_fn tc_gemm_ukr(void) {
-  return tc_conv2dt_portable_in_use() ? tc_gemm_ukr_portable : tc_gemm_ukr_avx2;
+  switch (tc_conv2dt_isa()) {
+  case TC_ISA_AVX512: return tc_gemm_ukr_avx512;
+  case TC_ISA_AVX2: return tc_gemm_ukr_avx2;
+  default: return tc_gemm_ukr_portable;
+  }
 }

@@ -432,11 +432,14 @@ END_TEST
 
 /* Channels and filters around the 6-row and 16-column tiles (1, 7, 9, 17, 65, 129),
  * widths 1, 3, 31, kernels larger than the input, strides 1-3, both paddings: every
- * edge of the chunking, the row groups and the panels. Run once with the AVX2 kernel and
- * once with the portable one forced. */
-static void odd_sizes(int portable) {
-  tc_conv2dt_set_portable(portable);
-  ck_assert_int_eq(tc_conv2dt_portable_in_use(), portable);
+ * edge of the chunking, the row groups and the panels. Run once per instruction set:
+ * portable C always, AVX2 and AVX-512 where the CPU has them (a test that the CPU cannot
+ * run says so by returning early: the portable one still runs). */
+static void odd_sizes(tc_isa isa) {
+  if (tc_conv2dt_set_isa((int)isa) != isa) { /* the CPU lacks it */
+    tc_conv2dt_set_isa(-1);
+    return;
+  }
   static const int chans[] = {1, 7, 9, 17, 65, 129}, widths[] = {1, 3, 31};
   int t = 0;
   for (int ci = 0; ci < 6; ci++)
@@ -448,17 +451,16 @@ static void odd_sizes(int portable) {
       ck_assert_int_eq(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}), 1);
       check_case(&cc, 500 + (uint64_t)t++);
     }
-  tc_conv2dt_set_portable(-1);
+  tc_conv2dt_set_isa(-1);
 }
 
-START_TEST(odd_sizes_avx2) {
-  if (tc_conv2dt_portable_in_use()) /* no AVX2+FMA here, or TCONV_FORCE_PORTABLE=1 */
-    return;
-  odd_sizes(0);
-}
+START_TEST(odd_sizes_avx512) { odd_sizes(TC_ISA_AVX512); }
 END_TEST
 
-START_TEST(odd_sizes_portable) { odd_sizes(1); }
+START_TEST(odd_sizes_avx2) { odd_sizes(TC_ISA_AVX2); }
+END_TEST
+
+START_TEST(odd_sizes_portable) { odd_sizes(TC_ISA_PORTABLE); }
 END_TEST
 
 /* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
@@ -497,7 +499,7 @@ END_TEST
 /* Shapes big enough for several chunks, k-groups and tasks per thread on the fast path:
  * many filters (GEMM tiles), 3 filters (dot kernel, gathered dy), 1 filter with a 9x9
  * stride-3 kernel (several dot-kernel tap batches per row) and 1 filter with a 4x4 kernel
- * over 16200 pixels (backward weights gathers dy for the team in more than one round). */
+ * over 16200 pixels (backward weights: several pixel slabs, each its own partial sums). */
 START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
   const conv_case cases[] = {
       make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
@@ -692,6 +694,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, big_stride);
   tcase_add_test(ref, groups_equal_channels);
   tcase_add_test(ref, bit_identical_for_one_and_two_threads);
+  tcase_add_test(ref, odd_sizes_avx512);
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, large_reduction_backward_weights);

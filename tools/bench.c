@@ -86,36 +86,12 @@ static int cmp_double(const void *a, const void *b) {
 #define CLEAN_FRAC 0.85
 #define MAX_ATTEMPTS 3
 
-static float fma_chains(long iters, float seed);
+static double fma_rate(int nthreads, long iters, int reps, int skip_first);
 static double probe_max = 0.0;
 
 /* ~1 ms of FMA chains on every thread of the team; GFLOP/s (best of 3). */
 static double probe_now(void) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-    return 0.0;
-  const long iters = 120000;
-  int nthreads = omp_get_max_threads();
-  double best = 0.0;
-  volatile float sink = 0.0f;
-  for (int rep = 0; rep < 3; rep++) {
-    double t0 = 0.0, t1 = 0.0;
-    float s = 0.0f;
-#pragma omp parallel num_threads(nthreads) reduction(+ : s)
-    {
-#pragma omp barrier
-#pragma omp master
-      t0 = omp_get_wtime();
-      s += fma_chains(iters, 1.0f + (float)omp_get_thread_num());
-#pragma omp barrier
-#pragma omp master
-      t1 = omp_get_wtime();
-    }
-    sink += s;
-    double g = 768.0 * (double)iters * nthreads / (t1 - t0) * 1e-9;
-    best = g > best ? g : best;
-  }
-  (void)sink;
+  double best = fma_rate(omp_get_max_threads(), 120000, 3, 0);
   probe_max = best > probe_max ? best : probe_max;
   return best;
 }
@@ -194,27 +170,26 @@ tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
 
 /* ---- FMA peak ---- */
 
-#define FMA12(c)                                                                             \
-  c[0] = _mm256_fmadd_ps(c[0], a, b), c[1] = _mm256_fmadd_ps(c[1], a, b),                    \
-  c[2] = _mm256_fmadd_ps(c[2], a, b), c[3] = _mm256_fmadd_ps(c[3], a, b),                    \
-  c[4] = _mm256_fmadd_ps(c[4], a, b), c[5] = _mm256_fmadd_ps(c[5], a, b),                    \
-  c[6] = _mm256_fmadd_ps(c[6], a, b), c[7] = _mm256_fmadd_ps(c[7], a, b),                    \
-  c[8] = _mm256_fmadd_ps(c[8], a, b), c[9] = _mm256_fmadd_ps(c[9], a, b),                    \
-  c[10] = _mm256_fmadd_ps(c[10], a, b), c[11] = _mm256_fmadd_ps(c[11], a, b)
+#define FMA12(c, fma)                                                                        \
+  c[0] = fma(c[0], a, b), c[1] = fma(c[1], a, b), c[2] = fma(c[2], a, b),                    \
+  c[3] = fma(c[3], a, b), c[4] = fma(c[4], a, b), c[5] = fma(c[5], a, b),                    \
+  c[6] = fma(c[6], a, b), c[7] = fma(c[7], a, b), c[8] = fma(c[8], a, b),                    \
+  c[9] = fma(c[9], a, b), c[10] = fma(c[10], a, b), c[11] = fma(c[11], a, b)
 
 /* iters x 4 x 12 independent FMA chains (8 lanes, 2 FLOPs each): 12 chains cover the two
  * FMA pipes times their latency, as in the shared peak.c. acc*a+b with a just below 1
  * keeps the values bounded and normal. */
-__attribute__((target("avx2,fma"), noinline)) static float fma_chains(long iters, float seed) {
+__attribute__((target("avx2,fma"), noinline)) static float fma_chains_avx2(long iters,
+                                                                          float seed) {
   __m256 c[12];
   for (int i = 0; i < 12; i++)
     c[i] = _mm256_set1_ps(seed + 0.001f * (float)i);
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-6f);
   for (long i = 0; i < iters; i++) {
-    FMA12(c);
-    FMA12(c);
-    FMA12(c);
-    FMA12(c);
+    FMA12(c, _mm256_fmadd_ps);
+    FMA12(c, _mm256_fmadd_ps);
+    FMA12(c, _mm256_fmadd_ps);
+    FMA12(c, _mm256_fmadd_ps);
   }
   __m256 s = c[0];
   for (int i = 1; i < 12; i++)
@@ -224,14 +199,59 @@ __attribute__((target("avx2,fma"), noinline)) static float fma_chains(long iters
   return v[0] + v[7];
 }
 
-double tc_bench_fma_peak(int nthreads) {
+/* The same with 16 lanes, for CPUs with AVX-512. */
+__attribute__((target("avx512f"), noinline)) static float fma_chains_avx512(long iters,
+                                                                           float seed) {
+  __m512 c[12];
+  for (int i = 0; i < 12; i++)
+    c[i] = _mm512_set1_ps(seed + 0.001f * (float)i);
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-6f);
+  for (long i = 0; i < iters; i++) {
+    FMA12(c, _mm512_fmadd_ps);
+    FMA12(c, _mm512_fmadd_ps);
+    FMA12(c, _mm512_fmadd_ps);
+    FMA12(c, _mm512_fmadd_ps);
+  }
+  __m512 s = c[0];
+  for (int i = 1; i < 12; i++)
+    s = _mm512_add_ps(s, c[i]);
+  float v[16];
+  _mm512_storeu_ps(v, s);
+  return v[0] + v[15];
+}
+
+/* The widest FMA of this CPU: its chains and FLOPs per iteration (0 without FMA). */
+typedef float (*fma_fn)(long, float);
+static fma_fn widest_fma(double *flops_per_iter) {
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx512f")) {
+    *flops_per_iter = 4 * 12 * 16 * 2;
+    return fma_chains_avx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    *flops_per_iter = 4 * 12 * 8 * 2;
+    return fma_chains_avx2;
+  }
+  *flops_per_iter = 0;
+  return NULL;
+}
+
+const char *tc_bench_fma_isa(void) {
+  double f;
+  fma_fn fn = widest_fma(&f);
+  return fn == fma_chains_avx512 ? "AVX-512" : fn ? "AVX2" : "none";
+}
+
+/* GFLOP/s of iters iterations on nthreads threads, best of reps (the first skipped when
+ * skip_first: it ramps the clock up). */
+static double fma_rate(int nthreads, long iters, int reps, int skip_first) {
+  double per_iter;
+  fma_fn fn = widest_fma(&per_iter);
+  if (!fn)
     return 0.0;
-  const long iters = 2000000; /* 2e6 x 768 FLOPs: ~10 ms per thread at 100 GFLOP/s */
   double best = 0.0;
   volatile float sink = 0.0f;
-  for (int rep = 0; rep < 4; rep++) { /* the first ramps the clock up */
+  for (int rep = 0; rep < reps; rep++) {
     double t0 = 0.0, t1 = 0.0;
     float s = 0.0f;
 #pragma omp parallel num_threads(nthreads) reduction(+ : s)
@@ -239,16 +259,19 @@ double tc_bench_fma_peak(int nthreads) {
 #pragma omp barrier
 #pragma omp master
       t0 = omp_get_wtime();
-      s += fma_chains(iters, 1.0f + (float)omp_get_thread_num());
+      s += fn(iters, 1.0f + (float)omp_get_thread_num());
 #pragma omp barrier
 #pragma omp master
       t1 = omp_get_wtime();
     }
     sink += s;
-    double g = 768.0 * (double)iters * nthreads / (t1 - t0) * 1e-9;
-    if (rep > 0 && g > best)
+    double g = per_iter * (double)iters * nthreads / (t1 - t0) * 1e-9;
+    if ((!skip_first || rep > 0) && g > best)
       best = g;
   }
   (void)sink;
   return best;
 }
+
+/* 2e6 iterations: ~10-20 ms per thread. */
+double tc_bench_fma_peak(int nthreads) { return fma_rate(nthreads, 2000000, 4, 1); }

@@ -44,8 +44,10 @@ tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_
 tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
                        tc_bench_result *out);
 
-/* This machine's AVX2 FMA peak in GFLOP/s with nthreads threads (12 independent FMA
- * chains per thread, as /work/shared/bench/peak.c); 0 when the CPU lacks AVX2 or FMA. */
+/* This machine's FMA peak in GFLOP/s with nthreads threads, with the widest FMA it has
+ * (AVX-512 or AVX2; 12 independent chains per thread, as /work/shared/bench/peak.c); 0
+ * when the CPU lacks FMA. tc_bench_fma_isa() names that FMA: "AVX-512", "AVX2", "none". */
 double tc_bench_fma_peak(int nthreads);
+const char *tc_bench_fma_isa(void);
 
 #endif

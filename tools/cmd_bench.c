@@ -18,8 +18,9 @@ static void tc_bench_help(FILE *out) {
           "Times forward, backward_data and backward_weights of conv2d_transpose on each shape\n"
           "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p`, p = PyTorch padding,\n"
           "run exactly as an explicit crop) and prints the median GFLOP/s of each, with\n"
-          "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's AVX2\n"
-          "FMA peak measured in the same run, and the plan's workspace.\n\n"
+          "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's FMA\n"
+          "peak (its widest FMA, AVX-512 or AVX2) measured in the same run, and the plan's\n"
+          "workspace. TCONV_ISA=avx2|portable caps the kernels' instruction set.\n\n"
           "  --shapes FILE   shapes file (default tools/shapes.txt)\n"
           "  --reps N        timed calls per kernel after one warm-up (default 10)\n"
           "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
@@ -80,14 +81,16 @@ static void print_row(const bench_opts *o, const tc_bench_shape *s, const tc_ben
 
 static void print_header(const bench_opts *o, double peak, int threads) {
   if (o->csv) {
-    printf("# peak_gflops=%.1f threads=%d format=%s\n", peak, threads,
-           tc_data_format_name(o->fmt));
+    printf("# peak_gflops=%.1f peak_isa=%s kernel_isa=%s threads=%d format=%s\n", peak,
+           tc_bench_fma_isa(), tc_conv2dt_kernel_isa(), threads, tc_data_format_name(o->fmt));
     printf("shape,gflop,fwd_gflops,bwd_data_gflops,bwd_weights_gflops,fwd_pct_peak,"
            "bwd_data_pct_peak,bwd_weights_pct_peak,workspace_bytes,threads\n");
     return;
   }
-  printf("tconv bench: %s, %d thread(s), AVX2 FMA peak measured now: %.1f GFLOP/s\n",
-         tc_data_format_name(o->fmt), threads, peak);
+  printf("tconv bench: %s, %d thread(s), %s kernels; %s FMA peak measured now: %.1f "
+         "GFLOP/s\n",
+         tc_data_format_name(o->fmt), threads, tc_conv2dt_kernel_isa(), tc_bench_fma_isa(),
+         peak);
   printf("%-12s %7s | %7s %7s %7s | %5s %5s %5s | %8s %8s\n", "shape", "GFLOP", "fwd",
          "bwd_d", "bwd_w", "%pk", "%pk", "%pk", "ws MiB", "MiB/thr");
 }
