@@ -313,11 +313,11 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
       for (int r = i + TC_GEMM_MR; r < cnt && r < i + 2 * TC_GEMM_MR; r++)
         for (int e = 0; e < kk; e += 16)
           __builtin_prefetch(R->ap[r] + kb + e);
-      for (int j = 0; j < npan; j++) {
+      for (int j = 0; j < npan; j += 2) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
-        G->ukr(kk, a6, 1, bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR, c6, m,
-               imin(TC_GEMM_NR, ncv - j * TC_GEMM_NR));
+        G->ukr(kk, a6, 1, bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR,
+               (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m, imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR));
       }
     }
   }
@@ -563,7 +563,7 @@ static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *d
 static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int cols,
                         float *tile, int64_t ldc, tc_gemm_ukr_fn ukr) {
   int ngr = (int)ceil_div(rows, TC_GEMM_MR), npan = (int)ceil_div(cols, TC_GEMM_NR);
-  for (int jp = 0; jp < npan; jp++)
+  for (int jp = 0; jp < npan; jp += 2)
     for (int gi = 0; gi < ngr; gi++) {
       int m = imin(TC_GEMM_MR, rows - gi * TC_GEMM_MR);
       const float *a6[TC_GEMM_MR];
@@ -572,8 +572,8 @@ static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int 
         a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
         c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
-      ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, c6, m,
-          imin(TC_GEMM_NR, cols - jp * TC_GEMM_NR));
+      ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
+          imin(TC_GEMM_NC, cols - jp * TC_GEMM_NR));
     }
 }
 
@@ -876,11 +876,11 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
           float *c6[TC_GEMM_MR];
           for (int q = 0; q < TC_GEMM_MR; q++)
             a6[q] = pa + (int64_t)(r + imin(q, mr - 1)) * K + kb;
-          for (int jp = 0; jp < npan; jp++) {
+          for (int jp = 0; jp < npan; jp += 2) {
             for (int q = 0; q < TC_GEMM_MR; q++)
               c6[q] = dx + (r0 + r + imin(q, mr - 1)) * g->c + jp * TC_GEMM_NR;
-            ukr(kk, a6, 1, bp + ((int64_t)jp * K + kb) * TC_GEMM_NR, c6, mr,
-                imin(TC_GEMM_NR, g->c - jp * TC_GEMM_NR));
+            ukr(kk, a6, 1, bp + ((int64_t)jp * K + kb) * TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR,
+                c6, mr, imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR));
           }
         }
       }
@@ -914,10 +914,11 @@ static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64
       float *c6[TC_GEMM_MR];
       for (int r = 0; r < TC_GEMM_MR; r++)
         a6[r] = x + q0 * g->c + c + imin(r, m - 1);
-      for (int jp = 0; jp < npk; jp++) {
+      for (int jp = 0; jp < npk; jp += 2) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
-        ukr(kp, a6, g->c, bp + (int64_t)jp * KP * TC_GEMM_NR, c6, m, TC_GEMM_NR);
+        ukr(kp, a6, g->c, bp + (int64_t)jp * KP * TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
+            imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR));
       }
     }
   }

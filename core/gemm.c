@@ -7,10 +7,11 @@
 #include "core/conv2dt_internal.h"
 
 /* Same tile and summation order as the AVX2 kernel (a zeroed tile, k ascending, added to C
- * at the end); without FMA the roundings differ, so the two agree to float accuracy, not
- * bit for bit. Plain loops over a 6x16 array that the compiler vectorises with SSE2. */
-void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                          float *const *c, int m, int n) {
+ * at the end, one panel at a time); without FMA the roundings differ, so the two agree to
+ * float accuracy, not bit for bit. Plain loops over a 6x16 array that the compiler
+ * vectorises with SSE2. */
+static void portable_panel(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                           float *const *c, int c0, int m, int n) {
   float acc[TC_GEMM_MR][TC_GEMM_NR];
   memset(acc, 0, sizeof acc);
   for (ptrdiff_t k = 0; k < kc; k++, b += TC_GEMM_NR)
@@ -21,7 +22,14 @@ void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const flo
     }
   for (int r = 0; r < m; r++)
     for (int j = 0; j < n; j++)
-      c[r][j] += acc[r][j];
+      c[r][c0 + j] += acc[r][j];
+}
+
+void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                          ptrdiff_t ps, float *const *c, int m, int n) {
+  portable_panel(kc, a, ks, b, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+  if (n > TC_GEMM_NR)
+    portable_panel(kc, a, ks, b + ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane

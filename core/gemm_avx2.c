@@ -23,9 +23,10 @@ static inline void add_row(float *c, __m256 lo, __m256 hi, int n) {
   _mm256_maskstore_ps(c + 8, mhi, _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi));
 }
 
-/* a: 6 row pointers, step ks; b: (kc, 16) packed; c: 6 row pointers (first m used). */
-void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                      float *const *c, int m, int n) {
+/* a: 6 row pointers, step ks; b: (kc, 16) packed; c: 6 row pointers (first m used), at
+ * column c0. */
+static void panel_6x16(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                       float *const *c, int c0, int m, int n) {
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -45,10 +46,18 @@ void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *
     c50 = _mm256_fmadd_ps(t, b0, c50), c51 = _mm256_fmadd_ps(t, b1, c51);
   }
   /* Rows past m were computed from repeated A rows; they are simply not stored. */
-  add_row(c[0], c00, c01, n);
-  if (m > 1) add_row(c[1], c10, c11, n);
-  if (m > 2) add_row(c[2], c20, c21, n);
-  if (m > 3) add_row(c[3], c30, c31, n);
-  if (m > 4) add_row(c[4], c40, c41, n);
-  if (m > 5) add_row(c[5], c50, c51, n);
+  add_row(c[0] + c0, c00, c01, n);
+  if (m > 1) add_row(c[1] + c0, c10, c11, n);
+  if (m > 2) add_row(c[2] + c0, c20, c21, n);
+  if (m > 3) add_row(c[3] + c0, c30, c31, n);
+  if (m > 4) add_row(c[4] + c0, c40, c41, n);
+  if (m > 5) add_row(c[5] + c0, c50, c51, n);
+}
+
+/* Two panels are two 6x16 passes: 16 ymm registers hold no wider tile. */
+void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                      ptrdiff_t ps, float *const *c, int m, int n) {
+  panel_6x16(kc, a, ks, b, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+  if (n > TC_GEMM_NR)
+    panel_6x16(kc, a, ks, b + ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
 }

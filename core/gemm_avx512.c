@@ -1,10 +1,12 @@
-/* gemm_avx512.c — the 6x16 GEMM micro-kernel with AVX-512 (compiled with -mavx512f and
- * called only when the CPU and the OS support it; see tc_gemm_ukr in gemm.c).
+/* gemm_avx512.c — the GEMM micro-kernel with AVX-512 (compiled with -mavx512f and called
+ * only when the CPU and the OS support it; see tc_gemm_ukr in gemm.c).
  *
- * Same tile and packing as the AVX2 kernel: a row of the tile is one zmm. Six rows give
- * only six FMA chains, fewer than the two FMA pipes times the FMA latency hide, so even
- * and odd k accumulate into separate registers (12 chains) that are added once at the
- * end. The summation order depends on kc only, never on the caller's blocking. */
+ * A row of a panel is one zmm. With two panels the tile is 6x32: 12 accumulators, and per
+ * k two B loads and six broadcasts feed twelve FMAs, enough independent chains for the two
+ * FMA pipes times the FMA latency. With one panel (the last of an odd count) six rows
+ * give only six chains, so even and odd k accumulate into separate registers that are
+ * added once at the end. Either way the tile is summed from zero and added to C once, and
+ * the order depends on kc and the panel count only. */
 #include <immintrin.h>
 
 #include "core/conv2dt_internal.h"
@@ -13,7 +15,11 @@ static inline void add_row(float *c, __m512 v, __mmask16 mask) {
   _mm512_mask_storeu_ps(c, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, c), v));
 }
 
-#define STEP(acc, o)                                                                         \
+static inline __mmask16 cols_mask(int n) {
+  return (__mmask16)(n >= TC_GEMM_NR ? 0xffff : n <= 0 ? 0 : (1u << n) - 1u);
+}
+
+#define STEP(acc, bv, o)                                                                     \
   acc##0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[o]), bv, acc##0);                               \
   acc##1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[o]), bv, acc##1);                               \
   acc##2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[o]), bv, acc##2);                               \
@@ -21,31 +27,66 @@ static inline void add_row(float *c, __m512 v, __mmask16 mask) {
   acc##4 = _mm512_fmadd_ps(_mm512_set1_ps(a4[o]), bv, acc##4);                               \
   acc##5 = _mm512_fmadd_ps(_mm512_set1_ps(a5[o]), bv, acc##5)
 
-/* a: 6 row pointers, step ks; b: (kc, 16) packed; c: 6 row pointers (first m used). */
-void tc_gemm_ukr_avx512(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                        float *const *c, int m, int n) {
+/* Rows past m were computed from repeated A rows; they are simply not stored. */
+#define STORE(x, c0, mask)                                                                   \
+  add_row(c[0] + c0, x##0, mask);                                                            \
+  if (m > 1) add_row(c[1] + c0, x##1, mask);                                                 \
+  if (m > 2) add_row(c[2] + c0, x##2, mask);                                                 \
+  if (m > 3) add_row(c[3] + c0, x##3, mask);                                                 \
+  if (m > 4) add_row(c[4] + c0, x##4, mask);                                                 \
+  if (m > 5) add_row(c[5] + c0, x##5, mask)
+
+/* One panel: even k into e, odd k into d. */
+static void tile_6x16(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                      float *const *c, int m, int n) {
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   __m512 e0 = _mm512_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, e4 = e0, e5 = e0;
   __m512 d0 = e0, d1 = e0, d2 = e0, d3 = e0, d4 = e0, d5 = e0;
   ptrdiff_t o = 0, k = 0;
   for (; k + 2 <= kc; k += 2, b += 2 * TC_GEMM_NR) {
     __m512 bv = _mm512_loadu_ps(b);
-    STEP(e, o);
+    STEP(e, bv, o);
     o += ks;
     bv = _mm512_loadu_ps(b + TC_GEMM_NR);
-    STEP(d, o);
+    STEP(d, bv, o);
     o += ks;
   }
   if (k < kc) {
     __m512 bv = _mm512_loadu_ps(b);
-    STEP(e, o);
+    STEP(e, bv, o);
   }
-  /* Rows past m were computed from repeated A rows; they are simply not stored. */
-  const __mmask16 mask = (__mmask16)(n >= TC_GEMM_NR ? 0xffff : (1u << n) - 1u);
-  add_row(c[0], _mm512_add_ps(e0, d0), mask);
-  if (m > 1) add_row(c[1], _mm512_add_ps(e1, d1), mask);
-  if (m > 2) add_row(c[2], _mm512_add_ps(e2, d2), mask);
-  if (m > 3) add_row(c[3], _mm512_add_ps(e3, d3), mask);
-  if (m > 4) add_row(c[4], _mm512_add_ps(e4, d4), mask);
-  if (m > 5) add_row(c[5], _mm512_add_ps(e5, d5), mask);
+  e0 = _mm512_add_ps(e0, d0), e1 = _mm512_add_ps(e1, d1), e2 = _mm512_add_ps(e2, d2);
+  e3 = _mm512_add_ps(e3, d3), e4 = _mm512_add_ps(e4, d4), e5 = _mm512_add_ps(e5, d5);
+  const __mmask16 mask = cols_mask(n);
+  STORE(e, 0, mask);
+}
+
+/* Two panels, b and b + ps: columns [0, 16) into l, [16, 32) into h. */
+static void tile_6x32(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                      ptrdiff_t ps, float *const *c, int m, int n) {
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+  const float *b2 = b + ps;
+  __m512 l0 = _mm512_setzero_ps(), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
+  __m512 h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
+  for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks) {
+    __m512 bl = _mm512_loadu_ps(b + k * TC_GEMM_NR), bh = _mm512_loadu_ps(b2 + k * TC_GEMM_NR);
+    __m512 t;
+    t = _mm512_set1_ps(a0[o]), l0 = _mm512_fmadd_ps(t, bl, l0), h0 = _mm512_fmadd_ps(t, bh, h0);
+    t = _mm512_set1_ps(a1[o]), l1 = _mm512_fmadd_ps(t, bl, l1), h1 = _mm512_fmadd_ps(t, bh, h1);
+    t = _mm512_set1_ps(a2[o]), l2 = _mm512_fmadd_ps(t, bl, l2), h2 = _mm512_fmadd_ps(t, bh, h2);
+    t = _mm512_set1_ps(a3[o]), l3 = _mm512_fmadd_ps(t, bl, l3), h3 = _mm512_fmadd_ps(t, bh, h3);
+    t = _mm512_set1_ps(a4[o]), l4 = _mm512_fmadd_ps(t, bl, l4), h4 = _mm512_fmadd_ps(t, bh, h4);
+    t = _mm512_set1_ps(a5[o]), l5 = _mm512_fmadd_ps(t, bl, l5), h5 = _mm512_fmadd_ps(t, bh, h5);
+  }
+  const __mmask16 full = 0xffff, high = cols_mask(n - TC_GEMM_NR);
+  STORE(l, 0, full);
+  STORE(h, TC_GEMM_NR, high);
+}
+
+void tc_gemm_ukr_avx512(int kc, const float *const *a, ptrdiff_t ks, const float *b,
+                        ptrdiff_t ps, float *const *c, int m, int n) {
+  if (n > TC_GEMM_NR)
+    tile_6x32(kc, a, ks, b, ps, c, m, n);
+  else
+    tile_6x16(kc, a, ks, b, c, m, n);
 }
