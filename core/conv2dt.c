@@ -592,31 +592,42 @@ static void bwd_bias_nchw(const geom *g, const float *dy, float *dbias) {
   }
 }
 
-/* NHWC: 8 filters per task (contiguous in each pixel), each summed in 4 chains by pixel
- * mod 4 and the chains combined in a fixed tree, so few filters do not wait on one long
- * chain of dependent additions. */
-#define TC_BIAS_FB 8
+/* NHWC: the pixels in a fixed number of slabs (a function of the shape only), each read
+ * once, whole rows at a time, into 4 double chains by pixel mod 4 (so few filters do not
+ * wait on one chain of dependent additions); the chains and then the slabs are added in
+ * a fixed order. Filters in blocks of TC_BIAS_FB keep the partial sums on the stack. */
+#define TC_BIAS_SLABS 8
+#define TC_BIAS_FB 256
+static void bias_slab(const float *dy, int64_t f, int64_t p0, int64_t p1, int nf,
+                      double *out) {
+  double s[4][TC_BIAS_FB];
+  memset(s, 0, sizeof(double) * 4 * TC_BIAS_FB);
+  for (int64_t p = p0; p < p1; p++) {
+    const float *row = dy + p * f;
+    double *acc = s[p & 3];
+    for (int k = 0; k < nf; k++)
+      acc[k] += row[k];
+  }
+  for (int k = 0; k < nf; k++)
+    out[k] = (s[0][k] + s[1][k]) + (s[2][k] + s[3][k]);
+}
+
 static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
   /* dy: (N,OH,OW,F); dbias: (F) */
   const int64_t npix = g->n * g->oh * g->ow;
-  const int nblk = (g->f + TC_BIAS_FB - 1) / TC_BIAS_FB;
+  double part[TC_BIAS_SLABS][TC_BIAS_FB];
+  for (int f0 = 0; f0 < g->f; f0 += TC_BIAS_FB) {
+    int nf = g->f - f0 < TC_BIAS_FB ? g->f - f0 : TC_BIAS_FB;
 #pragma omp parallel for schedule(static) if (g->par)
-  for (int blk = 0; blk < nblk; blk++) {
-    int f0 = blk * TC_BIAS_FB, nf = g->f - f0 < TC_BIAS_FB ? g->f - f0 : TC_BIAS_FB;
-    double s[4][TC_BIAS_FB];
-    memset(s, 0, sizeof s);
-    int64_t p = 0;
-    for (; p + 4 <= npix; p += 4)
-      for (int q = 0; q < 4; q++) {
-        const float *row = dy + (p + q) * g->f + f0;
-        for (int f = 0; f < nf; f++)
-          s[q][f] += row[f];
-      }
-    for (; p < npix; p++)
-      for (int f = 0; f < nf; f++)
-        s[p % 4][f] += dy[p * g->f + f0 + f];
-    for (int f = 0; f < nf; f++)
-      dbias[f0 + f] = (float)((s[0][f] + s[1][f]) + (s[2][f] + s[3][f]));
+    for (int sl = 0; sl < TC_BIAS_SLABS; sl++)
+      bias_slab(dy + f0, g->f, npix * sl / TC_BIAS_SLABS, npix * (sl + 1) / TC_BIAS_SLABS, nf,
+                part[sl]);
+    for (int k = 0; k < nf; k++) {
+      double v = part[0][k];
+      for (int sl = 1; sl < TC_BIAS_SLABS; sl++)
+        v += part[sl][k];
+      dbias[f0 + k] = (float)v;
+    }
   }
 }
 
