@@ -316,8 +316,9 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
       for (int j = 0; j < npan; j += 2) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
-        G->ukr(kk, a6, 1, bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR,
-               (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m, imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR));
+        const float *bj = bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR;
+        G->ukr(1, kk, a6, 1, &bj, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
+               imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR));
       }
     }
   }
@@ -572,7 +573,8 @@ static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int 
         a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
         c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
-      ukr(kp, a6, TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
+      const float *bj = pb + (int64_t)jp * KP * TC_GEMM_NR;
+      ukr(1, kp, a6, TC_GEMM_MR, &bj, KP * TC_GEMM_NR, c6, m,
           imin(TC_GEMM_NC, cols - jp * TC_GEMM_NR));
     }
 }
@@ -879,8 +881,9 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
           for (int jp = 0; jp < npan; jp += 2) {
             for (int q = 0; q < TC_GEMM_MR; q++)
               c6[q] = dx + (r0 + r + imin(q, mr - 1)) * g->c + jp * TC_GEMM_NR;
-            ukr(kk, a6, 1, bp + ((int64_t)jp * K + kb) * TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR,
-                c6, mr, imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR));
+            const float *bj = bp + ((int64_t)jp * K + kb) * TC_GEMM_NR;
+            ukr(1, kk, a6, 1, &bj, (ptrdiff_t)K * TC_GEMM_NR, c6, mr,
+                imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR));
           }
         }
       }
@@ -917,7 +920,8 @@ static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64
       for (int jp = 0; jp < npk; jp += 2) {
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
-        ukr(kp, a6, g->c, bp + (int64_t)jp * KP * TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
+        const float *bj = bp + (int64_t)jp * KP * TC_GEMM_NR;
+        ukr(1, kp, a6, g->c, &bj, KP * TC_GEMM_NR, c6, m,
             imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR));
       }
     }

@@ -11,27 +11,29 @@
 
 #include "core/conv2dt.h"
 
-/* The GEMM micro-kernel: an MR x n tile of C gets a sum over kc products added to it,
- *   c[r][j] += sum_k a[r][k*ks] * B(k, j)      r < m <= MR, j < n <= NC = 2*NR,
- * where B's columns come in packed kc x NR panels, zero beyond n: columns [0, NR) from
- * panel b, columns [NR, 2*NR) (when n > NR) from panel b + ps. a[r] are row pointers
- * (rows >= m must still point at readable memory: callers repeat a row), ks the step
- * between two k of one row (1 for rows read straight from an activation, MR for a packed
- * panel); c[r] are row pointers of which only the first m are touched, and only columns
- * j < n. Each C element's sum runs in an order that depends on kc and on whether n > NR
- * only. */
+/* The GEMM micro-kernel, batch-reduce form: an MR x n tile of C gets the products of nt
+ * pairs (A_t, B_t) added to it,
+ *   c[r][j] += sum_t sum_k a[t*MR + r][k*ks] * B_t(k, j)      r < m <= MR, j < n <= NC,
+ * with NC = 2*NR. B_t's columns come in packed kc x NR panels, zero beyond n: columns
+ * [0, NR) from panel b[t], columns [NR, 2*NR) (when n > NR) from panel b[t] + ps. a[t*MR
+ * + r] are row pointers (rows >= m must still point at readable memory: callers repeat a
+ * row), ks the step between two k of one row (1 for rows read straight from an activation,
+ * MR for a packed panel); c[r] are row pointers of which only the first m are touched, and
+ * only columns j < n. The tile is summed in registers over every pair and added to C once;
+ * each element's order depends on nt, kc and whether n > NR only. */
 #define TC_GEMM_MR 6
 #define TC_GEMM_NR 16
 #define TC_GEMM_NC (2 * TC_GEMM_NR)
-typedef void (*tc_gemm_ukr_fn)(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                               ptrdiff_t ps, float *const *c, int m, int n);
+typedef void (*tc_gemm_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                               const float *const *b, ptrdiff_t ps, float *const *c, int m,
+                               int n);
 
-void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                          ptrdiff_t ps, float *const *c, int m, int n);
-void tc_gemm_ukr_avx512(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                        ptrdiff_t ps, float *const *c, int m, int n);
-void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                      ptrdiff_t ps, float *const *c, int m, int n);
+void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
+void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
+void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
 
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,

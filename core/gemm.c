@@ -10,26 +10,31 @@
  * at the end, one panel at a time); without FMA the roundings differ, so the two agree to
  * float accuracy, not bit for bit. Plain loops over a 6x16 array that the compiler
  * vectorises with SSE2. */
-static void portable_panel(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                           float *const *c, int c0, int m, int n) {
+static void portable_panel(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                           const float *const *b, ptrdiff_t off, float *const *c, int c0,
+                           int m, int n) {
   float acc[TC_GEMM_MR][TC_GEMM_NR];
   memset(acc, 0, sizeof acc);
-  for (ptrdiff_t k = 0; k < kc; k++, b += TC_GEMM_NR)
-    for (int r = 0; r < TC_GEMM_MR; r++) {
-      float ar = a[r][k * ks];
-      for (int j = 0; j < TC_GEMM_NR; j++)
-        acc[r][j] += ar * b[j];
-    }
+  for (int t = 0; t < nt; t++) {
+    const float *const *at = a + (ptrdiff_t)t * TC_GEMM_MR;
+    const float *bt = b[t] + off;
+    for (ptrdiff_t k = 0; k < kc; k++, bt += TC_GEMM_NR)
+      for (int r = 0; r < TC_GEMM_MR; r++) {
+        float ar = at[r][k * ks];
+        for (int j = 0; j < TC_GEMM_NR; j++)
+          acc[r][j] += ar * bt[j];
+      }
+  }
   for (int r = 0; r < m; r++)
     for (int j = 0; j < n; j++)
       c[r][c0 + j] += acc[r][j];
 }
 
-void tc_gemm_ukr_portable(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                          ptrdiff_t ps, float *const *c, int m, int n) {
-  portable_panel(kc, a, ks, b, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
+  portable_panel(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
   if (n > TC_GEMM_NR)
-    portable_panel(kc, a, ks, b + ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
+    portable_panel(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane

@@ -23,27 +23,31 @@ static inline void add_row(float *c, __m256 lo, __m256 hi, int n) {
   _mm256_maskstore_ps(c + 8, mhi, _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi));
 }
 
-/* a: 6 row pointers, step ks; b: (kc, 16) packed; c: 6 row pointers (first m used), at
- * column c0. */
-static void panel_6x16(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                       float *const *c, int c0, int m, int n) {
-  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+/* a: nt x 6 row pointers, step ks; b[t] + off: (kc, 16) packed; c: 6 row pointers (first
+ * m used), at column c0. */
+static void panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                       const float *const *b, ptrdiff_t off, float *const *c, int c0, int m,
+                       int n) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, b += TC_GEMM_NR) {
-    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), t;
-    t = _mm256_broadcast_ss(a0 + o);
-    c00 = _mm256_fmadd_ps(t, b0, c00), c01 = _mm256_fmadd_ps(t, b1, c01);
-    t = _mm256_broadcast_ss(a1 + o);
-    c10 = _mm256_fmadd_ps(t, b0, c10), c11 = _mm256_fmadd_ps(t, b1, c11);
-    t = _mm256_broadcast_ss(a2 + o);
-    c20 = _mm256_fmadd_ps(t, b0, c20), c21 = _mm256_fmadd_ps(t, b1, c21);
-    t = _mm256_broadcast_ss(a3 + o);
-    c30 = _mm256_fmadd_ps(t, b0, c30), c31 = _mm256_fmadd_ps(t, b1, c31);
-    t = _mm256_broadcast_ss(a4 + o);
-    c40 = _mm256_fmadd_ps(t, b0, c40), c41 = _mm256_fmadd_ps(t, b1, c41);
-    t = _mm256_broadcast_ss(a5 + o);
-    c50 = _mm256_fmadd_ps(t, b0, c50), c51 = _mm256_fmadd_ps(t, b1, c51);
+  for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    const float *bt = b[t] + off;
+    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bt += TC_GEMM_NR) {
+      __m256 b0 = _mm256_loadu_ps(bt), b1 = _mm256_loadu_ps(bt + 8), v;
+      v = _mm256_broadcast_ss(a0 + o);
+      c00 = _mm256_fmadd_ps(v, b0, c00), c01 = _mm256_fmadd_ps(v, b1, c01);
+      v = _mm256_broadcast_ss(a1 + o);
+      c10 = _mm256_fmadd_ps(v, b0, c10), c11 = _mm256_fmadd_ps(v, b1, c11);
+      v = _mm256_broadcast_ss(a2 + o);
+      c20 = _mm256_fmadd_ps(v, b0, c20), c21 = _mm256_fmadd_ps(v, b1, c21);
+      v = _mm256_broadcast_ss(a3 + o);
+      c30 = _mm256_fmadd_ps(v, b0, c30), c31 = _mm256_fmadd_ps(v, b1, c31);
+      v = _mm256_broadcast_ss(a4 + o);
+      c40 = _mm256_fmadd_ps(v, b0, c40), c41 = _mm256_fmadd_ps(v, b1, c41);
+      v = _mm256_broadcast_ss(a5 + o);
+      c50 = _mm256_fmadd_ps(v, b0, c50), c51 = _mm256_fmadd_ps(v, b1, c51);
+    }
   }
   /* Rows past m were computed from repeated A rows; they are simply not stored. */
   add_row(c[0] + c0, c00, c01, n);
@@ -55,9 +59,9 @@ static void panel_6x16(int kc, const float *const *a, ptrdiff_t ks, const float 
 }
 
 /* Two panels are two 6x16 passes: 16 ymm registers hold no wider tile. */
-void tc_gemm_ukr_avx2(int kc, const float *const *a, ptrdiff_t ks, const float *b,
-                      ptrdiff_t ps, float *const *c, int m, int n) {
-  panel_6x16(kc, a, ks, b, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
+  panel_6x16(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
   if (n > TC_GEMM_NR)
-    panel_6x16(kc, a, ks, b + ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
+    panel_6x16(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
 }

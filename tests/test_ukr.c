@@ -1,6 +1,7 @@
 /* test_ukr.c — the micro-kernels themselves, on every instruction set this CPU runs, against
  * a double loop: every tile edge (rows 1-6, columns 1-32, one and two panels), A read in
- * place (step 1) and packed (step MR), odd and even kc; nothing outside the tile may change.
+ * place (step 1) and packed (step MR), odd and even kc, one and three (A, B) pairs;
+ * nothing outside the tile may change.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails. */
 #include <check.h>
 #include <math.h>
@@ -19,30 +20,36 @@ static void expect_close(double got, double want, const char *what, int r, int j
                 what, r, j, got, want);
 }
 
-/* One call: kc x (m rows, n columns) with A as row pointers at step ks. */
-static void check_gemm_call(tc_gemm_ukr_fn ukr, int kc, int m, int n, int packed,
+/* One call: nt pairs of kc x (m rows, n columns), A as row pointers at step ks. */
+static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, int packed,
                             tc_test_rng *rng) {
-  enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR };
+  enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR, NT = 3 };
   const int ks = packed ? MR : 1, ps = kc * NR + 8; /* panels not adjacent */
-  float *a = malloc(sizeof(float) * (size_t)(MR * kc + 1));
-  float *b = malloc(sizeof(float) * (size_t)(2 * ps));
+  float *a = malloc(sizeof(float) * (size_t)(NT * MR * kc + 1));
+  float *b = malloc(sizeof(float) * (size_t)(NT * 2 * ps));
   float c[MR][LDC];
-  tc_test_fill(rng, a, MR * kc, -1, 1);
-  tc_test_fill(rng, b, 2 * ps, -1, 1);
-  /* B beyond n is zero in every caller; garbage here makes any store past n visible */
-  for (int k = 0; k < kc; k++)
-    for (int j = n; j < 2 * NR; j++)
-      b[(j < NR ? 0 : ps) + k * NR + j % NR] = 7.0f;
-  const float *rows[MR];
+  tc_test_fill(rng, a, NT * MR * kc, -1, 1);
+  tc_test_fill(rng, b, NT * 2 * ps, -1, 1);
+  const float *rows[NT * MR], *bt[NT];
   float *crow[MR];
+  for (int t = 0; t < nt; t++) {
+    bt[t] = b + (ptrdiff_t)t * 2 * ps;
+    /* B beyond n is zero in every caller; garbage here makes any store past n visible */
+    for (int k = 0; k < kc; k++)
+      for (int j = n; j < 2 * NR; j++)
+        b[t * 2 * ps + (j < NR ? 0 : ps) + k * NR + j % NR] = 7.0f;
+    const float *at = a + (ptrdiff_t)t * MR * kc;
+    for (int r = 0; r < MR; r++) {
+      int src = r < m ? r : 0; /* rows past m repeat a row, as callers do */
+      rows[t * MR + r] = packed ? at + src : at + (ptrdiff_t)src * kc;
+    }
+  }
   for (int r = 0; r < MR; r++) {
-    int src = r < m ? r : 0; /* rows past m repeat a row, as callers do */
-    rows[r] = packed ? a + src : a + (ptrdiff_t)src * kc;
     crow[r] = c[r];
     for (int j = 0; j < LDC; j++)
       c[r][j] = r < m && j < n ? 0.25f * (float)j : SENTINEL;
   }
-  ukr(kc, rows, ks, b, ps, crow, m, n);
+  ukr(nt, kc, rows, ks, bt, ps, crow, m, n);
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
       if (r >= m || j >= n) {
@@ -51,8 +58,9 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int kc, int m, int n, int packed
         continue;
       }
       double want = 0.25 * j;
-      for (int k = 0; k < kc; k++)
-        want += (double)rows[r][k * ks] * b[(j < NR ? 0 : ps) + k * NR + j % NR];
+      for (int t = 0; t < nt; t++)
+        for (int k = 0; k < kc; k++)
+          want += (double)rows[t * MR + r][k * ks] * bt[t][(j < NR ? 0 : ps) + k * NR + j % NR];
       expect_close(c[r][j], want, "c", r, j);
     }
   free(a), free(b);
@@ -76,7 +84,8 @@ static void gemm_edges(tc_isa isa) {
     for (int m = 1; m <= TC_GEMM_MR; m++)
       for (int n = 1; n <= TC_GEMM_NC; n++)
         for (int packed = 0; packed < 2; packed++)
-          check_gemm_call(ukr, kcs[ki], m, n, packed, &rng);
+          for (int nt = 1; nt <= 3; nt += 2)
+            check_gemm_call(ukr, nt, kcs[ki], m, n, packed, &rng);
   tc_conv2dt_set_isa(-1);
 }
 
