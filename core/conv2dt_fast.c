@@ -99,6 +99,7 @@ static size_t bwdw_thread_bytes(void) {
  * columns and the GEMM's K is taps*F instead of F. */
 #define SMALL_F 8
 #define SMALL_K 384
+#define MAX_KH 32 /* backward data: kernel rows per micro-kernel call */
 
 static int small_fwd(const fgeom *g) { return g->f <= TC_DOT_MAXF; }
 
@@ -114,7 +115,7 @@ static size_t small_bd_b_bytes(const fgeom *g) {
 }
 
 static int small_bd(const fgeom *g) {
-  return small_bwd(g) && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+  return small_bwd(g) && g->kh <= MAX_KH && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
 /* Backward weights, few filters: the gathered dy of KP pixels as 16-wide panels
@@ -138,12 +139,27 @@ static size_t small_part_bytes(const fgeom *g) {
   return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_kpad(g) * sizeof(float));
 }
 
-/* Gathered dy rows of one chunk (backward data), or the gathered dy panels of KP pixels
+/* Backward data, few filters: pixels per row segment; its kh padded dy rows stay within
+ * SEG_FLOATS. */
+#define SEG_FLOATS 65536
+
+static int bd_seg(const fgeom *g) {
+  int64_t per_row = (int64_t)g->kh * g->f;
+  int64_t ws = (SEG_FLOATS / per_row - g->kw) / g->sw + 1;
+  ws = ws < 1 ? 1 : ws > g->w ? g->w : ws;
+  return (int)ws;
+}
+
+static int64_t bd_row_len(const fgeom *g) {
+  return ((int64_t)(bd_seg(g) - 1) * g->sw + g->kw) * g->f;
+}
+
+/* The padded dy rows of a row segment (backward data), or the gathered dy panels of KP pixels
  * (backward weights). */
 static size_t small_thread_bytes(const fgeom *g) {
   if (!small_bwd(g))
     return 0;
-  size_t bd = (size_t)MC_MAX * (size_t)small_k(g);
+  size_t bd = (size_t)g->kh * (size_t)bd_row_len(g);
   size_t bw = (size_t)KP * (size_t)small_kpad(g);
   return align_up((bd > bw ? bd : bw) * sizeof(float));
 }
@@ -318,7 +334,7 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
         const float *bj = bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR;
         G->ukr(1, kk, a6, 1, &bj, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
-               imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR));
+               imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), 1);
       }
     }
   }
@@ -575,7 +591,7 @@ static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int 
       }
       const float *bj = pb + (int64_t)jp * KP * TC_GEMM_NR;
       ukr(1, kp, a6, TC_GEMM_MR, &bj, KP * TC_GEMM_NR, c6, m,
-          imin(TC_GEMM_NC, cols - jp * TC_GEMM_NR));
+          imin(TC_GEMM_NC, cols - jp * TC_GEMM_NR), 1);
     }
 }
 
@@ -839,54 +855,89 @@ static inline void next_pixel(const fgeom *g, int64_t *n, int *i, int *j) {
   }
 }
 
-/* Backward data, few filters: dx (pixels x C) = gathered dy (pixels x taps*F) . k viewed
- * as (taps*F x C), which is the kernel's own layout; packed into 16-column panels. */
+/* Backward data, few filters, one segment of an input row at a time: pixel (n, i, j) and
+ * kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on, kw*F contiguous
+ * values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed as (kh*kw*F x C).
+ * Copying the segment's kh dy rows once, zero-padded at both ends, lets every pixel read
+ * its A rows in place; the batch-reduce micro-kernel sums all kernel rows of a 6-pixel
+ * group in registers. Kernel rows whose dy row lies outside the output are left out. */
+
+/* The padded dy rows of pixels [j0, j0+wn) of row (n, i): row a holds columns
+ * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output. Returns the kernel rows
+ * that have a dy row, listed in taps[]. */
+static int bd_pad_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
+                       float *pad, int *taps) {
+  const int64_t len = bd_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
+  const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
+  int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
+  hi = hi > q_n ? q_n : hi;
+  hi = hi < lo ? lo : hi;
+  int nt = 0;
+  for (int a = 0; a < g->kh; a++) {
+    int64_t oi = (int64_t)i * g->sh + a - g->pt;
+    if (oi < 0 || oi >= g->oh)
+      continue;
+    float *row = pad + nt * len;
+    const float *src = dy + ((n * g->oh + oi) * g->ow + c0) * g->f;
+    memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
+    memcpy(row + lo * g->f, src + lo * g->f, sizeof(float) * (size_t)((hi - lo) * g->f));
+    memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
+    taps[nt++] = a;
+  }
+  return nt;
+}
+
+/* dx of one segment: 6-pixel groups x panel pairs, every listed kernel row in one call. */
+static void bd_segment(const fgeom *g, const float *bp, const float *pad, const int *taps,
+                       int nt, float *dxrow, int wn, tc_gemm_ukr_fn ukr) {
+  const int K = small_k(g), kwf = g->kw * g->f, npan = (int)panels(g->c);
+  const int64_t len = bd_row_len(g);
+  const float *a6[TC_GEMM_MR * MAX_KH];
+  const float *bt[MAX_KH];
+  float *c6[TC_GEMM_MR];
+  if (nt == 0) { /* every kernel row of this input row falls outside the output */
+    memset(dxrow, 0, sizeof(float) * (size_t)wn * (size_t)g->c);
+    return;
+  }
+  for (int j = 0; j < wn; j += TC_GEMM_MR) {
+    int m = imin(TC_GEMM_MR, wn - j);
+    for (int t = 0; t < nt; t++)
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        a6[t * TC_GEMM_MR + r] = pad + t * len + (int64_t)(j + imin(r, m - 1)) * g->sw * g->f;
+    for (int jp = 0; jp < npan; jp += 2) {
+      for (int t = 0; t < nt; t++)
+        bt[t] = bp + ((int64_t)jp * K + (int64_t)taps[t] * kwf) * TC_GEMM_NR;
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        c6[r] = dxrow + (int64_t)(j + imin(r, m - 1)) * g->c + jp * TC_GEMM_NR;
+      ukr(nt, kwf, a6, 1, bt, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
+          imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 0);
+    }
+  }
+}
+
 static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
                                 const float *k, float *dx, void *ws) {
-  const int K = small_k(g), npan = (int)panels(g->c);
-  const int64_t m = g->n * g->h * g->w;
+  const int K = small_k(g), npan = (int)panels(g->c), wseg = bd_seg(g);
+  const int nseg = (int)ceil_div(g->w, wseg);
+  const int64_t units = g->n * g->h * nseg;
   float *bp = (float *)ws;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
-    float *pa = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
-                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+    float *pad = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                   (size_t)omp_get_thread_num() * thread_bytes(g));
+    int taps[MAX_KH];
 #pragma omp for schedule(dynamic, 1)
     for (int j = 0; j < npan; j++)
       for (int r = 0; r < K; r++)
         copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
                  g->c - j * TC_GEMM_NR, TC_GEMM_NR);
-    int nthr = omp_get_num_threads();
-    int64_t nch = ceil_div(ceil_div(m, MC_MAX), nthr) * nthr;
-    int64_t chunk = ceil_div(ceil_div(m, nch), TC_GEMM_MR) * TC_GEMM_MR;
-    nch = ceil_div(m, chunk);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t ch = 0; ch < nch; ch++) {
-      int64_t r0 = ch * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
-      int cnt = (int)(r1 - r0);
-      int64_t n = r0 / ((int64_t)g->h * g->w);
-      int i = (int)(r0 / g->w % g->h), j = (int)(r0 % g->w);
-      for (int r = 0; r < cnt; r++, next_pixel(g, &n, &i, &j)) {
-        gather_dy(g, dy, n, i, j, pa + (int64_t)r * K);
-        memset(dx + (r0 + r) * g->c, 0, sizeof(float) * (size_t)g->c);
-      }
-      for (int kb = 0; kb < K; kb += KC) {
-        int kk = imin(KC, K - kb);
-        for (int r = 0; r < cnt; r += TC_GEMM_MR) {
-          int mr = imin(TC_GEMM_MR, cnt - r);
-          const float *a6[TC_GEMM_MR];
-          float *c6[TC_GEMM_MR];
-          for (int q = 0; q < TC_GEMM_MR; q++)
-            a6[q] = pa + (int64_t)(r + imin(q, mr - 1)) * K + kb;
-          for (int jp = 0; jp < npan; jp += 2) {
-            for (int q = 0; q < TC_GEMM_MR; q++)
-              c6[q] = dx + (r0 + r + imin(q, mr - 1)) * g->c + jp * TC_GEMM_NR;
-            const float *bj = bp + ((int64_t)jp * K + kb) * TC_GEMM_NR;
-            ukr(1, kk, a6, 1, &bj, (ptrdiff_t)K * TC_GEMM_NR, c6, mr,
-                imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR));
-          }
-        }
-      }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t u = 0; u < units; u++) {
+      int64_t n = u / ((int64_t)g->h * nseg);
+      int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
+      int nt = bd_pad_rows(g, dy, n, i, j0, wn, pad, taps);
+      bd_segment(g, bp, pad, taps, nt, dx + ((n * g->h + i) * g->w + j0) * g->c, wn, ukr);
     }
   }
 }
@@ -922,7 +973,7 @@ static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64
           c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
         const float *bj = bp + (int64_t)jp * KP * TC_GEMM_NR;
         ukr(1, kp, a6, g->c, &bj, KP * TC_GEMM_NR, c6, m,
-            imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR));
+            imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR), 1);
       }
     }
   }

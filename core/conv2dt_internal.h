@@ -19,21 +19,25 @@
  * + r] are row pointers (rows >= m must still point at readable memory: callers repeat a
  * row), ks the step between two k of one row (1 for rows read straight from an activation,
  * MR for a packed panel); c[r] are row pointers of which only the first m are touched, and
- * only columns j < n. The tile is summed in registers over every pair and added to C once;
- * each element's order depends on nt, kc and whether n > NR only. */
+ * only columns j < n. The tile is summed in registers over every pair and added to C once
+ * (or, with add = 0, stored over C, which then need not be initialised); each element's
+ * order depends on nt, kc and whether n > NR only. */
 #define TC_GEMM_MR 6
 #define TC_GEMM_NR 16
 #define TC_GEMM_NC (2 * TC_GEMM_NR)
 typedef void (*tc_gemm_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_t ks,
                                const float *const *b, ptrdiff_t ps, float *const *c, int m,
-                               int n);
+                               int n, int add);
 
 void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
+                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                          int add);
 void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
+                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                        int add);
 void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n);
+                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                      int add);
 
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,

@@ -12,7 +12,7 @@
  * vectorises with SSE2. */
 static void portable_panel(int nt, int kc, const float *const *a, ptrdiff_t ks,
                            const float *const *b, ptrdiff_t off, float *const *c, int c0,
-                           int m, int n) {
+                           int m, int n, int add) {
   float acc[TC_GEMM_MR][TC_GEMM_NR];
   memset(acc, 0, sizeof acc);
   for (int t = 0; t < nt; t++) {
@@ -27,14 +27,15 @@ static void portable_panel(int nt, int kc, const float *const *a, ptrdiff_t ks,
   }
   for (int r = 0; r < m; r++)
     for (int j = 0; j < n; j++)
-      c[r][c0 + j] += acc[r][j];
+      c[r][c0 + j] = add ? c[r][c0 + j] + acc[r][j] : acc[r][j];
 }
 
 void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
-  portable_panel(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                          int add) {
+  portable_panel(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR, add);
   if (n > TC_GEMM_NR)
-    portable_panel(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
+    portable_panel(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane

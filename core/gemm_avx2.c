@@ -10,24 +10,28 @@
 #include "core/conv2dt_internal.h"
 
 /* c[r][0:n] += lo, hi, with masked memory access when n < 16 (the C row may end there). */
-static inline void add_row(float *c, __m256 lo, __m256 hi, int n) {
+static inline void add_row(float *c, __m256 lo, __m256 hi, int n, int add) {
   if (n == TC_GEMM_NR) {
-    _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), lo));
-    _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), hi));
+    _mm256_storeu_ps(c, add ? _mm256_add_ps(_mm256_loadu_ps(c), lo) : lo);
+    _mm256_storeu_ps(c + 8, add ? _mm256_add_ps(_mm256_loadu_ps(c + 8), hi) : hi);
     return;
   }
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   __m256i mlo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
   __m256i mhi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), iota);
-  _mm256_maskstore_ps(c, mlo, _mm256_add_ps(_mm256_maskload_ps(c, mlo), lo));
-  _mm256_maskstore_ps(c + 8, mhi, _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi));
+  if (add) {
+    lo = _mm256_add_ps(_mm256_maskload_ps(c, mlo), lo);
+    hi = _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi);
+  }
+  _mm256_maskstore_ps(c, mlo, lo);
+  _mm256_maskstore_ps(c + 8, mhi, hi);
 }
 
 /* a: nt x 6 row pointers, step ks; b[t] + off: (kc, 16) packed; c: 6 row pointers (first
  * m used), at column c0. */
 static void panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
                        const float *const *b, ptrdiff_t off, float *const *c, int c0, int m,
-                       int n) {
+                       int n, int add) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
@@ -50,18 +54,19 @@ static void panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
     }
   }
   /* Rows past m were computed from repeated A rows; they are simply not stored. */
-  add_row(c[0] + c0, c00, c01, n);
-  if (m > 1) add_row(c[1] + c0, c10, c11, n);
-  if (m > 2) add_row(c[2] + c0, c20, c21, n);
-  if (m > 3) add_row(c[3] + c0, c30, c31, n);
-  if (m > 4) add_row(c[4] + c0, c40, c41, n);
-  if (m > 5) add_row(c[5] + c0, c50, c51, n);
+  add_row(c[0] + c0, c00, c01, n, add);
+  if (m > 1) add_row(c[1] + c0, c10, c11, n, add);
+  if (m > 2) add_row(c[2] + c0, c20, c21, n, add);
+  if (m > 3) add_row(c[3] + c0, c30, c31, n, add);
+  if (m > 4) add_row(c[4] + c0, c40, c41, n, add);
+  if (m > 5) add_row(c[5] + c0, c50, c51, n, add);
 }
 
 /* Two panels are two 6x16 passes: 16 ymm registers hold no wider tile. */
 void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
-  panel_6x16(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR);
+                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                      int add) {
+  panel_6x16(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR, add);
   if (n > TC_GEMM_NR)
-    panel_6x16(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR);
+    panel_6x16(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }

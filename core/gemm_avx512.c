@@ -13,8 +13,10 @@
 
 #include "core/conv2dt_internal.h"
 
-static inline void add_row(float *c, __m512 v, __mmask16 mask) {
-  _mm512_mask_storeu_ps(c, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, c), v));
+static inline void add_row(float *c, __m512 v, __mmask16 mask, int add) {
+  if (add)
+    v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, c), v);
+  _mm512_mask_storeu_ps(c, mask, v);
 }
 
 static inline __mmask16 cols_mask(int n) {
@@ -31,16 +33,16 @@ static inline __mmask16 cols_mask(int n) {
 
 /* Rows past m were computed from repeated A rows; they are simply not stored. */
 #define STORE(x, c0, mask)                                                                   \
-  add_row(c[0] + c0, x##0, mask);                                                            \
-  if (m > 1) add_row(c[1] + c0, x##1, mask);                                                 \
-  if (m > 2) add_row(c[2] + c0, x##2, mask);                                                 \
-  if (m > 3) add_row(c[3] + c0, x##3, mask);                                                 \
-  if (m > 4) add_row(c[4] + c0, x##4, mask);                                                 \
-  if (m > 5) add_row(c[5] + c0, x##5, mask)
+  add_row(c[0] + c0, x##0, mask, add);                                                       \
+  if (m > 1) add_row(c[1] + c0, x##1, mask, add);                                            \
+  if (m > 2) add_row(c[2] + c0, x##2, mask, add);                                            \
+  if (m > 3) add_row(c[3] + c0, x##3, mask, add);                                            \
+  if (m > 4) add_row(c[4] + c0, x##4, mask, add);                                            \
+  if (m > 5) add_row(c[5] + c0, x##5, mask, add)
 
 /* One panel: even k into e, odd k into d (k counted within each pair t). */
 static void tile_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, float *const *c, int m, int n) {
+                      const float *const *b, float *const *c, int m, int n, int add) {
   __m512 e0 = _mm512_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, e4 = e0, e5 = e0;
   __m512 d0 = e0, d1 = e0, d2 = e0, d3 = e0, d4 = e0, d5 = e0;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
@@ -68,7 +70,8 @@ static void tile_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
 
 /* Two panels, b[t] and b[t] + ps: columns [0, 16) into l, [16, 32) into h. */
 static void tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
+                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                      int add) {
   __m512 l0 = _mm512_setzero_ps(), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
   __m512 h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
@@ -90,9 +93,10 @@ static void tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks,
 }
 
 void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n) {
+                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
+                        int add) {
   if (n > TC_GEMM_NR)
-    tile_6x32(nt, kc, a, ks, b, ps, c, m, n);
+    tile_6x32(nt, kc, a, ks, b, ps, c, m, n, add);
   else
-    tile_6x16(nt, kc, a, ks, b, c, m, n);
+    tile_6x16(nt, kc, a, ks, b, c, m, n, add);
 }

@@ -463,6 +463,17 @@ END_TEST
 START_TEST(odd_sizes_portable) { odd_sizes(TC_ISA_PORTABLE); }
 END_TEST
 
+/* Few filters with rows so long that backward data cuts each input row into segments of
+ * padded dy rows (8 filters x 4 kernel rows: about 1000 pixels a segment), with both
+ * paddings: segment edges in the middle of a row and at its ends. */
+START_TEST(few_filters_long_rows) {
+  for (int pad = 0; pad < 2; pad++) {
+    conv_case cc = make_case(1, 2, 2100, 5, 8, 4, 3, 2, 2, (tc_padding)pad, TC_CHANNELS_LAST);
+    check_case(&cc, 900 + (uint64_t)pad);
+  }
+}
+END_TEST
+
 /* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
  * stride 1). Each float addition rounds by at most 2^-24 of the running sum, whose size is
  * bounded by S = sum of |terms|; with the sum split in k-chunks of 256 added to the output
@@ -697,6 +708,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_avx512);
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
+  tcase_add_test(ref, few_filters_long_rows);
   tcase_add_test(ref, large_reduction_backward_weights);
   tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
   suite_add_tcase(s, ref);

@@ -1,7 +1,7 @@
 /* test_ukr.c — the micro-kernels themselves, on every instruction set this CPU runs, against
  * a double loop: every tile edge (rows 1-6, columns 1-32, one and two panels), A read in
- * place (step 1) and packed (step MR), odd and even kc, one and three (A, B) pairs;
- * nothing outside the tile may change.
+ * place (step 1) and packed (step MR), odd and even kc, one and three (A, B) pairs, added
+ * to C and stored over it; nothing outside the tile may change.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails. */
 #include <check.h>
 #include <math.h>
@@ -22,7 +22,7 @@ static void expect_close(double got, double want, const char *what, int r, int j
 
 /* One call: nt pairs of kc x (m rows, n columns), A as row pointers at step ks. */
 static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, int packed,
-                            tc_test_rng *rng) {
+                            int add, tc_test_rng *rng) {
   enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR, NT = 3 };
   const int ks = packed ? MR : 1, ps = kc * NR + 8; /* panels not adjacent */
   float *a = malloc(sizeof(float) * (size_t)(NT * MR * kc + 1));
@@ -49,7 +49,7 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, in
     for (int j = 0; j < LDC; j++)
       c[r][j] = r < m && j < n ? 0.25f * (float)j : SENTINEL;
   }
-  ukr(nt, kc, rows, ks, bt, ps, crow, m, n);
+  ukr(nt, kc, rows, ks, bt, ps, crow, m, n, add);
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
       if (r >= m || j >= n) {
@@ -57,7 +57,7 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, in
                       m, n);
         continue;
       }
-      double want = 0.25 * j;
+      double want = add ? 0.25 * j : 0.0;
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < kc; k++)
           want += (double)rows[t * MR + r][k * ks] * bt[t][(j < NR ? 0 : ps) + k * NR + j % NR];
@@ -85,7 +85,7 @@ static void gemm_edges(tc_isa isa) {
       for (int n = 1; n <= TC_GEMM_NC; n++)
         for (int packed = 0; packed < 2; packed++)
           for (int nt = 1; nt <= 3; nt += 2)
-            check_gemm_call(ukr, nt, kcs[ki], m, n, packed, &rng);
+            check_gemm_call(ukr, nt, kcs[ki], m, n, packed, (m + n + nt) % 2, &rng);
   tc_conv2dt_set_isa(-1);
 }
 
