@@ -333,7 +333,7 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
         const float *bj = bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR;
-        G->ukr(1, kk, a6, 1, &bj, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
+        G->ukr(1, kk, a6, 1, &bj, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
                imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), 1);
       }
     }
@@ -590,7 +590,7 @@ static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int 
         c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
       const float *bj = pb + (int64_t)jp * KP * TC_GEMM_NR;
-      ukr(1, kp, a6, TC_GEMM_MR, &bj, KP * TC_GEMM_NR, c6, m,
+      ukr(1, kp, a6, TC_GEMM_MR, &bj, TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
           imin(TC_GEMM_NC, cols - jp * TC_GEMM_NR), 1);
     }
 }
@@ -909,7 +909,7 @@ static void bd_segment(const fgeom *g, const float *bp, const float *pad, const 
         bt[t] = bp + ((int64_t)jp * K + (int64_t)taps[t] * kwf) * TC_GEMM_NR;
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] = dxrow + (int64_t)(j + imin(r, m - 1)) * g->c + jp * TC_GEMM_NR;
-      ukr(nt, kwf, a6, 1, bt, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
+      ukr(nt, kwf, a6, 1, bt, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
           imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 0);
     }
   }
@@ -972,7 +972,7 @@ static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
         const float *bj = bp + (int64_t)jp * KP * TC_GEMM_NR;
-        ukr(1, kp, a6, g->c, &bj, KP * TC_GEMM_NR, c6, m,
+        ukr(1, kp, a6, g->c, &bj, TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
             imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR), 1);
       }
     }

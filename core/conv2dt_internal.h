@@ -14,30 +14,32 @@
 /* The GEMM micro-kernel, batch-reduce form: an MR x n tile of C gets the products of nt
  * pairs (A_t, B_t) added to it,
  *   c[r][j] += sum_t sum_k a[t*MR + r][k*ks] * B_t(k, j)      r < m <= MR, j < n <= NC,
- * with NC = 2*NR. B_t's columns come in packed kc x NR panels, zero beyond n: columns
- * [0, NR) from panel b[t], columns [NR, 2*NR) (when n > NR) from panel b[t] + ps. a[t*MR
- * + r] are row pointers (rows >= m must still point at readable memory: callers repeat a
- * row), ks the step between two k of one row (1 for rows read straight from an activation,
- * MR for a packed panel); c[r] are row pointers of which only the first m are touched, and
- * only columns j < n. The tile is summed in registers over every pair and added to C once
- * (or, with add = 0, stored over C, which then need not be initialised); each element's
- * order depends on nt, kc and whether n > NR only. */
+ * with NC = 2*NR. Row k of B_t is b[t] + k*bs for columns [0, NR) and b[t] + ps + k*bs
+ * for columns [NR, 2*NR): bs = NR and ps = kc*NR for packed kc x NR panels, bs = the row
+ * length and ps = NR for an activation read in place. Columns >= n of B are never read.
+ * a[t*MR + r] are row pointers (rows >= m must still point at readable memory: callers
+ * repeat a row), ks the step between two k of one row (1 for rows read straight from an
+ * activation, MR for a packed panel); c[r] are row pointers of which only the first m are
+ * touched, and only columns j < n. The tile is summed in registers over every pair and
+ * added to C once (or, with add = 0, stored over C, which then need not be initialised);
+ * each element's order depends on nt, kc and whether n > NR only. */
 #define TC_GEMM_MR 6
 #define TC_GEMM_NR 16
 #define TC_GEMM_NC (2 * TC_GEMM_NR)
 typedef void (*tc_gemm_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                               const float *const *b, ptrdiff_t ps, float *const *c, int m,
-                               int n, int add);
+                               const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
+                               float *const *c, int m, int n, int add);
 
 void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                          int add);
+                          const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                          int m, int n, int add);
 void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                        int add);
+                        const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                        int m, int n, int add);
 void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                      int add);
+                      const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                      int m, int n, int add);
+
 
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,

@@ -11,19 +11,22 @@
  * float accuracy, not bit for bit. Plain loops over a 6x16 array that the compiler
  * vectorises with SSE2. */
 static void portable_panel(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                           const float *const *b, ptrdiff_t off, float *const *c, int c0,
-                           int m, int n, int add) {
-  float acc[TC_GEMM_MR][TC_GEMM_NR];
+                           const float *const *b, ptrdiff_t bs, ptrdiff_t off,
+                           float *const *c, int c0, int m, int n, int add) {
+  float acc[TC_GEMM_MR][TC_GEMM_NR], brow[TC_GEMM_NR];
   memset(acc, 0, sizeof acc);
+  memset(brow, 0, sizeof brow);
   for (int t = 0; t < nt; t++) {
     const float *const *at = a + (ptrdiff_t)t * TC_GEMM_MR;
     const float *bt = b[t] + off;
-    for (ptrdiff_t k = 0; k < kc; k++, bt += TC_GEMM_NR)
+    for (ptrdiff_t k = 0; k < kc; k++, bt += bs) {
+      memcpy(brow, bt, sizeof(float) * (size_t)n); /* columns >= n are never read */
       for (int r = 0; r < TC_GEMM_MR; r++) {
         float ar = at[r][k * ks];
         for (int j = 0; j < TC_GEMM_NR; j++)
-          acc[r][j] += ar * bt[j];
+          acc[r][j] += ar * brow[j];
       }
+    }
   }
   for (int r = 0; r < m; r++)
     for (int j = 0; j < n; j++)
@@ -31,11 +34,11 @@ static void portable_panel(int nt, int kc, const float *const *a, ptrdiff_t ks,
 }
 
 void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                          const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                          int add) {
-  portable_panel(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR, add);
+                          const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                          int m, int n, int add) {
+  portable_panel(nt, kc, a, ks, b, bs, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR, add);
   if (n > TC_GEMM_NR)
-    portable_panel(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
+    portable_panel(nt, kc, a, ks, b, bs, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane

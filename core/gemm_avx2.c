@@ -27,18 +27,31 @@ static inline void add_row(float *c, __m256 lo, __m256 hi, int n, int add) {
   _mm256_maskstore_ps(c + 8, mhi, hi);
 }
 
-/* a: nt x 6 row pointers, step ks; b[t] + off: (kc, 16) packed; c: 6 row pointers (first
- * m used), at column c0. */
-static void panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                       const float *const *b, ptrdiff_t off, float *const *c, int c0, int m,
-                       int n, int add) {
+/* B row k of a pair: 16 columns, masked beyond n when partial (never read there). */
+static inline void load_b(const float *p, int n, const int partial, __m256 *lo, __m256 *hi) {
+  if (!partial) {
+    *lo = _mm256_loadu_ps(p), *hi = _mm256_loadu_ps(p + 8);
+    return;
+  }
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  *lo = _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota));
+  *hi = _mm256_maskload_ps(p + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), iota));
+}
+
+/* a: nt x 6 row pointers, step ks; b[t] + off: rows of 16 columns bs apart; c: 6 row
+ * pointers (first m used), at column c0. */
+static inline __attribute__((always_inline)) void
+panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks, const float *const *b,
+           ptrdiff_t bs, ptrdiff_t off, float *const *c, int c0, int m, int n, int add,
+           const int partial) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *bt = b[t] + off;
-    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bt += TC_GEMM_NR) {
-      __m256 b0 = _mm256_loadu_ps(bt), b1 = _mm256_loadu_ps(bt + 8), v;
+    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bt += bs) {
+      __m256 b0, b1, v;
+      load_b(bt, n, partial, &b0, &b1);
       v = _mm256_broadcast_ss(a0 + o);
       c00 = _mm256_fmadd_ps(v, b0, c00), c01 = _mm256_fmadd_ps(v, b1, c01);
       v = _mm256_broadcast_ss(a1 + o);
@@ -63,10 +76,18 @@ static void panel_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
 }
 
 /* Two panels are two 6x16 passes: 16 ymm registers hold no wider tile. */
+static void panel(int nt, int kc, const float *const *a, ptrdiff_t ks, const float *const *b,
+                  ptrdiff_t bs, ptrdiff_t off, float *const *c, int c0, int m, int n, int add) {
+  if (n >= TC_GEMM_NR)
+    panel_6x16(nt, kc, a, ks, b, bs, off, c, c0, m, TC_GEMM_NR, add, 0);
+  else
+    panel_6x16(nt, kc, a, ks, b, bs, off, c, c0, m, n, add, 1);
+}
+
 void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                      int add) {
-  panel_6x16(nt, kc, a, ks, b, 0, c, 0, m, n < TC_GEMM_NR ? n : TC_GEMM_NR, add);
+                      const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                      int m, int n, int add) {
+  panel(nt, kc, a, ks, b, bs, 0, c, 0, m, n, add);
   if (n > TC_GEMM_NR)
-    panel_6x16(nt, kc, a, ks, b, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
+    panel(nt, kc, a, ks, b, bs, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }

@@ -40,45 +40,54 @@ static inline __mmask16 cols_mask(int n) {
   if (m > 4) add_row(c[4] + c0, x##4, mask, add);                                            \
   if (m > 5) add_row(c[5] + c0, x##5, mask, add)
 
+/* B row k of pair t: bt + k*bs, the high panel ps further; columns >= n are never read
+ * (masked loads), so B may be an activation read in place up to the end of its buffer. */
+static inline __m512 load_b(const float *p, __mmask16 mask, const int partial) {
+  return partial ? _mm512_maskz_loadu_ps(mask, p) : _mm512_loadu_ps(p);
+}
+
 /* One panel: even k into e, odd k into d (k counted within each pair t). */
-static void tile_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, float *const *c, int m, int n, int add) {
+static inline __attribute__((always_inline)) void
+tile_6x16(int nt, int kc, const float *const *a, ptrdiff_t ks, const float *const *b,
+          ptrdiff_t bs, float *const *c, int m, int n, int add, const int partial) {
+  const __mmask16 mask = cols_mask(n);
   __m512 e0 = _mm512_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, e4 = e0, e5 = e0;
   __m512 d0 = e0, d1 = e0, d2 = e0, d3 = e0, d4 = e0, d5 = e0;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *bt = b[t];
     ptrdiff_t o = 0, k = 0;
-    for (; k + 2 <= kc; k += 2, bt += 2 * TC_GEMM_NR) {
-      __m512 bv = _mm512_loadu_ps(bt);
+    for (; k + 2 <= kc; k += 2, bt += 2 * bs) {
+      __m512 bv = load_b(bt, mask, partial);
       STEP(e, bv, o);
       o += ks;
-      bv = _mm512_loadu_ps(bt + TC_GEMM_NR);
+      bv = load_b(bt + bs, mask, partial);
       STEP(d, bv, o);
       o += ks;
     }
     if (k < kc) {
-      __m512 bv = _mm512_loadu_ps(bt);
+      __m512 bv = load_b(bt, mask, partial);
       STEP(e, bv, o);
     }
   }
   e0 = _mm512_add_ps(e0, d0), e1 = _mm512_add_ps(e1, d1), e2 = _mm512_add_ps(e2, d2);
   e3 = _mm512_add_ps(e3, d3), e4 = _mm512_add_ps(e4, d4), e5 = _mm512_add_ps(e5, d5);
-  const __mmask16 mask = cols_mask(n);
   STORE(e, 0, mask);
 }
 
 /* Two panels, b[t] and b[t] + ps: columns [0, 16) into l, [16, 32) into h. */
-static void tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                      int add) {
+static inline __attribute__((always_inline)) void
+tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks, const float *const *b,
+          ptrdiff_t bs, ptrdiff_t ps, float *const *c, int m, int n, int add,
+          const int partial) {
+  const __mmask16 full = 0xffff, high = cols_mask(n - TC_GEMM_NR);
   __m512 l0 = _mm512_setzero_ps(), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
   __m512 h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *bl = b[t], *bh = b[t] + ps;
-    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bl += TC_GEMM_NR, bh += TC_GEMM_NR) {
-      __m512 vl = _mm512_loadu_ps(bl), vh = _mm512_loadu_ps(bh), v;
+    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bl += bs, bh += bs) {
+      __m512 vl = _mm512_loadu_ps(bl), vh = load_b(bh, high, partial), v;
       v = _mm512_set1_ps(a0[o]), l0 = _mm512_fmadd_ps(v, vl, l0), h0 = _mm512_fmadd_ps(v, vh, h0);
       v = _mm512_set1_ps(a1[o]), l1 = _mm512_fmadd_ps(v, vl, l1), h1 = _mm512_fmadd_ps(v, vh, h1);
       v = _mm512_set1_ps(a2[o]), l2 = _mm512_fmadd_ps(v, vl, l2), h2 = _mm512_fmadd_ps(v, vh, h2);
@@ -87,16 +96,19 @@ static void tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks,
       v = _mm512_set1_ps(a5[o]), l5 = _mm512_fmadd_ps(v, vl, l5), h5 = _mm512_fmadd_ps(v, vh, h5);
     }
   }
-  const __mmask16 full = 0xffff, high = cols_mask(n - TC_GEMM_NR);
   STORE(l, 0, full);
   STORE(h, TC_GEMM_NR, high);
 }
 
 void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                        const float *const *b, ptrdiff_t ps, float *const *c, int m, int n,
-                        int add) {
-  if (n > TC_GEMM_NR)
-    tile_6x32(nt, kc, a, ks, b, ps, c, m, n, add);
+                        const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
+                        int m, int n, int add) {
+  if (n >= TC_GEMM_NC)
+    tile_6x32(nt, kc, a, ks, b, bs, ps, c, m, n, add, 0);
+  else if (n > TC_GEMM_NR)
+    tile_6x32(nt, kc, a, ks, b, bs, ps, c, m, n, add, 1);
+  else if (n == TC_GEMM_NR)
+    tile_6x16(nt, kc, a, ks, b, bs, c, m, n, add, 0);
   else
-    tile_6x16(nt, kc, a, ks, b, c, m, n, add);
+    tile_6x16(nt, kc, a, ks, b, bs, c, m, n, add, 1);
 }

@@ -1,7 +1,7 @@
 /* test_ukr.c — the micro-kernels themselves, on every instruction set this CPU runs, against
  * a double loop: every tile edge (rows 1-6, columns 1-32, one and two panels), A read in
- * place (step 1) and packed (step MR), odd and even kc, one and three (A, B) pairs, added
- * to C and stored over it; nothing outside the tile may change.
+ * place and packed, odd and even kc, one and three (A, B) pairs, added to C and stored over
+ * it; nothing outside the tile may change and no B column past the tile may be read.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails. */
 #include <check.h>
 #include <math.h>
@@ -20,24 +20,26 @@ static void expect_close(double got, double want, const char *what, int r, int j
                 what, r, j, got, want);
 }
 
-/* One call: nt pairs of kc x (m rows, n columns), A as row pointers at step ks. */
+/* One call: nt pairs of kc x (m rows, n columns). packed: A as an MR-interleaved panel
+ * (step MR) and B as packed panels far apart; else A rows and B rows read in place, B
+ * exactly kc rows of n columns in its own allocation (so a read past column n would leave
+ * it: the sanitizer build catches that). */
 static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, int packed,
                             int add, tc_test_rng *rng) {
   enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR, NT = 3 };
-  const int ks = packed ? MR : 1, ps = kc * NR + 8; /* panels not adjacent */
-  float *a = malloc(sizeof(float) * (size_t)(NT * MR * kc + 1));
-  float *b = malloc(sizeof(float) * (size_t)(NT * 2 * ps));
+  const int ks = packed ? MR : 1;
+  const ptrdiff_t bs = packed ? NR : n, ps = packed ? kc * NR + 8 : NR;
+  const size_t bsize = packed ? (size_t)(2 * ps) : (size_t)(kc * n);
+  float *a = malloc(sizeof(float) * (size_t)(NT * MR * kc));
+  float *bbuf[NT];
   float c[MR][LDC];
   tc_test_fill(rng, a, NT * MR * kc, -1, 1);
-  tc_test_fill(rng, b, NT * 2 * ps, -1, 1);
   const float *rows[NT * MR], *bt[NT];
   float *crow[MR];
   for (int t = 0; t < nt; t++) {
-    bt[t] = b + (ptrdiff_t)t * 2 * ps;
-    /* B beyond n is zero in every caller; garbage here makes any store past n visible */
-    for (int k = 0; k < kc; k++)
-      for (int j = n; j < 2 * NR; j++)
-        b[t * 2 * ps + (j < NR ? 0 : ps) + k * NR + j % NR] = 7.0f;
+    bbuf[t] = malloc(sizeof(float) * bsize);
+    tc_test_fill(rng, bbuf[t], (int64_t)bsize, -1, 1);
+    bt[t] = bbuf[t];
     const float *at = a + (ptrdiff_t)t * MR * kc;
     for (int r = 0; r < MR; r++) {
       int src = r < m ? r : 0; /* rows past m repeat a row, as callers do */
@@ -49,7 +51,7 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, in
     for (int j = 0; j < LDC; j++)
       c[r][j] = r < m && j < n ? 0.25f * (float)j : SENTINEL;
   }
-  ukr(nt, kc, rows, ks, bt, ps, crow, m, n, add);
+  ukr(nt, kc, rows, ks, bt, bs, ps, crow, m, n, add);
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
       if (r >= m || j >= n) {
@@ -60,10 +62,12 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, in
       double want = add ? 0.25 * j : 0.0;
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < kc; k++)
-          want += (double)rows[t * MR + r][k * ks] * bt[t][(j < NR ? 0 : ps) + k * NR + j % NR];
+          want += (double)rows[t * MR + r][k * ks] * bt[t][(j < NR ? 0 : ps) + k * bs + j % NR];
       expect_close(c[r][j], want, "c", r, j);
     }
-  free(a), free(b);
+  for (int t = 0; t < nt; t++)
+    free(bbuf[t]);
+  free(a);
 }
 
 static int set_isa_or_skip(tc_isa isa) {
