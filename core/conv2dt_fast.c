@@ -118,16 +118,46 @@ static int small_bd(const fgeom *g) {
   return small_bwd(g) && g->kh <= MAX_KH && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
-/* Backward weights, few filters: the gathered dy of KP pixels as 16-wide panels
- * (K rounded up to 16 columns), and per pixel slab a partial dk transposed (C x kpad). */
-#define SLABS_MAX 8            /* pixel slabs, a function of the shape only */
+/* Both few-filter backward kernels work on input-row segments: the segment's pixels and,
+ * copied once and zero-padded at both ends, the kh dy rows its kernel rows reach, which
+ * stay within SEG_FLOATS. */
+#define SEG_FLOATS 65536
+
+static int row_seg(const fgeom *g) {
+  int64_t per_row = (int64_t)g->kh * g->f;
+  int64_t ws = (SEG_FLOATS / per_row - g->kw) / g->sw + 1;
+  ws = ws < 1 ? 1 : ws > g->w ? g->w : ws;
+  return (int)ws;
+}
+
+/* Floats of one padded dy row of a segment. */
+static int64_t pad_row_len(const fgeom *g) {
+  return ((int64_t)(row_seg(g) - 1) * g->sw + g->kw) * g->f;
+}
+
+/* Backward weights, few filters: segments of the same width go to the micro-kernel in
+ * batches of about BATCH_PIX pixels (at most BATCH_MAX segments, their padded rows within
+ * 2 * SEG_FLOATS); a fixed number of slabs of segments (a function of the shape only)
+ * each sum into their own partial dk (K x C). */
+#define BATCH_PIX 256
+#define BATCH_MAX 64
+#define SLABS_MAX 8            /* segment slabs, a function of the shape only */
 #define PART_BUDGET (4 << 20)  /* bytes of partial sums shared by the team */
 
-static int small_kpad(const fgeom *g) { return (int)panels(small_k(g)) * TC_GEMM_NR; }
+static int bw_batch(const fgeom *g) {
+  int64_t nb = BATCH_PIX / row_seg(g), fit = 2 * SEG_FLOATS / ((int64_t)g->kh * pad_row_len(g));
+  nb = nb < fit ? nb : fit;
+  nb = nb < BATCH_MAX ? nb : BATCH_MAX;
+  return nb < 1 ? 1 : (int)nb;
+}
+
+static int64_t row_units(const fgeom *g) {
+  return g->n * g->h * ceil_div(g->w, row_seg(g));
+}
 
 static int small_slabs(const fgeom *g) {
-  int64_t s = ceil_div(g->n * g->h * g->w, 2 * KP);
-  int64_t fit = PART_BUDGET / ((int64_t)g->c * small_kpad(g) * (int64_t)sizeof(float));
+  int64_t s = ceil_div(row_units(g) * row_seg(g), 2 * KP);
+  int64_t fit = PART_BUDGET / ((int64_t)g->c * small_k(g) * (int64_t)sizeof(float));
   s = s < SLABS_MAX ? s : SLABS_MAX;
   s = s < fit ? s : fit;
   return s < 1 ? 1 : (int)s;
@@ -136,32 +166,15 @@ static int small_slabs(const fgeom *g) {
 static size_t small_part_bytes(const fgeom *g) {
   if (!small_bwd(g))
     return 0;
-  return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_kpad(g) * sizeof(float));
+  return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_k(g) * sizeof(float));
 }
 
-/* Backward data, few filters: pixels per row segment; its kh padded dy rows stay within
- * SEG_FLOATS. */
-#define SEG_FLOATS 65536
-
-static int bd_seg(const fgeom *g) {
-  int64_t per_row = (int64_t)g->kh * g->f;
-  int64_t ws = (SEG_FLOATS / per_row - g->kw) / g->sw + 1;
-  ws = ws < 1 ? 1 : ws > g->w ? g->w : ws;
-  return (int)ws;
-}
-
-static int64_t bd_row_len(const fgeom *g) {
-  return ((int64_t)(bd_seg(g) - 1) * g->sw + g->kw) * g->f;
-}
-
-/* The padded dy rows of a row segment (backward data), or the gathered dy panels of KP pixels
- * (backward weights). */
+/* The padded dy rows of one segment (backward data) or of a batch (backward weights). */
 static size_t small_thread_bytes(const fgeom *g) {
   if (!small_bwd(g))
     return 0;
-  size_t bd = (size_t)g->kh * (size_t)bd_row_len(g);
-  size_t bw = (size_t)KP * (size_t)small_kpad(g);
-  return align_up((bd > bw ? bd : bw) * sizeof(float));
+  size_t rows = (size_t)g->kh * (size_t)pad_row_len(g);
+  return align_up(rows * (size_t)bw_batch(g) * sizeof(float));
 }
 
 static size_t thread_bytes(const fgeom *g) {
@@ -813,48 +826,6 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
   }
 }
 
-/* Row (tap (a, b), filter f) = (a*kw + b)*F + f of input pixel (n, i, j)'s gathered dy:
- * the dy value that pixel's tap reaches, 0 where the tap leaves the output. */
-static void gather_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j, int a_lo,
-                           int a_hi, float *row) {
-  const int f = g->f, kwf = g->kw * f;
-  /* taps b with oj = j*sw + b - pl inside [0, ow): [blo, bhi), dy contiguous along b */
-  int64_t o0 = (int64_t)j * g->sw - g->pl;
-  int blo = o0 < 0 ? (int)-o0 : 0;
-  int64_t bh = g->ow - o0;
-  int bhi = bh < blo ? blo : bh > g->kw ? g->kw : (int)bh;
-  const int lead = blo * f, mid = (bhi - blo) * f;
-  for (int a = a_lo; a < a_hi; a++) {
-    int64_t oi = (int64_t)i * g->sh + a - g->pt;
-    float *ra = row + (int64_t)a * kwf;
-    if (oi < 0 || oi >= g->oh || mid == 0) {
-      for (int e = 0; e < kwf; e++)
-        ra[e] = 0.0f;
-      continue;
-    }
-    const float *src = dy + ((n * g->oh + oi) * g->ow + o0 + blo) * f;
-    /* one loop with the bounds inside: the segments are a few floats, too short for the
-     * memset/memcpy calls a compiler would turn three plain loops into */
-    for (int e = 0; e < kwf; e++) {
-      unsigned u = (unsigned)(e - lead);
-      ra[e] = u < (unsigned)mid ? src[u] : 0.0f;
-    }
-  }
-}
-
-static void gather_dy(const fgeom *g, const float *dy, int64_t n, int i, int j, float *row) {
-  gather_dy_rows(g, dy, n, i, j, 0, g->kh, row);
-}
-
-/* Next pixel (n, i, j) in NHWC order. */
-static inline void next_pixel(const fgeom *g, int64_t *n, int *i, int *j) {
-  if (++*j == g->w) {
-    *j = 0;
-    if (++*i == g->h)
-      *i = 0, ++*n;
-  }
-}
-
 /* Backward data, few filters, one segment of an input row at a time: pixel (n, i, j) and
  * kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on, kw*F contiguous
  * values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed as (kh*kw*F x C).
@@ -863,11 +834,12 @@ static inline void next_pixel(const fgeom *g, int64_t *n, int *i, int *j) {
  * group in registers. Kernel rows whose dy row lies outside the output are left out. */
 
 /* The padded dy rows of pixels [j0, j0+wn) of row (n, i): row a holds columns
- * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output. Returns the kernel rows
- * that have a dy row, listed in taps[]. */
-static int bd_pad_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
-                       float *pad, int *taps) {
-  const int64_t len = bd_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
+ * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output. Kernel rows whose dy row
+ * lies outside the output are left out (all = 0) or kept as zero rows (all = 1); the rows
+ * kept are listed in taps[], their count returned. */
+static int pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
+                       int all, float *pad, int *taps) {
+  const int64_t len = pad_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
   const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
   int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
   hi = hi > q_n ? q_n : hi;
@@ -875,13 +847,18 @@ static int bd_pad_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0
   int nt = 0;
   for (int a = 0; a < g->kh; a++) {
     int64_t oi = (int64_t)i * g->sh + a - g->pt;
-    if (oi < 0 || oi >= g->oh)
+    int inside = oi >= 0 && oi < g->oh;
+    if (!inside && !all)
       continue;
     float *row = pad + nt * len;
-    const float *src = dy + ((n * g->oh + oi) * g->ow + c0) * g->f;
-    memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
-    memcpy(row + lo * g->f, src + lo * g->f, sizeof(float) * (size_t)((hi - lo) * g->f));
-    memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
+    if (!inside) {
+      memset(row, 0, sizeof(float) * (size_t)(q_n * g->f));
+    } else {
+      const float *src = dy + ((n * g->oh + oi) * g->ow + c0 + lo) * g->f;
+      memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
+      memcpy(row + lo * g->f, src, sizeof(float) * (size_t)((hi - lo) * g->f));
+      memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
+    }
     taps[nt++] = a;
   }
   return nt;
@@ -891,7 +868,7 @@ static int bd_pad_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0
 static void bd_segment(const fgeom *g, const float *bp, const float *pad, const int *taps,
                        int nt, float *dxrow, int wn, tc_gemm_ukr_fn ukr) {
   const int K = small_k(g), kwf = g->kw * g->f, npan = (int)panels(g->c);
-  const int64_t len = bd_row_len(g);
+  const int64_t len = pad_row_len(g);
   const float *a6[TC_GEMM_MR * MAX_KH];
   const float *bt[MAX_KH];
   float *c6[TC_GEMM_MR];
@@ -917,7 +894,7 @@ static void bd_segment(const fgeom *g, const float *bp, const float *pad, const 
 
 static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
                                 const float *k, float *dx, void *ws) {
-  const int K = small_k(g), npan = (int)panels(g->c), wseg = bd_seg(g);
+  const int K = small_k(g), npan = (int)panels(g->c), wseg = row_seg(g);
   const int nseg = (int)ceil_div(g->w, wseg);
   const int64_t units = g->n * g->h * nseg;
   float *bp = (float *)ws;
@@ -936,84 +913,98 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
     for (int64_t u = 0; u < units; u++) {
       int64_t n = u / ((int64_t)g->h * nseg);
       int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
-      int nt = bd_pad_rows(g, dy, n, i, j0, wn, pad, taps);
+      int nt = pad_dy_rows(g, dy, n, i, j0, wn, 0, pad, taps);
       bd_segment(g, bp, pad, taps, nt, dx + ((n * g->h + i) * g->w + j0) * g->c, wn, ukr);
     }
   }
 }
 
-/* Slab [p0, p1) of the pixels, channels [c0, c1): part (C x kpad, row c = channel c) +=
- * x^T . gathered dy, KP pixels at a time. A rows are channels read in place from x (step
- * C between pixels); B panels are the gathered dy, 16 taps*F columns each. */
-static void small_bw_slab(const fgeom *g, const float *x, const float *dy, int64_t p0,
-                          int64_t p1, int c0, int c1, float *part, float *bp,
-                          tc_gemm_ukr_fn ukr) {
-  const int K = small_k(g), kpad = small_kpad(g), npk = kpad / TC_GEMM_NR;
-  float row[SMALL_K];
-  for (int e = K; e < kpad; e++)
-    row[e] = 0.0f;
-  int64_t n = p0 / ((int64_t)g->h * g->w);
-  int i = (int)(p0 / g->w % g->h), j = (int)(p0 % g->w);
-  for (int64_t q0 = p0; q0 < p1; q0 += KP) {
-    int kp = (int)(p1 - q0 < KP ? p1 - q0 : KP);
-    for (int p = 0; p < kp; p++, next_pixel(g, &n, &i, &j)) {
-      gather_dy(g, dy, n, i, j, row);
-      for (int jp = 0; jp < npk; jp++)
-        memcpy(bp + ((int64_t)jp * KP + p) * TC_GEMM_NR, row + jp * TC_GEMM_NR,
-               sizeof(float) * TC_GEMM_NR);
+/* Backward weights, few filters: with the segments' padded dy rows, dk row (a*kw + b)*F
+ * + f is, over the segment's pixels j, the dy values pad_a[(j*sw + b)*F + f] (step sw*F)
+ * times the x rows of those pixels (step C): both operands read in place, no gather. */
+
+/* One batch of nb segments of wn pixels (padded rows kh * len apart, x rows xr[t]):
+ * part (K x C) rows [0, K), columns [c0, c1) += their products. */
+static void bw_batch_gemm(const fgeom *g, const float *pad, const float *const *xr, int nb,
+                          int wn, int c0, int c1, float *part, tc_gemm_ukr_fn ukr) {
+  const int K = small_k(g), F = g->f, kwf = g->kw * F;
+  const int64_t len = pad_row_len(g), unit = (int64_t)g->kh * len;
+  const float *a6[TC_GEMM_MR * BATCH_MAX], *bt[BATCH_MAX];
+  float *c6[TC_GEMM_MR];
+  for (int r0 = 0; r0 < K; r0 += TC_GEMM_MR) {
+    int m = imin(TC_GEMM_MR, K - r0);
+    for (int r = 0; r < TC_GEMM_MR; r++) {
+      int rr = r0 + imin(r, m - 1), a = rr / kwf, off = rr % kwf; /* off = b*F + f */
+      for (int t = 0; t < nb; t++)
+        a6[t * TC_GEMM_MR + r] = pad + t * unit + a * len + off;
     }
-    for (int c = c0; c < c1; c += TC_GEMM_MR) {
-      int m = imin(TC_GEMM_MR, c1 - c);
-      const float *a6[TC_GEMM_MR];
-      float *c6[TC_GEMM_MR];
+    for (int j = c0; j < c1; j += TC_GEMM_NC) {
+      for (int t = 0; t < nb; t++)
+        bt[t] = xr[t] + j;
       for (int r = 0; r < TC_GEMM_MR; r++)
-        a6[r] = x + q0 * g->c + c + imin(r, m - 1);
-      for (int jp = 0; jp < npk; jp += 2) {
-        for (int r = 0; r < TC_GEMM_MR; r++)
-          c6[r] = part + (int64_t)(c + imin(r, m - 1)) * kpad + jp * TC_GEMM_NR;
-        const float *bj = bp + (int64_t)jp * KP * TC_GEMM_NR;
-        ukr(1, kp, a6, g->c, &bj, TC_GEMM_NR, KP * TC_GEMM_NR, c6, m,
-            imin(TC_GEMM_NC, kpad - jp * TC_GEMM_NR), 1);
-      }
+        c6[r] = part + (int64_t)(r0 + imin(r, m - 1)) * g->c + j;
+      ukr(nb, wn, a6, (ptrdiff_t)g->sw * F, bt, g->c, TC_GEMM_NR, c6, m,
+          imin(TC_GEMM_NC, c1 - j), 1);
     }
   }
 }
 
-/* Backward weights, few filters: dk viewed as (taps*F x C) = gathered dy^T (taps*F x P) .
- * x (P x C) over all P = N*H*W input pixels, computed transposed so that the taps fill
- * the 16 tile columns and the channels the rows. The pixels are cut into a number of slabs
- * that depends on the shape only; each slab sums into its own partial, and the partials
- * are added in slab order: the same sums for any number of threads, and every pixel's dy
- * gathered once. */
+/* Segments [u0, u1) (segment u: image, row, column block) into part, columns [c0, c1):
+ * consecutive segments of the same width in batches of up to bw_batch(). */
+static void bw_slab(const fgeom *g, const float *x, const float *dy, int64_t u0, int64_t u1,
+                    int c0, int c1, float *part, float *pad, tc_gemm_ukr_fn ukr) {
+  const int wseg = row_seg(g), nseg = (int)ceil_div(g->w, wseg), nbmax = bw_batch(g);
+  const int64_t unit = (int64_t)g->kh * pad_row_len(g);
+  const float *xr[BATCH_MAX];
+  int taps[SMALL_K];
+  int nb = 0, wb = 0;
+  for (int64_t u = u0; u < u1; u++) {
+    int64_t n = u / ((int64_t)g->h * nseg);
+    int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
+    if (nb > 0 && (nb == nbmax || wn != wb)) {
+      bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
+      nb = 0;
+    }
+    pad_dy_rows(g, dy, n, i, j0, wn, 1, pad + nb * unit, taps);
+    xr[nb++] = x + ((n * g->h + i) * g->w + j0) * g->c;
+    wb = wn;
+  }
+  if (nb > 0)
+    bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
+}
+
+/* Backward weights, few filters: dk (kh*kw*F x C) summed per slab of segments into the
+ * slab's partial, the partials then added in slab order: the same sums for any number of
+ * threads, and every dy row copied once per segment. */
 static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
                                    const float *x, const float *dy, float *dk, void *ws) {
-  const int K = small_k(g), kpad = small_kpad(g), S = small_slabs(g);
-  const int64_t npix = g->n * g->h * g->w;
+  const int K = small_k(g), S = small_slabs(g);
+  const int64_t units = row_units(g), kc = (int64_t)K * g->c;
   float *part = (float *)(void *)((unsigned char *)ws + part_offset(g));
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
-  int nthr = team_size(plan), ngr = (int)ceil_div(g->c, TC_GEMM_MR);
-  /* channel blocks only where the slabs alone leave threads idle */
-  int ncb = S >= 2 * nthr ? 1 : imin(ngr, (int)ceil_div(2 * nthr, S));
-  int gpb = (int)ceil_div(ngr, ncb);
-  ncb = (int)ceil_div(ngr, gpb);
+  int nthr = team_size(plan), npairs = (int)ceil_div(g->c, TC_GEMM_NC);
+  /* column blocks only where the slabs alone leave threads idle */
+  int ncb = S >= 2 * nthr ? 1 : imin(npairs, (int)ceil_div(2 * nthr, S));
+  int ppb = (int)ceil_div(npairs, ncb);
+  ncb = (int)ceil_div(npairs, ppb);
 #pragma omp parallel num_threads(nthr)
   {
-    float *bp = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
-                                  (size_t)omp_get_thread_num() * thread_bytes(g));
+    float *pad = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
+                                   (size_t)omp_get_thread_num() * thread_bytes(g));
 #pragma omp for schedule(dynamic, 1)
     for (int t = 0; t < S * ncb; t++) {
-      int s = t / ncb, c0 = t % ncb * gpb * TC_GEMM_MR, c1 = imin(g->c, c0 + gpb * TC_GEMM_MR);
-      float *ps = part + (int64_t)s * g->c * kpad;
-      memset(ps + (int64_t)c0 * kpad, 0, sizeof(float) * (size_t)(c1 - c0) * (size_t)kpad);
-      small_bw_slab(g, x, dy, npix * s / S, npix * (s + 1) / S, c0, c1, ps, bp, ukr);
+      int s = t / ncb, c0 = t % ncb * ppb * TC_GEMM_NC, c1 = imin(g->c, c0 + ppb * TC_GEMM_NC);
+      float *ps = part + (int64_t)s * kc;
+      for (int r = 0; r < K; r++)
+        memset(ps + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+      bw_slab(g, x, dy, units * s / S, units * (s + 1) / S, c0, c1, ps, pad, ukr);
     }
 #pragma omp for schedule(static)
-    for (int c = 0; c < g->c; c++)
-      for (int k = 0; k < K; k++) {
-        float v = part[(int64_t)c * kpad + k];
-        for (int s = 1; s < S; s++)
-          v += part[((int64_t)s * g->c + c) * kpad + k];
-        dk[(int64_t)k * g->c + c] = v;
-      }
+    for (int64_t e = 0; e < kc; e++) {
+      float v = part[e];
+      for (int s = 1; s < S; s++)
+        v += part[(int64_t)s * kc + e];
+      dk[e] = v;
+    }
   }
 }

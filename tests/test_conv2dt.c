@@ -102,17 +102,19 @@ static void check_plan(const conv_case *cc, const tc_conv2dt_plan *plan, const c
 }
 
 static double check_one(const char *kernel, const char *what, const float *a, const double *b,
-                        int64_t count) {
+                        int64_t count, double scale) {
   int64_t worst = 0;
-  double e = tc_test_excess(a, b, count, ATOL, RTOL, &worst);
+  double e = tc_test_excess(a, b, count, scale * ATOL, scale * RTOL, &worst);
   ck_assert_msg(e <= 0.0, "%s %s: element %lld is %.9g, reference %.9g", kernel, what,
                 (long long)worst, (double)a[worst], b[worst]);
   return e;
 }
 
 /* Runs forward, backward_data and backward_weights (+dbias) on seeded data and compares
- * each with the reference; returns the largest excess over tolerance (<= 0). */
-static double check_case(const conv_case *cc, uint64_t seed) {
+ * each with the reference; returns the largest excess over tolerance (<= 0). wscale
+ * widens backward_weights' tolerance for cases that sum far more than ~225 products per
+ * element (float error grows with the number of terms). */
+static double check_case_scaled(const conv_case *cc, uint64_t seed, double wscale) {
   char what[256];
   describe(cc, what, sizeof what);
   tc_conv2dt_plan plan;
@@ -135,13 +137,17 @@ static double check_case(const conv_case *cc, uint64_t seed) {
   tc_ref_conv2dt_forward(&cc->p, cc->n, cc->h, cc->w, cc->c, x, k, bias, ry);
   tc_ref_conv2dt_backward_data(&cc->p, cc->n, cc->h, cc->w, cc->c, dy, k, rdx);
   tc_ref_conv2dt_backward_weights(&cc->p, cc->n, cc->h, cc->w, cc->c, x, dy, rdk, rdb);
-  double e = check_one("forward", what, y, ry, plan.y_size);
-  e = fmax(e, check_one("backward_data", what, dx, rdx, plan.x_size));
-  e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size));
-  e = fmax(e, check_one("dbias", what, db, rdb, F));
+  double e = check_one("forward", what, y, ry, plan.y_size, 1.0);
+  e = fmax(e, check_one("backward_data", what, dx, rdx, plan.x_size, 1.0));
+  e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size, wscale));
+  e = fmax(e, check_one("dbias", what, db, rdb, F, 1.0));
   free(x), free(k), free(bias), free(dy), free(y), free(dx), free(dk), free(db);
   free(ry), free(rdx), free(rdk), free(rdb), free(ws);
   return e;
+}
+
+static double check_case(const conv_case *cc, uint64_t seed) {
+  return check_case_scaled(cc, seed, 1.0);
 }
 
 /* ---- random configurations ---- */
@@ -463,13 +469,15 @@ END_TEST
 START_TEST(odd_sizes_portable) { odd_sizes(TC_ISA_PORTABLE); }
 END_TEST
 
-/* Few filters with rows so long that backward data cuts each input row into segments of
- * padded dy rows (8 filters x 4 kernel rows: about 1000 pixels a segment), with both
- * paddings: segment edges in the middle of a row and at its ends. */
+/* Few filters with rows so long that the backward kernels cut each input row into
+ * segments of padded dy rows (8 filters x 4 kernel rows: about 1000 pixels a segment),
+ * with both paddings: segment edges in the middle of a row and at its ends. Backward
+ * weights sums ~4200 products per element here, 20x the usual count: its tolerance is
+ * widened to match (still far below one misplaced product). */
 START_TEST(few_filters_long_rows) {
   for (int pad = 0; pad < 2; pad++) {
     conv_case cc = make_case(1, 2, 2100, 5, 8, 4, 3, 2, 2, (tc_padding)pad, TC_CHANNELS_LAST);
-    check_case(&cc, 900 + (uint64_t)pad);
+    check_case_scaled(&cc, 900 + (uint64_t)pad, 20.0);
   }
 }
 END_TEST
