@@ -612,6 +612,37 @@ static void bias_slab(const float *dy, int64_t f, int64_t p0, int64_t p1, int nf
     out[k] = (s[0][k] + s[1][k]) + (s[2][k] + s[3][k]);
 }
 
+/* Few filters (F <= TC_BIAS_FLAT): a pixel row is too short to vectorise, so the slab is
+ * summed as one flat run of floats into L lanes, L a multiple of F (lane l holds filter
+ * l mod F), and the lanes of each filter are added in order. */
+#define TC_BIAS_FLAT 8
+#define TC_BIAS_LANES 112 /* flat_lanes(7), the most for F <= 8 */
+static int flat_lanes(int f) {
+  int l = f;
+  while (l < 64 || l % 16 != 0)
+    l += f;
+  return l;
+}
+
+static void bias_slab_flat(const float *dy, int f, int64_t p0, int64_t p1, double *out) {
+  const int lanes = flat_lanes(f);
+  double acc[TC_BIAS_LANES];
+  memset(acc, 0, sizeof acc);
+  const float *src = dy + p0 * f;
+  int64_t count = (p1 - p0) * f, e = 0;
+  for (; e + lanes <= count; e += lanes)
+    for (int l = 0; l < lanes; l++)
+      acc[l] += src[e + l];
+  for (int l = 0; e + l < count; l++)
+    acc[l] += src[e + l];
+  for (int k = 0; k < f; k++) {
+    double v = 0.0;
+    for (int l = k; l < lanes; l += f)
+      v += acc[l];
+    out[k] = v;
+  }
+}
+
 static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
   /* dy: (N,OH,OW,F); dbias: (F) */
   const int64_t npix = g->n * g->oh * g->ow;
@@ -619,9 +650,13 @@ static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
   for (int f0 = 0; f0 < g->f; f0 += TC_BIAS_FB) {
     int nf = g->f - f0 < TC_BIAS_FB ? g->f - f0 : TC_BIAS_FB;
 #pragma omp parallel for schedule(static) if (g->par)
-    for (int sl = 0; sl < TC_BIAS_SLABS; sl++)
-      bias_slab(dy + f0, g->f, npix * sl / TC_BIAS_SLABS, npix * (sl + 1) / TC_BIAS_SLABS, nf,
-                part[sl]);
+    for (int sl = 0; sl < TC_BIAS_SLABS; sl++) {
+      int64_t p0 = npix * sl / TC_BIAS_SLABS, p1 = npix * (sl + 1) / TC_BIAS_SLABS;
+      if (g->f <= TC_BIAS_FLAT)
+        bias_slab_flat(dy, g->f, p0, p1, part[sl]);
+      else
+        bias_slab(dy + f0, g->f, p0, p1, nf, part[sl]);
+    }
     for (int k = 0; k < nf; k++) {
       double v = part[0][k];
       for (int sl = 1; sl < TC_BIAS_SLABS; sl++)
