@@ -11,4 +11,9 @@ echo "== sanitizer build (ASan+UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTCONV_SANITIZE=ON -DTCONV_FUZZ=ON \
       -DCMAKE_C_COMPILER=clang >/dev/null
 cmake --build build-asan -j"$(nproc)"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j"$(nproc)")
+# intercept_tls_get_addr=0: clang 14's runtime can misread a dynamic-TLS block as glibc
+# < 2.25 bookkeeping when a malloc'd block lands on a certain page offset, and
+# LeakSanitizer's tracer then crashes at exit ("Tracer caught signal 11") with no leak
+# found; which test it hits depends on the memory layout (fixed upstream in LLVM 17).
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0 \
+   UBSAN_OPTIONS=print_stacktrace=1 ctest -j"$(nproc)")
