@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdio.h>
 
+#include "core/conv2dt.h"
 #include "tools/commands.h"
 #include "tools/train_common.h"
 #include "tools/train_runs.h"
@@ -20,9 +21,10 @@ int tc_cmd_train(int argc, char **argv) {
   if (s == TC_OK)
     s = tc_train_prepare_dirs(&o);
   if (s == TC_OK) {
-    printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads\n",
+    printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads, "
+           "%s kernels\n",
            o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder", (long long)train->n,
-           train->source, o.epochs, o.batch, omp_get_max_threads());
+           train->source, o.epochs, o.batch, omp_get_max_threads(), tc_conv2dt_kernel_isa());
     fflush(stdout); /* the progress reporter writes to stderr */
     tc_train_catch_signals();
     s = o.model == TC_MODEL_DCGAN ? tc_train_dcgan(&o, train, &stopped)
