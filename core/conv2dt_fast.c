@@ -864,39 +864,51 @@ static int pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0
   return nt;
 }
 
-/* dx of one segment: 6-pixel groups x panel pairs, every listed kernel row in one call. */
-static void bd_segment(const fgeom *g, const float *bp, const float *pad, const int *taps,
-                       int nt, float *dxrow, int wn, tc_gemm_ukr_fn ukr) {
+/* dx of a batch of nb segments (unit u0 + q has its kh padded rows at pad + q*unit):
+ * its pixels in order, 6 at a time across segment ends, every kernel row of a group in
+ * one call (a kernel row outside the output reads the segment's zero row), stored over
+ * dx. Short rows (W = 14) would otherwise leave most of a last 6-pixel group idle. */
+static void bd_batch(const fgeom *g, const float *bp, const float *pad, int64_t u0, int nb,
+                     float *dx, tc_gemm_ukr_fn ukr) {
   const int K = small_k(g), kwf = g->kw * g->f, npan = (int)panels(g->c);
-  const int64_t len = pad_row_len(g);
-  const float *a6[TC_GEMM_MR * MAX_KH];
-  const float *bt[MAX_KH];
+  const int wseg = row_seg(g), nseg = (int)ceil_div(g->w, wseg);
+  const int64_t len = pad_row_len(g), unit = (int64_t)g->kh * len;
+  const float *a6[TC_GEMM_MR * MAX_KH], *bt[MAX_KH];
   float *c6[TC_GEMM_MR];
-  if (nt == 0) { /* every kernel row of this input row falls outside the output */
-    memset(dxrow, 0, sizeof(float) * (size_t)wn * (size_t)g->c);
-    return;
-  }
-  for (int j = 0; j < wn; j += TC_GEMM_MR) {
-    int m = imin(TC_GEMM_MR, wn - j);
-    for (int t = 0; t < nt; t++)
-      for (int r = 0; r < TC_GEMM_MR; r++)
-        a6[t * TC_GEMM_MR + r] = pad + t * len + (int64_t)(j + imin(r, m - 1)) * g->sw * g->f;
+  int q = 0, j = 0; /* the next pixel: segment q, column j within it */
+  while (q < nb) {
+    int m = 0;
+    for (; m < TC_GEMM_MR && q < nb; m++) {
+      int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
+      int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
+      for (int t = 0; t < g->kh; t++)
+        a6[t * TC_GEMM_MR + m] = pad + q * unit + t * len + (int64_t)j * g->sw * g->f;
+      c6[m] = dx + ((n * g->h + i) * g->w + j0 + j) * g->c;
+      if (++j == wn)
+        j = 0, q++;
+    }
+    for (int r = m; r < TC_GEMM_MR; r++) { /* rows past m repeat the last pixel */
+      for (int t = 0; t < g->kh; t++)
+        a6[t * TC_GEMM_MR + r] = a6[t * TC_GEMM_MR + m - 1];
+      c6[r] = c6[m - 1];
+    }
     for (int jp = 0; jp < npan; jp += 2) {
-      for (int t = 0; t < nt; t++)
-        bt[t] = bp + ((int64_t)jp * K + (int64_t)taps[t] * kwf) * TC_GEMM_NR;
-      for (int r = 0; r < TC_GEMM_MR; r++)
-        c6[r] = dxrow + (int64_t)(j + imin(r, m - 1)) * g->c + jp * TC_GEMM_NR;
-      ukr(nt, kwf, a6, 1, bt, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
+      for (int t = 0; t < g->kh; t++)
+        bt[t] = bp + ((int64_t)jp * K + (int64_t)t * kwf) * TC_GEMM_NR;
+      ukr(g->kh, kwf, a6, 1, bt, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
           imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 0);
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        c6[r] += TC_GEMM_NC;
     }
   }
 }
 
 static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
                                 const float *k, float *dx, void *ws) {
-  const int K = small_k(g), npan = (int)panels(g->c), wseg = row_seg(g);
+  const int K = small_k(g), npan = (int)panels(g->c), wseg = row_seg(g), nbmax = bw_batch(g);
   const int nseg = (int)ceil_div(g->w, wseg);
-  const int64_t units = g->n * g->h * nseg;
+  const int64_t units = g->n * g->h * nseg, unit = (int64_t)g->kh * pad_row_len(g);
+  const int64_t nbatch = ceil_div(units, nbmax);
   float *bp = (float *)ws;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
@@ -909,12 +921,16 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
       for (int r = 0; r < K; r++)
         copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
                  g->c - j * TC_GEMM_NR, TC_GEMM_NR);
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t u = 0; u < units; u++) {
-      int64_t n = u / ((int64_t)g->h * nseg);
-      int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
-      int nt = pad_dy_rows(g, dy, n, i, j0, wn, 0, pad, taps);
-      bd_segment(g, bp, pad, taps, nt, dx + ((n * g->h + i) * g->w + j0) * g->c, wn, ukr);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t bi = 0; bi < nbatch; bi++) {
+      int64_t u0 = bi * nbmax;
+      int nb = (int)(units - u0 < nbmax ? units - u0 : nbmax);
+      for (int q = 0; q < nb; q++) {
+        int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
+        int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
+        pad_dy_rows(g, dy, n, i, j0, wn, 1, pad + q * unit, taps);
+      }
+      bd_batch(g, bp, pad, u0, nb, dx, ukr);
     }
   }
 }
