@@ -163,10 +163,23 @@ static int small_slabs(const fgeom *g) {
   return s < 1 ? 1 : (int)s;
 }
 
-static size_t small_part_bytes(const fgeom *g) {
-  if (!small_bwd(g))
+/* Backward weights over pixel slabs (not few filters): one filter block and one channel
+ * block, and S partial dk (kh*kw*F*C each) within PART_BUDGET, S >= 2; else 0. */
+static int bw_slabs(const fgeom *g) {
+  if (small_bwd(g) || g->f > FB || g->c > CB)
     return 0;
-  return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_k(g) * sizeof(float));
+  int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
+  int64_t s = ceil_div(g->n * g->h * g->w, 2 * KP);
+  s = s < SLABS_MAX ? s : SLABS_MAX;
+  s = s < PART_BUDGET / (dkf * (int64_t)sizeof(float)) ? s : PART_BUDGET / (dkf * 4);
+  return s >= 2 ? (int)s : 0;
+}
+
+static size_t part_bytes(const fgeom *g) {
+  if (small_bwd(g))
+    return align_up((size_t)small_slabs(g) * (size_t)g->c * (size_t)small_k(g) * sizeof(float));
+  return align_up((size_t)bw_slabs(g) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f *
+                  (size_t)g->c * sizeof(float));
 }
 
 /* The padded dy rows of one segment (backward data) or of a batch (backward weights). */
@@ -199,7 +212,7 @@ static size_t part_offset(const fgeom *g) {
   return zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
 }
 
-static size_t shared_bytes(const fgeom *g) { return part_offset(g) + small_part_bytes(g); }
+static size_t shared_bytes(const fgeom *g) { return part_offset(g) + part_bytes(g); }
 
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
   const tc_conv2dt_params *p = &plan->p;
@@ -576,10 +589,16 @@ static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *d
   for (int p = 0; p < kp; p++, task_next(T, &n, &i, &j)) {
     if (p + PF_AHEAD < kp) {
       int64_t qi = (int64_t)pi * g->sh + a - g->pt, qj = (int64_t)pj * g->sw + b - g->pl;
-      prefetch_row(dy + ((pn * g->oh + qi) * g->ow + qj) * g->f + T->f0, T->fb);
+      if (qi >= 0 && qi < g->oh && qj >= 0 && qj < g->ow)
+        prefetch_row(dy + ((pn * g->oh + qi) * g->ow + qj) * g->f + T->f0, T->fb);
       task_next(T, &pn, &pi, &pj);
     }
     int64_t oi = (int64_t)i * g->sh + a - g->pt, oj = (int64_t)j * g->sw + b - g->pl;
+    if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) { /* slabs: a tap outside the output */
+      for (int gi = 0; gi < ngr; gi++)
+        memset(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
+      continue;
+    }
     const float *dyv = dy + ((n * g->oh + oi) * g->ow + oj) * g->f + T->f0;
     for (int gi = 0; gi < ngr; gi++)
       copy_w(pa + ((int64_t)gi * KP + p) * TC_GEMM_MR, dyv + gi * TC_GEMM_MR,
@@ -628,6 +647,51 @@ static void weights_task(const fgeom *g, const wtask *T, const float *x, const f
       float *tile = dk + (((int64_t)a * g->kw + b) * g->f + T->f0) * g->c + T->c0;
       pack_dy(g, T, a, b, dy, p0, kp, pa);
       packed_gemm(kp, pa, T->fb, pb, T->cb, tile, g->c, ukr);
+    }
+  }
+}
+
+/* Slab s of S of every input pixel (the whole grid; a tap that leaves the output reads
+ * zeros) into part: x packed once per chunk for every tap, whose dy rows then come from
+ * L2. */
+static void slab_weights(const fgeom *g, const float *x, const float *dy, int s, int S,
+                         float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+  wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
+  const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
+  memset(part, 0, sizeof(float) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f * (size_t)g->c);
+  for (int64_t p0 = p0s; p0 < p1s; p0 += KP) {
+    int kp = (int)(p1s - p0 < KP ? p1s - p0 : KP);
+    pack_x(g, &T, x, p0, kp, pb);
+    for (int a = 0; a < g->kh; a++)
+      for (int b = 0; b < g->kw; b++) {
+        pack_dy(g, &T, a, b, dy, p0, kp, pa);
+        packed_gemm(kp, pa, g->f, pb, g->c, part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c,
+                    ukr);
+      }
+  }
+}
+
+/* Backward weights over S pixel slabs: each into its own partial dk, added in slab order. */
+static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, const float *x,
+                                   const float *dy, float *dk, void *ws) {
+  const int S = bw_slabs(g);
+  const int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
+  float *part = (float *)(void *)((unsigned char *)ws + part_offset(g));
+  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+#pragma omp parallel num_threads(team_size(plan))
+  {
+    unsigned char *mine = (unsigned char *)ws + shared_bytes(g) +
+                          (size_t)omp_get_thread_num() * thread_bytes(g);
+    float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
+#pragma omp for schedule(dynamic, 1)
+    for (int s = 0; s < S; s++)
+      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr);
+#pragma omp for schedule(static)
+    for (int64_t e = 0; e < dkf; e++) {
+      float v = part[e];
+      for (int s = 1; s < S; s++)
+        v += part[(int64_t)s * dkf + e];
+      dk[e] = v;
     }
   }
 }
@@ -699,6 +763,10 @@ void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *
   fgeom g = fgeom_of(plan);
   if (small_bwd(&g)) {
     small_backward_weights(plan, &g, x, dy, dkernel, ws);
+    return;
+  }
+  if (bw_slabs(&g)) {
+    slabs_backward_weights(plan, &g, x, dy, dkernel, ws);
     return;
   }
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();

@@ -482,6 +482,19 @@ START_TEST(few_filters_long_rows) {
 }
 END_TEST
 
+/* Backward weights over pixel slabs (more than 512 input pixels, F and C within one block,
+ * more than 8 filters): every tap over every pixel chunk, taps that leave the output
+ * reading zeros, slab partials added in order; stride 1 and 2, both paddings. */
+START_TEST(slab_backward_weights) {
+  const conv_case cases[] = {
+      make_case(4, 12, 12, 20, 24, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(3, 16, 16, 13, 17, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(3, 16, 16, 40, 9, 3, 3, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST)};
+  for (int ci = 0; ci < 3; ci++)
+    check_case(&cases[ci], 950 + (uint64_t)ci);
+}
+END_TEST
+
 /* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
  * stride 1). Each float addition rounds by at most 2^-24 of the running sum, whose size is
  * bounded by S = sum of |terms|; with the sum split in k-chunks of 256 added to the output
@@ -717,6 +730,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, few_filters_long_rows);
+  tcase_add_test(ref, slab_backward_weights);
   tcase_add_test(ref, large_reduction_backward_weights);
   tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
   suite_add_tcase(s, ref);
