@@ -164,14 +164,17 @@ static int small_slabs(const fgeom *g) {
 }
 
 /* Backward weights over pixel slabs (not few filters): one filter block and one channel
- * block, and S partial dk (kh*kw*F*C each) within PART_BUDGET, S >= 2; else 0. */
+ * block, and S partial dk (kh*kw*F*C each) within SLAB_BUDGET, S >= 2; else 0. The budget
+ * keeps one thread's whole workspace (partials + 448 KiB of packing) under 8 MiB; S is a
+ * function of the shape only, never of the thread count. */
+#define SLAB_BUDGET (7 << 20)
 static int bw_slabs(const fgeom *g) {
   if (small_bwd(g) || g->f > FB || g->c > CB)
     return 0;
   int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
   int64_t s = ceil_div(g->n * g->h * g->w, 2 * KP);
   s = s < SLABS_MAX ? s : SLABS_MAX;
-  s = s < PART_BUDGET / (dkf * (int64_t)sizeof(float)) ? s : PART_BUDGET / (dkf * 4);
+  s = s < SLAB_BUDGET / (dkf * (int64_t)sizeof(float)) ? s : SLAB_BUDGET / (dkf * 4);
   return s >= 2 ? (int)s : 0;
 }
 
@@ -207,12 +210,14 @@ static size_t zero_row_offset(const fgeom *g) {
   return m;
 }
 
-/* After the zero row: the partial sums of few-filter backward weights. */
-static size_t part_offset(const fgeom *g) {
-  return zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
+/* The shared part of the workspace holds what one kernel needs at a time: the packed
+ * weights and the zero row (forward, backward data) or, from offset 0, the partial sums
+ * (backward weights). */
+static size_t shared_bytes(const fgeom *g) {
+  size_t fwd = zero_row_offset(g) + (small_fwd(g) ? align_up((size_t)g->c * sizeof(float)) : 0);
+  size_t parts = part_bytes(g);
+  return fwd > parts ? fwd : parts;
 }
-
-static size_t shared_bytes(const fgeom *g) { return part_offset(g) + part_bytes(g); }
 
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan) {
   const tc_conv2dt_params *p = &plan->p;
@@ -676,7 +681,7 @@ static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, 
                                    const float *dy, float *dk, void *ws) {
   const int S = bw_slabs(g);
   const int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
-  float *part = (float *)(void *)((unsigned char *)ws + part_offset(g));
+  float *part = (float *)ws;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
@@ -1064,7 +1069,7 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
                                    const float *x, const float *dy, float *dk, void *ws) {
   const int K = small_k(g), S = small_slabs(g);
   const int64_t units = row_units(g), kc = (int64_t)K * g->c;
-  float *part = (float *)(void *)((unsigned char *)ws + part_offset(g));
+  float *part = (float *)ws;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
   int nthr = team_size(plan), npairs = (int)ceil_div(g->c, TC_GEMM_NC);
   /* column blocks only where the slabs alone leave threads idle */
