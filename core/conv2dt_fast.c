@@ -949,14 +949,20 @@ static void bd_batch(const fgeom *g, const float *bp, const float *pad, int64_t 
   const float *a6[TC_GEMM_MR * MAX_KH], *bt[MAX_KH];
   float *c6[TC_GEMM_MR];
   int q = 0, j = 0; /* the next pixel: segment q, column j within it */
+  int wn = 0;
+  float *dxseg = NULL; /* dx of segment q's first pixel */
   while (q < nb) {
     int m = 0;
     for (; m < TC_GEMM_MR && q < nb; m++) {
-      int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
-      int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
+      if (j == 0) {
+        int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
+        int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg;
+        wn = imin(wseg, g->w - j0);
+        dxseg = dx + ((n * g->h + i) * g->w + j0) * g->c;
+      }
       for (int t = 0; t < g->kh; t++)
         a6[t * TC_GEMM_MR + m] = pad + q * unit + t * len + (int64_t)j * g->sw * g->f;
-      c6[m] = dx + ((n * g->h + i) * g->w + j0 + j) * g->c;
+      c6[m] = dxseg + (int64_t)j * g->c;
       if (++j == wn)
         j = 0, q++;
     }
