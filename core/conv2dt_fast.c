@@ -30,6 +30,7 @@
 #define KP 256              /* backward weights: pixels per packed chunk */
 #define FB 192         /* backward weights: filters per task (32 row groups) */
 #define CB 256         /* backward weights: channels per task (16 panels) */
+#define REGION_FLOATS (2 * KP * FB) /* backward weights: packed dy of a chunk (>= KP x FB) */
 #define MAX_TAPS (B_BUDGET / (TC_GEMM_NR * 4)) /* more taps and B would outgrow the budget */
 #define ALIGN 64
 
@@ -88,7 +89,7 @@ static size_t igemm_thread_bytes(void) {
 
 /* Per-thread scratch of backward weights: packed dy (KP x FB) and x (KP x CB). */
 static size_t bwdw_thread_bytes(void) {
-  return align_up((size_t)KP * (FB + CB) * sizeof(float));
+  return align_up(((size_t)REGION_FLOATS + (size_t)KP * CB) * sizeof(float));
 }
 
 /* ---- few filters ----
@@ -656,14 +657,99 @@ static void weights_task(const fgeom *g, const wtask *T, const float *x, const f
   }
 }
 
+/* Slab chunks of whole input rows: rows per chunk such that the chunk has at most KP
+ * pixels and the dy region its taps reach, ((rows-1)*sh + kh) x ((W-1)*sw + kw) pixels of
+ * F (rounded up to MR) filters, fits REGION_FLOATS. 0 (pack per tap instead) unless the
+ * stride is 1, where every dy pixel serves all kh*kw taps (measured: with stride 2 the
+ * shorter micro-kernel calls cost more than the packing saves), or when W > KP. */
+static int region_rows(const fgeom *g) {
+  if (g->w > KP || g->sh != 1 || g->sw != 1)
+    return 0;
+  int64_t pw = (int64_t)(g->w - 1) * g->sw + g->kw, fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
+  int rows = KP / g->w;
+  while (rows > 0 && ((int64_t)(rows - 1) * g->sh + g->kh) * pw * fpad > REGION_FLOATS)
+    rows--;
+  return rows;
+}
+
+/* The dy region of input rows [i0, i0+rows) of image n as MR-wide filter groups: group gi,
+ * region pixel (q, c) at pa + (gi*rsz + q*pw + c)*MR, dy pixel (i0*sh - pt + q, c - pl),
+ * zero outside the output. */
+static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, int rows,
+                           float *pa) {
+  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+  const int ngr = (int)ceil_div(g->f, TC_GEMM_MR);
+  const int64_t rsz = (int64_t)ph * pw;
+  for (int q = 0; q < ph; q++) {
+    int64_t oi = (int64_t)i0 * g->sh - g->pt + q;
+    for (int c = 0; c < pw; c++) {
+      int64_t oj = (int64_t)c - g->pl, at = (int64_t)q * pw + c;
+      if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) {
+        for (int gi = 0; gi < ngr; gi++)
+          memset(pa + (gi * rsz + at) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
+        continue;
+      }
+      const float *v = dy + ((n * g->oh + oi) * g->ow + oj) * g->f;
+      for (int gi = 0; gi < ngr; gi++)
+        copy_w(pa + (gi * rsz + at) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
+               TC_GEMM_MR);
+    }
+  }
+}
+
+/* One chunk: every tap's dk[a][b] += its shifted dy region rows (step sw*MR along a row,
+ * one pair per input row) times the chunk's packed x rows. Panel pair outer, so the x
+ * panels stay in L1 while the taps and filter groups run. */
+static void region_gemm(const fgeom *g, int rows, const float *pa, const float *pb,
+                        float *part, tc_gemm_ukr_fn ukr) {
+  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+  const int64_t rsz = (int64_t)ph * pw;
+  const float *a6[TC_GEMM_MR * KP], *bt[KP];
+  float *c6[TC_GEMM_MR];
+  for (int jp = 0; jp * TC_GEMM_NR < g->c; jp += 2) {
+    for (int t = 0; t < rows; t++)
+      bt[t] = pb + (int64_t)jp * KP * TC_GEMM_NR + (int64_t)t * g->w * TC_GEMM_NR;
+    for (int a = 0; a < g->kh; a++)
+      for (int b = 0; b < g->kw; b++)
+        for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
+          int m = imin(TC_GEMM_MR, g->f - f0);
+          const float *grp = pa + (int64_t)(f0 / TC_GEMM_MR) * rsz * TC_GEMM_MR;
+          for (int t = 0; t < rows; t++)
+            for (int r = 0; r < TC_GEMM_MR; r++)
+              a6[t * TC_GEMM_MR + r] = grp + (((int64_t)t * g->sh + a) * pw + b) * TC_GEMM_MR + r;
+          for (int r = 0; r < TC_GEMM_MR; r++)
+            c6[r] = part + (((int64_t)a * g->kw + b) * g->f + f0 + imin(r, m - 1)) * g->c +
+                    jp * TC_GEMM_NR;
+          ukr(rows, g->w, a6, (ptrdiff_t)g->sw * TC_GEMM_MR, bt, TC_GEMM_NR, KP * TC_GEMM_NR,
+              c6, m, imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 1);
+        }
+  }
+}
+
 /* Slab s of S of every input pixel (the whole grid; a tap that leaves the output reads
- * zeros) into part: x packed once per chunk for every tap, whose dy rows then come from
- * L2. */
+ * zeros) into part: x packed once per chunk for every tap. With whole-row chunks the dy
+ * region of the chunk is packed once too and every tap reads it shifted; else each tap's
+ * dy is packed in turn (its rows then come from L2). */
 static void slab_weights(const fgeom *g, const float *x, const float *dy, int s, int S,
                          float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
   wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
-  const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
   memset(part, 0, sizeof(float) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f * (size_t)g->c);
+  const int rr = region_rows(g);
+  if (rr > 0) {
+    const int64_t nrows = g->n * g->h, r0s = nrows * s / S, r1s = nrows * (s + 1) / S;
+    for (int64_t r0 = r0s; r0 < r1s;) {
+      int64_t n = r0 / g->h;
+      int i0 = (int)(r0 % g->h);
+      int rows = (int)imin(rr, g->h - i0);
+      rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
+      pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
+      pack_dy_region(g, dy, n, i0, rows, pa);
+      region_gemm(g, rows, pa, pb, part, ukr);
+      r0 += rows;
+    }
+    return;
+  }
+  const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
   for (int64_t p0 = p0s; p0 < p1s; p0 += KP) {
     int kp = (int)(p1s - p0 < KP ? p1s - p0 : KP);
     pack_x(g, &T, x, p0, kp, pb);
@@ -687,7 +773,7 @@ static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, 
   {
     unsigned char *mine = (unsigned char *)ws + shared_bytes(g) +
                           (size_t)omp_get_thread_num() * thread_bytes(g);
-    float *pa = (float *)(void *)mine, *pb = pa + (size_t)KP * FB;
+    float *pa = (float *)(void *)mine, *pb = pa + (size_t)REGION_FLOATS;
 #pragma omp for schedule(dynamic, 1)
     for (int s = 0; s < S; s++)
       slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr);
