@@ -166,7 +166,7 @@ static int small_slabs(const fgeom *g) {
 
 /* Backward weights over pixel slabs (not few filters): one filter block and one channel
  * block, and S partial dk (kh*kw*F*C each) within SLAB_BUDGET, S >= 2; else 0. The budget
- * keeps one thread's whole workspace (partials + 448 KiB of packing) under 8 MiB; S is a
+ * keeps one thread's whole workspace (partials + 640 KiB of packing) under 8 MiB; S is a
  * function of the shape only, never of the thread count. */
 #define SLAB_BUDGET (7 << 20)
 static int bw_slabs(const fgeom *g) {
