@@ -388,6 +388,73 @@ static void run_chunk(const igemm *G, const float *bp, int64_t r0, int64_t r1, i
     }
 }
 
+/* Short K per tap (<= SHORT_K: few filters or channels on the reduction side): one call
+ * per tap would add the C tile for every few k, so a 6-row group's taps go to the
+ * micro-kernel in batches instead, summed in registers; a row whose source pixel does not
+ * exist reads zeros, a tap none of the group's rows reaches is left out. */
+#define SHORT_K 64
+#define TAP_BATCH 32
+static const float zero_k[SHORT_K];
+
+/* The A row of chunk row i for tap (t, s) at column k0, or zeros. */
+static const float *tap_source(const igemm *G, const rows *R, int i, int t, int s, int k0) {
+  const fgeom *g = G->g;
+  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow;
+  int64_t si, sj;
+  if (G->fwd)
+    si = (int64_t)G->u0 + R->u[i] - t, sj = (int64_t)G->v0 + R->v[i] - s;
+  else
+    si = (int64_t)R->u[i] * g->sh + t - g->pt, sj = (int64_t)R->v[i] * g->sw + s - g->pl;
+  if (si < 0 || si >= hh || sj < 0 || sj >= ww)
+    return zero_k;
+  return G->a + ((R->n[i] * hh + si) * ww + sj) * G->arow_len + k0;
+}
+
+static void batch_gemm(const igemm *G, const float *bp, const float *const *a, const int *taps,
+                       int nt, int i, int m, int kc, int ncv, rows *R) {
+  const float *bt[TAP_BATCH];
+  float *c6[TC_GEMM_MR];
+  int npan = (int)ceil_div(ncv, TC_GEMM_NR), npb = G->bl.nc / TC_GEMM_NR;
+  for (int j = 0; j < npan; j += 2) {
+    for (int q = 0; q < nt; q++)
+      bt[q] = bp + ((int64_t)taps[q] * npb + j) * G->bl.kcg * TC_GEMM_NR;
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      c6[r] = R->crow[i + imin(r, m - 1)] + j * TC_GEMM_NR;
+    G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
+           imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), 1);
+  }
+}
+
+static void run_chunk_batched(const igemm *G, const float *bp, int64_t r0, int64_t r1, int n0,
+                              int k0, rows *R) {
+  int ncv = imin(G->bl.nc, G->bl.ndim - n0), kc = imin(G->bl.kcg, G->bl.kdim - k0);
+  int cnt = (int)(r1 - r0);
+  const float *a[TC_GEMM_MR * TAP_BATCH];
+  int taps[TAP_BATCH];
+  chunk_rows(G, r0, r1, n0, ncv, k0 == 0, R);
+  for (int i = 0; i < cnt; i += TC_GEMM_MR) {
+    int m = imin(TC_GEMM_MR, cnt - i), nt = 0;
+    for (int t = 0; t < G->th; t++)
+      for (int s = 0; s < G->tw; s++) {
+        int any = 0;
+        for (int r = 0; r < TC_GEMM_MR; r++) {
+          const float *src = tap_source(G, R, i + imin(r, m - 1), t, s, k0);
+          a[nt * TC_GEMM_MR + r] = src;
+          any |= src != zero_k;
+        }
+        if (!any)
+          continue;
+        taps[nt++] = t * G->tw + s;
+        if (nt == TAP_BATCH) {
+          batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, R);
+          nt = 0;
+        }
+      }
+    if (nt > 0)
+      batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, R);
+  }
+}
+
 /* The whole GEMM, called by every thread of the team (worksharing inside). */
 static void run_igemm(const igemm *G, float *bp, rows *R) {
   int nthr = omp_get_num_threads();
@@ -404,9 +471,13 @@ static void run_igemm(const igemm *G, float *bp, rows *R) {
       for (int64_t t = 0; t < (int64_t)taps * npan; t++)
         pack_b_panel(G, (int)(t / npan), (int)(t % npan), k0, n0, bp);
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t ch = 0; ch < nch; ch++)
-        run_chunk(G, bp, ch * chunk, ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m,
-                  n0, k0, R);
+      for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t r1 = ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m;
+        if (G->bl.kcg <= SHORT_K)
+          run_chunk_batched(G, bp, ch * chunk, r1, n0, k0, R);
+        else
+          run_chunk(G, bp, ch * chunk, r1, n0, k0, R);
+      }
     }
 }
 
