@@ -328,19 +328,36 @@ static void chunk_rows(const igemm *G, int64_t r0, int64_t r1, int n0, int ncv, 
   }
 }
 
+/* Short K per tap (<= SHORT_K: few filters or channels on the reduction side): one call
+ * per tap would add the C tile for every few k, so a 6-row group's taps go to the
+ * micro-kernel in batches instead, summed in registers; a row whose source pixel does not
+ * exist reads zeros, a tap none of the group's rows reaches is left out. */
+#define SHORT_K 64
+#define TAP_BATCH 32
+static const float zero_k[SHORT_K];
+
+/* The A row of chunk row i for tap (t, s) at column k0, or zeros. */
+static const float *tap_source(const igemm *G, const rows *R, int i, int t, int s, int k0) {
+  const fgeom *g = G->g;
+  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow;
+  int64_t si, sj;
+  if (G->fwd)
+    si = (int64_t)G->u0 + R->u[i] - t, sj = (int64_t)G->v0 + R->v[i] - s;
+  else
+    si = (int64_t)R->u[i] * g->sh + t - g->pt, sj = (int64_t)R->v[i] * g->sw + s - g->pl;
+  if (si < 0 || si >= hh || sj < 0 || sj >= ww)
+    return zero_k;
+  return G->a + ((R->n[i] * hh + si) * ww + sj) * G->arow_len + k0;
+}
+
 /* The (A row, C row) pairs of tap (t, s) among the chunk's cnt rows; returns how many. */
 static int tap_pairs(const igemm *G, int t, int s, int cnt, int k0, rows *R) {
-  const fgeom *g = G->g;
-  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow, m = 0;
+  int m = 0;
   for (int i = 0; i < cnt; i++) {
-    int64_t si, sj;
-    if (G->fwd)
-      si = (int64_t)G->u0 + R->u[i] - t, sj = (int64_t)G->v0 + R->v[i] - s;
-    else
-      si = (int64_t)R->u[i] * g->sh + t - g->pt, sj = (int64_t)R->v[i] * g->sw + s - g->pl;
-    if (si < 0 || si >= hh || sj < 0 || sj >= ww)
+    const float *src = tap_source(G, R, i, t, s, k0);
+    if (src == zero_k)
       continue;
-    R->ap[m] = G->a + ((R->n[i] * hh + si) * ww + sj) * G->arow_len + k0;
+    R->ap[m] = src;
     R->cp[m++] = R->crow[i];
   }
   return m;
@@ -386,28 +403,6 @@ static void run_chunk(const igemm *G, const float *bp, int64_t r0, int64_t r1, i
       if (m > 0)
         tap_gemm(G, bt, kc, m, ncv, R);
     }
-}
-
-/* Short K per tap (<= SHORT_K: few filters or channels on the reduction side): one call
- * per tap would add the C tile for every few k, so a 6-row group's taps go to the
- * micro-kernel in batches instead, summed in registers; a row whose source pixel does not
- * exist reads zeros, a tap none of the group's rows reaches is left out. */
-#define SHORT_K 64
-#define TAP_BATCH 32
-static const float zero_k[SHORT_K];
-
-/* The A row of chunk row i for tap (t, s) at column k0, or zeros. */
-static const float *tap_source(const igemm *G, const rows *R, int i, int t, int s, int k0) {
-  const fgeom *g = G->g;
-  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow;
-  int64_t si, sj;
-  if (G->fwd)
-    si = (int64_t)G->u0 + R->u[i] - t, sj = (int64_t)G->v0 + R->v[i] - s;
-  else
-    si = (int64_t)R->u[i] * g->sh + t - g->pt, sj = (int64_t)R->v[i] * g->sw + s - g->pl;
-  if (si < 0 || si >= hh || sj < 0 || sj >= ww)
-    return zero_k;
-  return G->a + ((R->n[i] * hh + si) * ww + sj) * G->arow_len + k0;
 }
 
 static void batch_gemm(const igemm *G, const float *bp, const float *const *a, const int *taps,
