@@ -1,5 +1,6 @@
 /* conv2dt_fast.c — the three transposed-convolution kernels as implicit GEMMs on the
- * micro-kernel of gemm.c / gemm_avx2.c, for NHWC, groups 1, dilation 1.
+ * batch-reduce micro-kernel (gemm.c, gemm_avx2.c, gemm_avx512.c; dot kernels for few
+ * filters), for NHWC, groups 1, dilation 1. docs/kernels.md has the whole design.
  *
  * Forward: output pixel (oi, oj) with oi + pt = q*sh + rh only receives taps a = rh + t*sh
  * from input row i = q - t, so each of the sh*sw output phases (rh, rw) is an ordinary
@@ -8,16 +9,19 @@
  * owned by one thread. Backward data is a plain strided convolution: dx[i][j][:] = sum over
  * all taps of dy[i*sh+a-pt][j*sw+b-pl][:] (1 x F) times k[a][b] (F x C).
  * Both are driven by run_igemm: C rows (output pixels) in chunks, one thread per chunk;
- * per tap the (A row, C row) pairs whose source pixel exists are listed, and the
- * micro-kernel reads A rows straight from the activation (contiguous channels) against
- * weights packed once per call block into the shared part of the workspace.
+ * per tap the (A row, C row) pairs whose source pixel exists are listed (or, for short
+ * K, a group's taps batched into one call), and the micro-kernel reads A rows straight
+ * from the activation (contiguous channels) against weights packed once per call block
+ * into the shared part of the workspace.
  * Backward weights: per tap, dk[a][b] (F x C) = dy_tap^T (F x P) . x_tap (P x C) over the
- * P = N*H*W pixels the tap maps inside the output; one task per (tap, F block, C block),
- * each reducing over all P in a fixed order, so no output is shared between threads.
+ * P = N*H*W pixels the tap maps inside the output. Where dk is small, fixed pixel slabs
+ * each sum every tap into their own partial dk (x packed once per chunk for all taps);
+ * else one task per (taps, F block, C block) reduces over all P, so no output is shared.
+ * Few filters (F <= 8) have their own forms at the end of the file.
  *
  * Every output element is summed in an order that depends on the shape only (k-group,
- * tap, k), never on the thread count or the chunking: results are bit-identical for any
- * number of threads. */
+ * tap, k, slab), never on the thread count or the chunking: results are bit-identical for
+ * any number of threads. */
 #include <omp.h>
 #include <string.h>
 
