@@ -110,6 +110,11 @@ static double check_one(const char *kernel, const char *what, const float *a, co
   return e;
 }
 
+/* Float error grows with the number of products an element sums (up to linearly, as one
+ * long chain): the tolerance, set for ~225 products, widens by count/225 beyond that,
+ * still far below one misplaced product. */
+static double products_scale(double count) { return count > 225.0 ? count / 225.0 : 1.0; }
+
 /* Runs forward, backward_data and backward_weights (+dbias) on seeded data and compares
  * each with the reference; returns the largest excess over tolerance (<= 0). wscale
  * widens backward_weights' tolerance for cases that sum far more than ~225 products per
@@ -137,8 +142,11 @@ static double check_case_scaled(const conv_case *cc, uint64_t seed, double wscal
   tc_ref_conv2dt_forward(&cc->p, cc->n, cc->h, cc->w, cc->c, x, k, bias, ry);
   tc_ref_conv2dt_backward_data(&cc->p, cc->n, cc->h, cc->w, cc->c, dy, k, rdx);
   tc_ref_conv2dt_backward_weights(&cc->p, cc->n, cc->h, cc->w, cc->c, x, dy, rdk, rdb);
-  double e = check_one("forward", what, y, ry, plan.y_size, 1.0);
-  e = fmax(e, check_one("backward_data", what, dx, rdx, plan.x_size, 1.0));
+  /* forward and backward data sum kh*kw*C/g and kh*kw*F/g products per element */
+  const double taps = (double)cc->p.kernel_h * cc->p.kernel_w, groups = cc->p.groups;
+  double e = check_one("forward", what, y, ry, plan.y_size, products_scale(taps * cc->c / groups));
+  e = fmax(e, check_one("backward_data", what, dx, rdx, plan.x_size,
+                        products_scale(taps * F / groups)));
   e = fmax(e, check_one("backward_weights", what, dk, rdk, plan.kernel_size, wscale));
   e = fmax(e, check_one("dbias", what, db, rdb, F, 1.0));
   free(x), free(k), free(bias), free(dy), free(y), free(dx), free(dk), free(db);
@@ -495,6 +503,36 @@ START_TEST(slab_backward_weights) {
 }
 END_TEST
 
+/* Larger random shapes on the fast path (NHWC, groups 1, dilation 1): 1-4 images of
+ * 4-20 x 4-20 pixels, 1-48 channels and filters, kernels 1-5, strides 1-3, both paddings,
+ * output_padding at times. They reach the slab and region forms of backward weights, the
+ * short-K tap batches and the few-filter kernels that the small random configurations
+ * above do not; tolerances widen with the number of products summed. */
+START_TEST(random_fast_path_shapes) {
+  tc_test_rng r;
+  tc_test_rng_init(&r, 20261130);
+  int ran = 0;
+  for (int t = 0; t < 40; t++) {
+    conv_case cc = make_case(tc_test_int(&r, 1, 4), tc_test_int(&r, 4, 20),
+                             tc_test_int(&r, 4, 20), tc_test_int(&r, 1, 48),
+                             tc_test_int(&r, 1, 48), tc_test_int(&r, 1, 5),
+                             tc_test_int(&r, 1, 5), tc_test_int(&r, 1, 3), tc_test_int(&r, 1, 3),
+                             (tc_padding)tc_test_int(&r, 0, 1), TC_CHANNELS_LAST);
+    if (tc_test_int(&r, 0, 2) == 0) {
+      cc.p.output_padding_h = tc_test_int(&r, 0, cc.p.stride_h - 1);
+      cc.p.output_padding_w = tc_test_int(&r, 0, cc.p.stride_w - 1);
+    }
+    if (tf_rejects(&cc))
+      continue;
+    ck_assert(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}));
+    check_case_scaled(&cc, 3000 + (uint64_t)t,
+                      products_scale((double)cc.n * cc.h * cc.w));
+    ran++;
+  }
+  ck_assert_int_ge(ran, 30);
+}
+END_TEST
+
 /* backward_weights sums N*H*W = 4*128*128 = 65536 products per element (1x1 kernel,
  * stride 1). Each float addition rounds by at most 2^-24 of the running sum, whose size is
  * bounded by S = sum of |terms|; with the sum split in k-chunks of 256 added to the output
@@ -731,6 +769,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, few_filters_long_rows);
   tcase_add_test(ref, slab_backward_weights);
+  tcase_add_test(ref, random_fast_path_shapes);
   tcase_add_test(ref, large_reduction_backward_weights);
   tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
   suite_add_tcase(s, ref);
