@@ -683,9 +683,10 @@ static void pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *d
 }
 
 /* tile (rows x cols, row stride ldc) += pa^T . pb over kp pixels: pa holds the rows as
- * MR-wide groups (k, MR), pb the columns as 16-wide panels (k, 16), both KP apart. Panel
+ * MR-wide groups (k, MR) gs pixels apart, pb the columns as 16-wide panels (k, 16) KP
+ * apart. Panel
  * outer: one B panel (16 KiB) stays in L1 while the A groups stream from L2. */
-static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int cols,
+static void packed_gemm(int kp, const float *pa, int64_t gs, int rows, const float *pb, int cols,
                         float *tile, int64_t ldc, tc_gemm_ukr_fn ukr) {
   int ngr = (int)ceil_div(rows, TC_GEMM_MR), npan = (int)ceil_div(cols, TC_GEMM_NR);
   for (int jp = 0; jp < npan; jp += 2)
@@ -694,7 +695,7 @@ static void packed_gemm(int kp, const float *pa, int rows, const float *pb, int 
       const float *a6[TC_GEMM_MR];
       float *c6[TC_GEMM_MR];
       for (int r = 0; r < TC_GEMM_MR; r++) {
-        a6[r] = pa + (int64_t)gi * KP * TC_GEMM_MR + r;
+        a6[r] = pa + (int64_t)gi * gs * TC_GEMM_MR + r;
         c6[r] = tile + (int64_t)(gi * TC_GEMM_MR + (r < m ? r : 0)) * ldc + jp * TC_GEMM_NR;
       }
       const float *bj = pb + (int64_t)jp * KP * TC_GEMM_NR;
@@ -722,7 +723,7 @@ static void weights_task(const fgeom *g, const wtask *T, const float *x, const f
       int a = T->a0 + t / tb, b = T->b0 + t % tb;
       float *tile = dk + (((int64_t)a * g->kw + b) * g->f + T->f0) * g->c + T->c0;
       pack_dy(g, T, a, b, dy, p0, kp, pa);
-      packed_gemm(kp, pa, T->fb, pb, T->cb, tile, g->c, ukr);
+      packed_gemm(kp, pa, KP, T->fb, pb, T->cb, tile, g->c, ukr);
     }
   }
 }
@@ -796,6 +797,46 @@ static void region_gemm(const fgeom *g, int rows, const float *pa, const float *
   }
 }
 
+/* Stride > 1, whole-row chunks: tap a0 + t*sh reads at input row i what tap a0 reads at
+ * row i + t, so one packing of dy for (a0, b) over th - 1 extra rows serves every tap of
+ * that kernel-row class, shifted by t rows (k stays contiguous: the chunk is whole rows).
+ * Rows per chunk: at most KP pixels, the packed rows within REGION_FLOATS; 0 (one packing
+ * per tap instead) for stride 1, which has the region form, for kh <= sh, or W > KP. */
+static int shift_rows(const fgeom *g) {
+  int64_t th = ceil_div(g->kh, g->sh), fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
+  if (g->w > KP || (g->sh == 1 && g->sw == 1) || th < 2) /* th 1: nothing to share */
+    return 0;
+  int rows = KP / g->w;
+  while (rows > 0 && (rows + th - 1) * g->w * fpad > REGION_FLOATS)
+    rows--;
+  return rows;
+}
+
+/* dy that the virtual tap (a0, b) reaches from input rows [i0, i0+nr) of image n (rows
+ * past the image included: their dy rows may still exist), as MR-wide filter groups gs
+ * pixels apart; zero outside the output. */
+static void pack_dy_rows(const fgeom *g, const float *dy, int64_t n, int i0, int nr, int a0,
+                         int b, int64_t gs, float *pa) {
+  const int ngr = (int)ceil_div(g->f, TC_GEMM_MR);
+  for (int q = 0; q < nr; q++) {
+    int64_t oi = (int64_t)(i0 + q) * g->sh + a0 - g->pt;
+    for (int j = 0; j < g->w; j++) {
+      int64_t oj = (int64_t)j * g->sw + b - g->pl, p = (int64_t)q * g->w + j;
+      if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) {
+        for (int gi = 0; gi < ngr; gi++)
+          memset(pa + (gi * gs + p) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
+        continue;
+      }
+      const float *v = dy + ((n * g->oh + oi) * g->ow + oj) * g->f;
+      if (oj + PF_AHEAD * g->sw < g->ow) /* the row's pixel ahead: the copy stalls without */
+        prefetch_row(v + (int64_t)PF_AHEAD * g->sw * g->f, g->f);
+      for (int gi = 0; gi < ngr; gi++)
+        copy_w(pa + (gi * gs + p) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
+               TC_GEMM_MR);
+    }
+  }
+}
+
 /* Slab s of S of every input pixel (the whole grid; a tap that leaves the output reads
  * zeros) into part: x packed once per chunk for every tap. With whole-row chunks the dy
  * region of the chunk is packed once too and every tap reads it shifted; else each tap's
@@ -819,6 +860,31 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
     }
     return;
   }
+  const int sr = shift_rows(g);
+  if (sr > 0) {
+    const int64_t nrows = g->n * g->h, r0s = nrows * s / S, r1s = nrows * (s + 1) / S;
+    const int th = (int)ceil_div(g->kh, g->sh);
+    for (int64_t r0 = r0s; r0 < r1s;) {
+      int64_t n = r0 / g->h;
+      int i0 = (int)(r0 % g->h);
+      int rows = (int)imin(sr, g->h - i0);
+      rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
+      int64_t gs = (int64_t)(rows + th - 1) * g->w;
+      pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
+      for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
+        for (int b = 0; b < g->kw; b++) {
+          int ta = (int)ceil_div(g->kh - a0, g->sh); /* taps a0 + t*sh */
+          pack_dy_rows(g, dy, n, i0, rows + ta - 1, a0, b, gs, pa);
+          for (int t = 0; t < ta; t++) {
+            int a = a0 + t * g->sh;
+            packed_gemm(rows * g->w, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, g->f, pb, g->c,
+                        part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c, ukr);
+          }
+        }
+      r0 += rows;
+    }
+    return;
+  }
   const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
   for (int64_t p0 = p0s; p0 < p1s; p0 += KP) {
     int kp = (int)(p1s - p0 < KP ? p1s - p0 : KP);
@@ -826,8 +892,8 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
     for (int a = 0; a < g->kh; a++)
       for (int b = 0; b < g->kw; b++) {
         pack_dy(g, &T, a, b, dy, p0, kp, pa);
-        packed_gemm(kp, pa, g->f, pb, g->c, part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c,
-                    ukr);
+        packed_gemm(kp, pa, KP, g->f, pb, g->c, part + ((int64_t)a * g->kw + b) * g->f * g->c,
+                    g->c, ukr);
       }
   }
 }
