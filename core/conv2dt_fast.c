@@ -1126,37 +1126,30 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
  * values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed as (kh*kw*F x C).
  * Copying the segment's kh dy rows once, zero-padded at both ends, lets every pixel read
  * its A rows in place; the batch-reduce micro-kernel sums all kernel rows of a 6-pixel
- * group in registers. Kernel rows whose dy row lies outside the output are left out. */
+ * group in registers (a kernel row whose dy row lies outside the output reads zeros). */
 
 /* The padded dy rows of pixels [j0, j0+wn) of row (n, i): row a holds columns
- * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output. Kernel rows whose dy row
- * lies outside the output are left out (all = 0) or kept as zero rows (all = 1); the rows
- * kept are listed in taps[], their count returned. */
-static int pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
-                       int all, float *pad, int *taps) {
+ * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output (a whole zero row where dy
+ * row i*sh + a - pt does not exist). */
+static void pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
+                        float *pad) {
   const int64_t len = pad_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
   const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
   int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
   hi = hi > q_n ? q_n : hi;
   hi = hi < lo ? lo : hi;
-  int nt = 0;
   for (int a = 0; a < g->kh; a++) {
     int64_t oi = (int64_t)i * g->sh + a - g->pt;
-    int inside = oi >= 0 && oi < g->oh;
-    if (!inside && !all)
-      continue;
-    float *row = pad + nt * len;
-    if (!inside) {
+    float *row = pad + a * len;
+    if (oi < 0 || oi >= g->oh) {
       memset(row, 0, sizeof(float) * (size_t)(q_n * g->f));
-    } else {
-      const float *src = dy + ((n * g->oh + oi) * g->ow + c0 + lo) * g->f;
-      memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
-      memcpy(row + lo * g->f, src, sizeof(float) * (size_t)((hi - lo) * g->f));
-      memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
+      continue;
     }
-    taps[nt++] = a;
+    const float *src = dy + ((n * g->oh + oi) * g->ow + c0 + lo) * g->f;
+    memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
+    memcpy(row + lo * g->f, src, sizeof(float) * (size_t)((hi - lo) * g->f));
+    memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
   }
-  return nt;
 }
 
 /* dx of a batch of nb segments (unit u0 + q has its kh padded rows at pad + q*unit):
@@ -1216,7 +1209,6 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
   {
     float *pad = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
                                    (size_t)omp_get_thread_num() * thread_bytes(g));
-    int taps[MAX_KH];
 #pragma omp for schedule(dynamic, 1)
     for (int j = 0; j < npan; j++)
       for (int r = 0; r < K; r++)
@@ -1229,7 +1221,7 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
       for (int q = 0; q < nb; q++) {
         int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
         int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
-        pad_dy_rows(g, dy, n, i, j0, wn, 1, pad + q * unit, taps);
+        pad_dy_rows(g, dy, n, i, j0, wn, pad + q * unit);
       }
       bd_batch(g, bp, pad, u0, nb, dx, ukr);
     }
@@ -1273,7 +1265,6 @@ static void bw_slab(const fgeom *g, const float *x, const float *dy, int64_t u0,
   const int wseg = row_seg(g), nseg = (int)ceil_div(g->w, wseg), nbmax = bw_batch(g);
   const int64_t unit = (int64_t)g->kh * pad_row_len(g);
   const float *xr[BATCH_MAX];
-  int taps[SMALL_K];
   int nb = 0, wb = 0;
   for (int64_t u = u0; u < u1; u++) {
     int64_t n = u / ((int64_t)g->h * nseg);
@@ -1282,7 +1273,7 @@ static void bw_slab(const fgeom *g, const float *x, const float *dy, int64_t u0,
       bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
       nb = 0;
     }
-    pad_dy_rows(g, dy, n, i, j0, wn, 1, pad + nb * unit, taps);
+    pad_dy_rows(g, dy, n, i, j0, wn, pad + nb * unit);
     xr[nb++] = x + ((n * g->h + i) * g->w + j0) * g->c;
     wb = wn;
   }
