@@ -743,29 +743,38 @@ static int region_rows(const fgeom *g) {
   return rows;
 }
 
-/* The dy region of input rows [i0, i0+rows) of image n as MR-wide filter groups: group gi,
- * region pixel (q, c) at pa + (gi*rsz + q*pw + c)*MR, dy pixel (i0*sh - pt + q, c - pl),
+/* dy of image n at rows oi0 + q*di (q < nr) and columns oj0 + c*dj (c < nc), as MR-wide
+ * filter groups gs pixels apart: pixel (q, c) of group gi at pa + (gi*gs + q*nc + c)*MR,
  * zero outside the output. */
-static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, int rows,
-                           float *pa) {
-  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+static void pack_dy_grid(const fgeom *g, const float *dy, int64_t n, int64_t oi0, int di,
+                         int nr, int64_t oj0, int dj, int nc, int64_t gs, float *pa) {
   const int ngr = (int)ceil_div(g->f, TC_GEMM_MR);
-  const int64_t rsz = (int64_t)ph * pw;
-  for (int q = 0; q < ph; q++) {
-    int64_t oi = (int64_t)i0 * g->sh - g->pt + q;
-    for (int c = 0; c < pw; c++) {
-      int64_t oj = (int64_t)c - g->pl, at = (int64_t)q * pw + c;
+  for (int q = 0; q < nr; q++) {
+    int64_t oi = oi0 + (int64_t)q * di;
+    for (int c = 0; c < nc; c++) {
+      int64_t oj = oj0 + (int64_t)c * dj, p = (int64_t)q * nc + c;
       if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) {
         for (int gi = 0; gi < ngr; gi++)
-          memset(pa + (gi * rsz + at) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
+          memset(pa + (gi * gs + p) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
         continue;
       }
       const float *v = dy + ((n * g->oh + oi) * g->ow + oj) * g->f;
+      if (oj + PF_AHEAD * dj < g->ow) /* the row's pixel ahead: the copy stalls without */
+        prefetch_row(v + (int64_t)PF_AHEAD * dj * g->f, g->f);
       for (int gi = 0; gi < ngr; gi++)
-        copy_w(pa + (gi * rsz + at) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
+        copy_w(pa + (gi * gs + p) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
                TC_GEMM_MR);
     }
   }
+}
+
+/* The dy region of input rows [i0, i0+rows) of image n (stride 1): region pixel (q, c) is
+ * dy pixel (i0 - pt + q, c - pl), rsz = ph*pw pixels per filter group. */
+static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, int rows,
+                           float *pa) {
+  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+  pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh - g->pt, 1, ph, -g->pl, 1, pw, (int64_t)ph * pw,
+               pa);
 }
 
 /* One chunk: every tap's dk[a][b] += its shifted dy region rows (step sw*MR along a row,
@@ -812,28 +821,15 @@ static int shift_rows(const fgeom *g) {
   return rows;
 }
 
-/* dy that the virtual tap (a0, b) reaches from input rows [i0, i0+nr) of image n (rows
- * past the image included: their dy rows may still exist), as MR-wide filter groups gs
- * pixels apart; zero outside the output. */
-static void pack_dy_rows(const fgeom *g, const float *dy, int64_t n, int i0, int nr, int a0,
-                         int b, int64_t gs, float *pa) {
-  const int ngr = (int)ceil_div(g->f, TC_GEMM_MR);
-  for (int q = 0; q < nr; q++) {
-    int64_t oi = (int64_t)(i0 + q) * g->sh + a0 - g->pt;
-    for (int j = 0; j < g->w; j++) {
-      int64_t oj = (int64_t)j * g->sw + b - g->pl, p = (int64_t)q * g->w + j;
-      if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) {
-        for (int gi = 0; gi < ngr; gi++)
-          memset(pa + (gi * gs + p) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
-        continue;
-      }
-      const float *v = dy + ((n * g->oh + oi) * g->ow + oj) * g->f;
-      if (oj + PF_AHEAD * g->sw < g->ow) /* the row's pixel ahead: the copy stalls without */
-        prefetch_row(v + (int64_t)PF_AHEAD * g->sw * g->f, g->f);
-      for (int gi = 0; gi < ngr; gi++)
-        copy_w(pa + (gi * gs + p) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
-               TC_GEMM_MR);
-    }
+/* dk = the S partials (count floats each) added in slab order; worksharing inside, called
+ * by every thread of the team. */
+static void add_slabs(const float *part, int S, int64_t count, float *dk) {
+#pragma omp for schedule(static)
+  for (int64_t e = 0; e < count; e++) {
+    float v = part[e];
+    for (int s = 1; s < S; s++)
+      v += part[(int64_t)s * count + e];
+    dk[e] = v;
   }
 }
 
@@ -874,7 +870,10 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
       for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
         for (int b = 0; b < g->kw; b++) {
           int ta = (int)ceil_div(g->kh - a0, g->sh); /* taps a0 + t*sh */
-          pack_dy_rows(g, dy, n, i0, rows + ta - 1, a0, b, gs, pa);
+          /* what the virtual tap (a0, b) reaches from rows [i0, i0 + rows + ta - 1): rows
+           * past the image included, their dy rows may still exist */
+          pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh + a0 - g->pt, g->sh, rows + ta - 1,
+                       b - g->pl, g->sw, g->w, gs, pa);
           for (int t = 0; t < ta; t++) {
             int a = a0 + t * g->sh;
             packed_gemm(rows * g->w, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, g->f, pb, g->c,
@@ -913,13 +912,7 @@ static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, 
 #pragma omp for schedule(dynamic, 1)
     for (int s = 0; s < S; s++)
       slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr);
-#pragma omp for schedule(static)
-    for (int64_t e = 0; e < dkf; e++) {
-      float v = part[e];
-      for (int s = 1; s < S; s++)
-        v += part[(int64_t)s * dkf + e];
-      dk[e] = v;
-    }
+    add_slabs(part, S, dkf, dk);
   }
 }
 
@@ -1307,12 +1300,6 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
         memset(ps + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)(c1 - c0));
       bw_slab(g, x, dy, units * s / S, units * (s + 1) / S, c0, c1, ps, pad, ukr);
     }
-#pragma omp for schedule(static)
-    for (int64_t e = 0; e < kc; e++) {
-      float v = part[e];
-      for (int s = 1; s < S; s++)
-        v += part[(int64_t)s * kc + e];
-      dk[e] = v;
-    }
+    add_slabs(part, S, kc, dk);
   }
 }
