@@ -104,7 +104,6 @@ static size_t bwdw_thread_bytes(void) {
  * columns and the GEMM's K is taps*F instead of F. */
 #define SMALL_F 8
 #define SMALL_K 384
-#define MAX_KH 32 /* backward data: kernel rows per micro-kernel call */
 
 static int small_fwd(const fgeom *g) { return g->f <= TC_DOT_MAXF; }
 
@@ -120,7 +119,7 @@ static size_t small_bd_b_bytes(const fgeom *g) {
 }
 
 static int small_bd(const fgeom *g) {
-  return small_bwd(g) && g->kh <= MAX_KH && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+  return small_bwd(g) && g->kh <= TC_WIDE_MAXKH && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
 /* Both few-filter backward kernels work on input-row segments: the segment's pixels and,
@@ -1114,26 +1113,27 @@ static void small_forward(const tc_conv2dt_plan *plan, const fgeom *g, const flo
   }
 }
 
-/* Backward data, few filters, one segment of an input row at a time: pixel (n, i, j) and
- * kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on, kw*F contiguous
- * values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed as (kh*kw*F x C).
- * Copying the segment's kh dy rows once, zero-padded at both ends, lets every pixel read
- * its A rows in place; the batch-reduce micro-kernel sums all kernel rows of a 6-pixel
- * group in registers (a kernel row whose dy row lies outside the output reads zeros). */
+/* Backward data, few filters, a band of input rows at a time (one segment of each): pixel
+ * (n, i, j) and kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on,
+ * kw*F contiguous values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed
+ * as (kh*kw*F x C). Copying the dy rows the band reaches once, zero-padded at both ends,
+ * lets every pixel read its A rows in place (rows of neighbouring pixels overlap when
+ * sh < kh); the wide micro-kernel sums all kernel rows of a 6-pixel group in registers (a
+ * kernel row whose dy row lies outside the output reads zeros). */
 
-/* The padded dy rows of pixels [j0, j0+wn) of row (n, i): row a holds columns
- * j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output (a whole zero row where dy
- * row i*sh + a - pt does not exist). */
-static void pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j0, int wn,
-                        float *pad) {
+/* nrows padded dy rows for pixels [j0, j0+wn) of an input row: row r holds dy row oi0 + r,
+ * columns j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output (a whole zero row
+ * where dy row oi0 + r does not exist), pad_row_len apart. */
+static void pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int oi0, int nrows, int j0,
+                        int wn, float *pad) {
   const int64_t len = pad_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
   const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
   int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
   hi = hi > q_n ? q_n : hi;
   hi = hi < lo ? lo : hi;
-  for (int a = 0; a < g->kh; a++) {
-    int64_t oi = (int64_t)i * g->sh + a - g->pt;
-    float *row = pad + a * len;
+  for (int r = 0; r < nrows; r++) {
+    int64_t oi = (int64_t)oi0 + r;
+    float *row = pad + r * len;
     if (oi < 0 || oi >= g->oh) {
       memset(row, 0, sizeof(float) * (size_t)(q_n * g->f));
       continue;
@@ -1145,59 +1145,57 @@ static void pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int i, int j
   }
 }
 
-/* dx of a batch of nb segments (unit u0 + q has its kh padded rows at pad + q*unit):
- * its pixels in order, 6 at a time across segment ends, every kernel row of a group in
- * one call (a kernel row outside the output reads the segment's zero row), stored over
- * dx. Short rows (W = 14) would otherwise leave most of a last 6-pixel group idle. */
-static void bd_batch(const fgeom *g, const float *bp, const float *pad, int64_t u0, int nb,
-                     float *dx, tc_gemm_ukr_fn ukr) {
-  const int K = small_k(g), kwf = g->kw * g->f, npan = (int)panels(g->c);
-  const int wseg = row_seg(g), nseg = (int)ceil_div(g->w, wseg);
-  const int64_t len = pad_row_len(g), unit = (int64_t)g->kh * len;
-  const float *a6[TC_GEMM_MR * MAX_KH], *bt[MAX_KH];
+/* Input rows per band: about BATCH_PIX pixels, their padded dy rows within the thread's
+ * share of the workspace (kh rows for each of bw_batch segments). */
+static int bd_band(const fgeom *g) {
+  int64_t rows = ceil_div(BATCH_PIX, row_seg(g));
+  int64_t fit = ((int64_t)g->kh * bw_batch(g) - g->kh) / g->sh + 1;
+  rows = rows < fit ? rows : fit;
+  rows = rows < g->h ? rows : g->h;
+  return rows < 1 ? 1 : (int)rows;
+}
+
+/* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
+ * a time across row ends (rows of 14 would leave most of a last group idle), every
+ * kernel row and 64 columns per call, stored over dx. The dx lines of the next group are
+ * prefetched: the stores would otherwise wait on them. */
+static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int rows, int wn,
+                        float *dxb, tc_wide_ukr_fn wide) {
+  const int K = small_k(g), kwf = g->kw * g->f;
+  const int64_t len = pad_row_len(g), npix = (int64_t)rows * wn;
+  const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
-  int q = 0, j = 0; /* the next pixel: segment q, column j within it */
-  int wn = 0;
-  float *dxseg = NULL; /* dx of segment q's first pixel */
-  while (q < nb) {
-    int m = 0;
-    for (; m < TC_GEMM_MR && q < nb; m++) {
-      if (j == 0) {
-        int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
-        int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg;
-        wn = imin(wseg, g->w - j0);
-        dxseg = dx + ((n * g->h + i) * g->w + j0) * g->c;
-      }
-      for (int t = 0; t < g->kh; t++)
-        a6[t * TC_GEMM_MR + m] = pad + q * unit + t * len + (int64_t)j * g->sw * g->f;
-      c6[m] = dxseg + (int64_t)j * g->c;
+  int i = 0, j = 0; /* the next pixel */
+  for (int64_t p0 = 0; p0 < npix; p0 += TC_GEMM_MR) {
+    int m = (int)(npix - p0 < TC_GEMM_MR ? npix - p0 : TC_GEMM_MR);
+    for (int r = 0; r < m; r++) {
+      a6[r] = pad + ((int64_t)i * g->sh * len + (int64_t)j * g->sw * g->f);
+      c6[r] = dxb + ((int64_t)i * g->w + j) * g->c;
       if (++j == wn)
-        j = 0, q++;
+        j = 0, i++;
     }
-    for (int r = m; r < TC_GEMM_MR; r++) { /* rows past m repeat the last pixel */
-      for (int t = 0; t < g->kh; t++)
-        a6[t * TC_GEMM_MR + r] = a6[t * TC_GEMM_MR + m - 1];
-      c6[r] = c6[m - 1];
-    }
-    for (int jp = 0; jp < npan; jp += 2) {
-      for (int t = 0; t < g->kh; t++)
-        bt[t] = bp + ((int64_t)jp * K + (int64_t)t * kwf) * TC_GEMM_NR;
-      ukr(g->kh, kwf, a6, 1, bt, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR, c6, m,
-          imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 0);
+    for (int r = m; r < TC_GEMM_MR; r++) /* rows past m repeat the last pixel */
+      a6[r] = a6[m - 1], c6[r] = c6[m - 1];
+    for (const char *p = (const char *)(c6[m - 1] + g->c),
+                    *e = (const char *)(c6[m - 1] + (TC_GEMM_MR + 1) * (int64_t)g->c);
+         p < e; p += 64)
+      __builtin_prefetch(p, 1, 3);
+    for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
+      wide(g->kh, kwf, a6, len, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
+           (ptrdiff_t)K * TC_GEMM_NR, c6, m, imin(TC_WIDE_NW, g->c - c0));
       for (int r = 0; r < TC_GEMM_MR; r++)
-        c6[r] += TC_GEMM_NC;
+        c6[r] += TC_WIDE_NW;
     }
   }
 }
 
 static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,
                                 const float *k, float *dx, void *ws) {
-  const int K = small_k(g), npan = (int)panels(g->c), wseg = row_seg(g), nbmax = bw_batch(g);
-  const int nseg = (int)ceil_div(g->w, wseg);
-  const int64_t units = g->n * g->h * nseg, unit = (int64_t)g->kh * pad_row_len(g);
-  const int64_t nbatch = ceil_div(units, nbmax);
+  const int K = small_k(g), npan = (int)panels(g->c), wseg = row_seg(g), band = bd_band(g);
+  const int nseg = (int)ceil_div(g->w, wseg), nband = (int)ceil_div(g->h, band);
+  const int64_t tasks = g->n * nband * nseg;
   float *bp = (float *)ws;
-  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+  tc_wide_ukr_fn wide = tc_wide_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
     float *pad = (float *)(void *)((unsigned char *)ws + shared_bytes(g) +
@@ -1208,15 +1206,12 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
         copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
                  g->c - j * TC_GEMM_NR, TC_GEMM_NR);
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t bi = 0; bi < nbatch; bi++) {
-      int64_t u0 = bi * nbmax;
-      int nb = (int)(units - u0 < nbmax ? units - u0 : nbmax);
-      for (int q = 0; q < nb; q++) {
-        int64_t u = u0 + q, n = u / ((int64_t)g->h * nseg);
-        int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
-        pad_dy_rows(g, dy, n, i, j0, wn, pad + q * unit);
-      }
-      bd_batch(g, bp, pad, u0, nb, dx, ukr);
+    for (int64_t t = 0; t < tasks; t++) {
+      int64_t n = t / ((int64_t)nband * nseg);
+      int i0 = (int)(t / nseg % nband) * band, j0 = (int)(t % nseg) * wseg;
+      int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
+      pad_dy_rows(g, dy, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
+      bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide);
     }
   }
 }
@@ -1266,7 +1261,7 @@ static void bw_slab(const fgeom *g, const float *x, const float *dy, int64_t u0,
       bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
       nb = 0;
     }
-    pad_dy_rows(g, dy, n, i, j0, wn, pad + nb * unit);
+    pad_dy_rows(g, dy, n, i * g->sh - g->pt, g->kh, j0, wn, pad + nb * unit);
     xr[nb++] = x + ((n * g->h + i) * g->w + j0) * g->c;
     wb = wn;
   }

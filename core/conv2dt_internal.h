@@ -41,6 +41,27 @@ void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
                       int m, int n, int add);
 
 
+/* The wide-tile micro-kernel of few-filter backward data: an MR x n tile (n <= NW) of
+ * packed weights' products with kernel rows read in place,
+ *   c[r][j] = sum_{t < kh} sum_{k < kwf} a[r][t*len + k] * B(t*kwf + k, j)   r < m, j < n,
+ * with B(q, j) = b[(j / NR)*ps + q*NR + j % NR] (panels of kh*kwf x NR, ps apart; a
+ * panel's columns past n must be readable). a[r] is one pointer per pixel (rows >= m must
+ * still point at readable memory); only c[r], r < m, columns j < n are written (stored
+ * over, not added to). Each element sums its products in order, t outer, from zero;
+ * kh <= TC_WIDE_MAXKH. The AVX-512 kernel runs a 6x64 tile; the others run the GEMM
+ * kernel of their ISA over the same pairs. */
+#define TC_WIDE_MAXKH 32
+#define TC_WIDE_NV 4
+#define TC_WIDE_NW (TC_WIDE_NV * TC_GEMM_NR)
+typedef void (*tc_wide_ukr_fn)(int kh, int kwf, const float *const *a, ptrdiff_t len,
+                               const float *b, ptrdiff_t ps, float *const *c, int m, int n);
+void tc_wide_ukr_portable(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
+                          ptrdiff_t ps, float *const *c, int m, int n);
+void tc_wide_ukr_avx2(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
+                      ptrdiff_t ps, float *const *c, int m, int n);
+void tc_wide_ukr_avx512(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
+                        ptrdiff_t ps, float *const *c, int m, int n);
+
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,
  *   y[p][f] += sum_t sum_k a[t*P + p][k] * b[t][f*ldb + k]     p < np <= P, f < nf,
@@ -76,6 +97,7 @@ const char *tc_isa_name(tc_isa isa);
 /* The micro-kernels of tc_conv2dt_isa(). Call them outside parallel regions. */
 tc_gemm_ukr_fn tc_gemm_ukr(void);
 tc_dot_ukr_fn tc_dot_ukr(void);
+tc_wide_ukr_fn tc_wide_ukr(void);
 
 /* 1 when the plan runs on the fast path. */
 int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan);

@@ -41,6 +41,37 @@ void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
     portable_panel(nt, kc, a, ks, b, bs, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }
 
+/* The wide kernel through a 6x32 GEMM kernel: one pair per kernel row (A rows t*len
+ * further, B rows t*kwf further), 32 columns per call, stored over C. */
+static void wide_by_gemm(tc_gemm_ukr_fn ukr, int kh, int kwf, const float *const *a,
+                         ptrdiff_t len, const float *b, ptrdiff_t ps, float *const *c, int m,
+                         int n) {
+  const float *at[TC_GEMM_MR * TC_WIDE_MAXKH], *bt[TC_WIDE_MAXKH];
+  float *ct[TC_GEMM_MR];
+  for (int t = 0; t < kh; t++)
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      at[t * TC_GEMM_MR + r] = a[r] + (ptrdiff_t)t * len;
+  for (int r = 0; r < TC_GEMM_MR; r++)
+    ct[r] = c[r];
+  for (int j = 0; j < n; j += TC_GEMM_NC) {
+    for (int t = 0; t < kh; t++)
+      bt[t] = b + (ptrdiff_t)(j / TC_GEMM_NR) * ps + (ptrdiff_t)t * kwf * TC_GEMM_NR;
+    ukr(kh, kwf, at, 1, bt, TC_GEMM_NR, ps, ct, m, n - j < TC_GEMM_NC ? n - j : TC_GEMM_NC, 0);
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      ct[r] += TC_GEMM_NC;
+  }
+}
+
+void tc_wide_ukr_portable(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
+                          ptrdiff_t ps, float *const *c, int m, int n) {
+  wide_by_gemm(tc_gemm_ukr_portable, kh, kwf, a, len, b, ps, c, m, n);
+}
+
+void tc_wide_ukr_avx2(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
+                      ptrdiff_t ps, float *const *c, int m, int n) {
+  wide_by_gemm(tc_gemm_ukr_avx2, kh, kwf, a, len, b, ps, c, m, n);
+}
+
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane
  * tree as the AVX2 one; without FMA it rounds differently. */
 void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *const *b,
@@ -116,6 +147,14 @@ tc_dot_ukr_fn tc_dot_ukr(void) {
   case TC_ISA_AVX512: return tc_dot_ukr_avx512;
   case TC_ISA_AVX2: return tc_dot_ukr_avx2;
   default: return tc_dot_ukr_portable;
+  }
+}
+
+tc_wide_ukr_fn tc_wide_ukr(void) {
+  switch (tc_conv2dt_isa()) {
+  case TC_ISA_AVX512: return tc_wide_ukr_avx512;
+  case TC_ISA_AVX2: return tc_wide_ukr_avx2;
+  default: return tc_wide_ukr_portable;
   }
 }
 

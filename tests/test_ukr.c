@@ -2,7 +2,8 @@
  * a double loop: every tile edge (rows 1-6, columns 1-32, one and two panels), A read in
  * place and packed, odd and even kc, one and three (A, B) pairs, added to C and stored over
  * it; nothing outside the tile may change and no B column past the tile may be read.
- * The dot kernel likewise for 1-4 filters, every pixel count and channel tails. */
+ * The dot kernel likewise for 1-4 filters, every pixel count and channel tails, and the
+ * wide kernel of few-filter backward data for rows 1-6, columns 1-64 and 1-5 kernel rows. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,12 +13,20 @@
 #include "support/testutil.h"
 
 #define SENTINEL 1234.5f
-#define LDC 40 /* C rows wider than a tile: the columns past n must stay as they are */
+#define LDC 72 /* C rows wider than a tile: the columns past n must stay as they are */
 
 /* Sums of at most 64 products of values in [-1, 1): float error ~1e-6. */
 static void expect_close(double got, double want, const char *what, int r, int j) {
   ck_assert_msg(fabs(got - want) <= 1e-5 + 1e-5 * fabs(want), "%s[%d][%d] = %.9g, want %.9g",
                 what, r, j, got, want);
+}
+
+/* 1 for an element outside the m x n tile, which must still hold the sentinel. */
+static int outside_tile(float v, int r, int j, int m, int n) {
+  if (r < m && j < n)
+    return 0;
+  ck_assert_msg(v == SENTINEL, "c[%d][%d] outside the %dx%d tile changed", r, j, m, n);
+  return 1;
 }
 
 /* One call: nt pairs of kc x (m rows, n columns). packed: A as an MR-interleaved panel
@@ -54,11 +63,8 @@ static void check_gemm_call(tc_gemm_ukr_fn ukr, int nt, int kc, int m, int n, in
   ukr(nt, kc, rows, ks, bt, bs, ps, crow, m, n, add);
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
-      if (r >= m || j >= n) {
-        ck_assert_msg(c[r][j] == SENTINEL, "c[%d][%d] outside the %dx%d tile changed", r, j,
-                      m, n);
+      if (outside_tile(c[r][j], r, j, m, n))
         continue;
-      }
       double want = add ? 0.25 * j : 0.0;
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < kc; k++)
@@ -90,6 +96,55 @@ static void gemm_edges(tc_isa isa) {
         for (int packed = 0; packed < 2; packed++)
           for (int nt = 1; nt <= 3; nt += 2)
             check_gemm_call(ukr, nt, kcs[ki], m, n, packed, (m + n + nt) % 2, &rng);
+  tc_conv2dt_set_isa(-1);
+}
+
+/* One wide call: kh kernel rows of kwf values, len apart in one buffer per pixel; the
+ * packed weights' panels ps apart (a gap between them), every panel column readable. */
+static void check_wide_call(tc_wide_ukr_fn wide, int kh, int kwf, int m, int n,
+                            tc_test_rng *rng) {
+  enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR };
+  const int K = kh * kwf, npan = (n + NR - 1) / NR;
+  const ptrdiff_t len = kwf + 5, ps = (ptrdiff_t)K * NR + 8;
+  float *a = malloc(sizeof(float) * (size_t)(MR * kh * len));
+  float *b = malloc(sizeof(float) * (size_t)(npan * ps));
+  float c[MR][LDC];
+  tc_test_fill(rng, a, MR * kh * len, -1, 1);
+  tc_test_fill(rng, b, npan * ps, -1, 1);
+  const float *rows[MR];
+  float *crow[MR];
+  for (int r = 0; r < MR; r++) {
+    rows[r] = a + (ptrdiff_t)(r < m ? r : 0) * kh * len; /* rows past m repeat a row */
+    crow[r] = c[r];
+    for (int j = 0; j < LDC; j++)
+      c[r][j] = SENTINEL;
+  }
+  wide(kh, kwf, rows, len, b, ps, crow, m, n);
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < LDC; j++) {
+      if (outside_tile(c[r][j], r, j, m, n))
+        continue;
+      double want = 0.0;
+      for (int t = 0; t < kh; t++)
+        for (int k = 0; k < kwf; k++)
+          want += (double)rows[r][t * len + k] * b[(j / NR) * ps + (t * kwf + k) * NR + j % NR];
+      expect_close(c[r][j], want, "c", r, j);
+    }
+  free(b);
+  free(a);
+}
+
+static void wide_edges(tc_isa isa) {
+  if (!set_isa_or_skip(isa))
+    return;
+  tc_wide_ukr_fn wide = tc_wide_ukr();
+  tc_test_rng rng;
+  tc_test_rng_init(&rng, 13);
+  static const int shapes[][2] = {{1, 1}, {1, 16}, {3, 4}, {4, 4}, {5, 15}};
+  for (int si = 0; si < 5; si++)
+    for (int m = 1; m <= TC_GEMM_MR; m++)
+      for (int n = 1; n <= TC_WIDE_NW; n++)
+        check_wide_call(wide, shapes[si][0], shapes[si][1], m, n, &rng);
   tc_conv2dt_set_isa(-1);
 }
 
@@ -159,6 +214,13 @@ END_TEST
 START_TEST(dot_avx512) { dot_edges(TC_ISA_AVX512); }
 END_TEST
 
+START_TEST(wide_portable) { wide_edges(TC_ISA_PORTABLE); }
+END_TEST
+START_TEST(wide_avx2) { wide_edges(TC_ISA_AVX2); }
+END_TEST
+START_TEST(wide_avx512) { wide_edges(TC_ISA_AVX512); }
+END_TEST
+
 /* The environment's ceiling and the names. */
 START_TEST(isa_choice_follows_the_ceiling) {
   tc_isa widest = tc_conv2dt_set_isa(TC_ISA_AVX512);
@@ -180,6 +242,9 @@ int main(void) {
   tcase_add_test(tc, dot_portable);
   tcase_add_test(tc, dot_avx2);
   tcase_add_test(tc, dot_avx512);
+  tcase_add_test(tc, wide_portable);
+  tcase_add_test(tc, wide_avx2);
+  tcase_add_test(tc, wide_avx512);
   tcase_add_test(tc, isa_choice_follows_the_ceiling);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
