@@ -409,7 +409,7 @@ static void run_chunk(const igemm *G, const float *bp, int64_t r0, int64_t r1, i
 }
 
 static void batch_gemm(const igemm *G, const float *bp, const float *const *a, const int *taps,
-                       int nt, int i, int m, int kc, int ncv, rows *R) {
+                       int nt, int i, int m, int kc, int ncv, int add, rows *R) {
   const float *bt[TAP_BATCH];
   float *c6[TC_GEMM_MR];
   int npan = (int)ceil_div(ncv, TC_GEMM_NR), npb = G->bl.nc / TC_GEMM_NR;
@@ -419,37 +419,79 @@ static void batch_gemm(const igemm *G, const float *bp, const float *const *a, c
     for (int r = 0; r < TC_GEMM_MR; r++)
       c6[r] = R->crow[i + imin(r, m - 1)] + j * TC_GEMM_NR;
     G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
-           imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), 1);
+           imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), add);
   }
+}
+
+/* Where a 6-row group's taps read: row r's tap (t, s) is at off[r] + t*tstep + s*sstep
+ * floats from A when t is in [t0[r], t1[r]) and s in [s0[r], s1[r]), else outside. */
+typedef struct group_src {
+  int64_t off[TC_GEMM_MR], tstep, sstep;
+  int t0[TC_GEMM_MR], t1[TC_GEMM_MR], s0[TC_GEMM_MR], s1[TC_GEMM_MR];
+} group_src;
+
+/* Taps [lo, hi) of range [0, taps) whose source base + dir*t lies in [0, len). */
+static void valid_taps(int64_t base, int dir, int len, int taps, int *lo, int *hi) {
+  int64_t a = dir > 0 ? -base : base - len + 1, b = dir > 0 ? len - base : base + 1;
+  a = a < 0 ? 0 : a;
+  b = b > taps ? taps : b;
+  *lo = (int)(a < b ? a : 0), *hi = (int)(a < b ? b : 0);
+}
+
+static void group_sources(const igemm *G, const rows *R, int i, int m, int k0, group_src *S) {
+  const fgeom *g = G->g;
+  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow, dir = G->fwd ? -1 : 1;
+  S->sstep = (int64_t)dir * G->arow_len, S->tstep = S->sstep * ww;
+  for (int r = 0; r < TC_GEMM_MR; r++) {
+    int q = i + imin(r, m - 1);
+    int64_t si = G->fwd ? (int64_t)G->u0 + R->u[q] : (int64_t)R->u[q] * g->sh - g->pt;
+    int64_t sj = G->fwd ? (int64_t)G->v0 + R->v[q] : (int64_t)R->v[q] * g->sw - g->pl;
+    valid_taps(si, dir, hh, G->th, &S->t0[r], &S->t1[r]);
+    valid_taps(sj, dir, ww, G->tw, &S->s0[r], &S->s1[r]);
+    S->off[r] = ((R->n[q] * hh + si) * ww + sj) * G->arow_len + k0;
+  }
+}
+
+/* A group's taps in order, in batches of TAP_BATCH; a tap none of its rows reaches is left
+ * out. Backward data stores the first batch over C (no zeroing pass); returns whether
+ * any batch ran. */
+static int group_gemm(const igemm *G, const float *bp, int i, int m, int k0, int kc, int ncv,
+                      int add, rows *R) {
+  const float *a[TC_GEMM_MR * TAP_BATCH];
+  int taps[TAP_BATCH], nt = 0, ran = 0;
+  group_src S;
+  group_sources(G, R, i, m, k0, &S);
+  for (int t = 0; t < G->th; t++)
+    for (int s = 0; s < G->tw; s++) {
+      int any = 0;
+      for (int r = 0; r < TC_GEMM_MR; r++) {
+        int ok = t >= S.t0[r] && t < S.t1[r] && s >= S.s0[r] && s < S.s1[r];
+        a[nt * TC_GEMM_MR + r] = ok ? G->a + (S.off[r] + t * S.tstep + s * S.sstep) : zero_k;
+        any |= ok;
+      }
+      if (!any)
+        continue;
+      taps[nt++] = t * G->tw + s;
+      if (nt == TAP_BATCH) {
+        batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, add || ran, R);
+        nt = 0, ran = 1;
+      }
+    }
+  if (nt > 0)
+    batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, add || ran, R), ran = 1;
+  return ran;
 }
 
 static void run_chunk_batched(const igemm *G, const float *bp, int64_t r0, int64_t r1, int n0,
                               int k0, rows *R) {
   int ncv = imin(G->bl.nc, G->bl.ndim - n0), kc = imin(G->bl.kcg, G->bl.kdim - k0);
-  int cnt = (int)(r1 - r0);
-  const float *a[TC_GEMM_MR * TAP_BATCH];
-  int taps[TAP_BATCH];
-  chunk_rows(G, r0, r1, n0, ncv, k0 == 0, R);
+  int cnt = (int)(r1 - r0), add = G->fwd || k0 > 0;
+  chunk_rows(G, r0, r1, n0, ncv, k0 == 0 && G->fwd, R);
   for (int i = 0; i < cnt; i += TC_GEMM_MR) {
-    int m = imin(TC_GEMM_MR, cnt - i), nt = 0;
-    for (int t = 0; t < G->th; t++)
-      for (int s = 0; s < G->tw; s++) {
-        int any = 0;
-        for (int r = 0; r < TC_GEMM_MR; r++) {
-          const float *src = tap_source(G, R, i + imin(r, m - 1), t, s, k0);
-          a[nt * TC_GEMM_MR + r] = src;
-          any |= src != zero_k;
-        }
-        if (!any)
-          continue;
-        taps[nt++] = t * G->tw + s;
-        if (nt == TAP_BATCH) {
-          batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, R);
-          nt = 0;
-        }
-      }
-    if (nt > 0)
-      batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, R);
+    int m = imin(TC_GEMM_MR, cnt - i);
+    if (!group_gemm(G, bp, i, m, k0, kc, ncv, add, R) && !add)
+      for (int r = i; r < i + m; r++) /* no tap reaches these pixels */
+        memset(R->crow[r], 0, sizeof(float) * (size_t)ncv);
   }
 }
 

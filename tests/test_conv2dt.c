@@ -490,6 +490,37 @@ START_TEST(few_filters_long_rows) {
 }
 END_TEST
 
+/* An explicit crop wider than the kernel's reach: border input pixels get no tap at all,
+ * and backward data must still write their zeros (the conv2d layer reads a strided
+ * convolution this way). 1x1 kernel, crop 1: dx[i][j] = k . dy[i-1][j-1] inside, 0 on the
+ * border; 16 and 3 filters reach the tap-batch and the few-filter kernels. */
+START_TEST(pixels_no_tap_reaches_get_zeros) {
+  for (int fi = 0; fi < 2; fi++) {
+    const int F = fi ? 3 : 16, C = 18, H = 5;
+    tc_conv2dt_params p = tc_conv2dt_params_default(F, 1, 1);
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create_explicit(&plan, &p, 2, H, H, C, H - 2, H - 2, 1, 1),
+                     TC_OK);
+    tc_test_rng r;
+    tc_test_rng_init(&r, 31 + (uint64_t)fi);
+    float *k = rand_buf(&r, plan.kernel_size), *dy = rand_buf(&r, plan.y_size);
+    float *dx = nan_buf(plan.x_size);
+    void *ws = ws_alloc(&plan);
+    ck_assert_int_eq(tc_conv2dt_backward_data(&plan, dy, k, dx, ws), TC_OK);
+    for (int64_t e = 0; e < plan.x_size; e++) {
+      int64_t c = e % C, j = e / C % H, i = e / C / H % H, n = e / C / H / H;
+      double want = 0.0;
+      if (i >= 1 && i < H - 1 && j >= 1 && j < H - 1)
+        for (int f = 0; f < F; f++)
+          want += (double)k[f * C + c] * dy[((n * (H - 2) + i - 1) * (H - 2) + j - 1) * F + f];
+      ck_assert_msg(fabs(dx[e] - want) <= 1e-5, "F=%d dx[%lld] = %g, want %g", F,
+                    (long long)e, (double)dx[e], want);
+    }
+    free(k), free(dy), free(dx), free(ws);
+  }
+}
+END_TEST
+
 /* Backward weights over pixel slabs (more than 512 input pixels, F and C within one block,
  * more than 8 filters): every tap over every pixel chunk, taps that leave the output
  * reading zeros, slab partials added in order; stride 1 and 2, both paddings. */
@@ -768,6 +799,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, few_filters_long_rows);
+  tcase_add_test(ref, pixels_no_tap_reaches_get_zeros);
   tcase_add_test(ref, slab_backward_weights);
   tcase_add_test(ref, random_fast_path_shapes);
   tcase_add_test(ref, large_reduction_backward_weights);
