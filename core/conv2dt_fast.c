@@ -190,6 +190,8 @@ static int bw_slabs(const fgeom *g) {
   int64_t s = ceil_div(g->n * g->h * g->w, 2 * KP);
   s = s < SLABS_MAX ? s : SLABS_MAX;
   s = s < SLAB_BUDGET / (dkf * (int64_t)sizeof(float)) ? s : SLAB_BUDGET / (dkf * 4);
+  while (s & (s - 1)) /* a power of two: 3 slabs on 2 threads would leave one idle a third */
+    s &= s - 1;
   return s >= 2 ? (int)s : 0;
 }
 
