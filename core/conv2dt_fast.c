@@ -130,7 +130,7 @@ static size_t small_bd_b_bytes(const fgeom *g) {
 }
 
 static int small_bd(const fgeom *g) {
-  return small_bwd(g) && g->kh <= TC_WIDE_MAXKH && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+  return small_bwd(g) && g->kh <= TC_WIDE_MAXNT && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
 /* Both few-filter backward kernels work on input-row segments: the segment's pixels and,
@@ -155,7 +155,7 @@ static int64_t pad_row_len(const fgeom *g) {
  * 2 * SEG_FLOATS); a fixed number of slabs of segments (a function of the shape only)
  * each sum into their own partial dk (K x C). */
 #define BATCH_PIX 256
-#define BATCH_MAX 64
+#define BATCH_MAX 64 /* <= TC_WIDE_MAXNT: a batch is one call's pairs */
 #define SLABS_MAX 8            /* segment slabs, a function of the shape only */
 #define PART_BUDGET (4 << 20)  /* bytes of partial sums shared by the team */
 
@@ -1294,8 +1294,9 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
          p < e; p += 64)
       __builtin_prefetch(p, 1, 3);
     for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
-      wide(g->kh, kwf, a6, len, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
-           (ptrdiff_t)K * TC_GEMM_NR, c6, m, imin(TC_WIDE_NW, g->c - c0));
+      tc_wide_steps st = {g->kh, kwf, len, 1, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
+                          (ptrdiff_t)kwf * TC_GEMM_NR, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR};
+      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), 0);
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] += TC_WIDE_NW;
     }
@@ -1333,53 +1334,54 @@ static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, con
  * + f is, over the segment's pixels j, the dy values pad_a[(j*sw + b)*F + f] (step sw*F)
  * times the x rows of those pixels (step C): both operands read in place, no gather. */
 
-/* One batch of nb segments of wn pixels (padded rows kh * len apart, x rows xr[t]):
- * part (K x C) rows [0, K), columns [c0, c1) += their products. */
-static void bw_batch_gemm(const fgeom *g, const float *pad, const float *const *xr, int nb,
-                          int wn, int c0, int c1, float *part, tc_gemm_ukr_fn ukr) {
+/* One batch of nb segments of wn pixels (padded rows kh * len apart, x rows of segment t
+ * at x0 + t*xs): part (K x C) rows [0, K), columns [c0, c1) += their products. */
+static void bw_batch_gemm(const fgeom *g, const float *pad, const float *x0, int64_t xs, int nb,
+                          int wn, int c0, int c1, float *part, tc_wide_ukr_fn wide) {
   const int K = small_k(g), F = g->f, kwf = g->kw * F;
   const int64_t len = pad_row_len(g), unit = (int64_t)g->kh * len;
-  const float *a6[TC_GEMM_MR * BATCH_MAX], *bt[BATCH_MAX];
+  const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
   for (int r0 = 0; r0 < K; r0 += TC_GEMM_MR) {
     int m = imin(TC_GEMM_MR, K - r0);
     for (int r = 0; r < TC_GEMM_MR; r++) {
       int rr = r0 + imin(r, m - 1), a = rr / kwf, off = rr % kwf; /* off = b*F + f */
-      for (int t = 0; t < nb; t++)
-        a6[t * TC_GEMM_MR + r] = pad + t * unit + a * len + off;
+      a6[r] = pad + a * len + off;
     }
-    for (int j = c0; j < c1; j += TC_GEMM_NC) {
-      for (int t = 0; t < nb; t++)
-        bt[t] = xr[t] + j;
+    for (int j = c0; j < c1; j += TC_WIDE_NW) {
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] = part + (int64_t)(r0 + imin(r, m - 1)) * g->c + j;
-      ukr(nb, wn, a6, (ptrdiff_t)g->sw * F, bt, g->c, TC_GEMM_NR, c6, m,
-          imin(TC_GEMM_NC, c1 - j), 1);
+      tc_wide_steps st = {nb, wn, unit, (ptrdiff_t)g->sw * F, x0 + j, xs, g->c, TC_GEMM_NR};
+      wide(&st, a6, c6, m, imin(TC_WIDE_NW, c1 - j), 1);
     }
   }
 }
 
 /* Segments [u0, u1) (segment u: image, row, column block) into part, columns [c0, c1):
- * consecutive segments of the same width in batches of up to bw_batch(). */
+ * consecutive segments of the same width in batches of up to bw_batch(). Their x rows are
+ * wseg*C apart: a row's segments follow each other, and a row's last segment has the
+ * same width as the next row's first only when it ends the row. */
 static void bw_slab(const fgeom *g, const float *x, const float *dy, int64_t u0, int64_t u1,
-                    int c0, int c1, float *part, float *pad, tc_gemm_ukr_fn ukr) {
+                    int c0, int c1, float *part, float *pad, tc_wide_ukr_fn wide) {
   const int wseg = row_seg(g), nseg = (int)ceil_div(g->w, wseg), nbmax = bw_batch(g);
-  const int64_t unit = (int64_t)g->kh * pad_row_len(g);
-  const float *xr[BATCH_MAX];
+  const int64_t unit = (int64_t)g->kh * pad_row_len(g), xs = (int64_t)wseg * g->c;
+  const float *x0 = NULL;
   int nb = 0, wb = 0;
   for (int64_t u = u0; u < u1; u++) {
     int64_t n = u / ((int64_t)g->h * nseg);
     int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
     if (nb > 0 && (nb == nbmax || wn != wb)) {
-      bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
+      bw_batch_gemm(g, pad, x0, xs, nb, wb, c0, c1, part, wide);
       nb = 0;
     }
+    if (nb == 0)
+      x0 = x + ((n * g->h + i) * g->w + j0) * g->c;
     pad_dy_rows(g, dy, n, i * g->sh - g->pt, g->kh, j0, wn, pad + nb * unit);
-    xr[nb++] = x + ((n * g->h + i) * g->w + j0) * g->c;
+    nb++;
     wb = wn;
   }
   if (nb > 0)
-    bw_batch_gemm(g, pad, xr, nb, wb, c0, c1, part, ukr);
+    bw_batch_gemm(g, pad, x0, xs, nb, wb, c0, c1, part, wide);
 }
 
 /* Backward weights, few filters: dk (kh*kw*F x C) summed per slab of segments into the
@@ -1390,7 +1392,7 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
   const int K = small_k(g), S = small_slabs(g);
   const int64_t units = row_units(g), kc = (int64_t)K * g->c;
   float *part = (float *)ws;
-  tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+  tc_wide_ukr_fn wide = tc_wide_ukr();
   int nthr = team_size(plan), npairs = (int)ceil_div(g->c, TC_GEMM_NC);
   /* column blocks only where the slabs alone leave threads idle */
   int ncb = S >= 2 * nthr ? 1 : imin(npairs, (int)ceil_div(2 * nthr, S));
@@ -1406,7 +1408,7 @@ static void small_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g,
       float *ps = part + (int64_t)s * kc;
       for (int r = 0; r < K; r++)
         memset(ps + (int64_t)r * g->c + c0, 0, sizeof(float) * (size_t)(c1 - c0));
-      bw_slab(g, x, dy, units * s / S, units * (s + 1) / S, c0, c1, ps, pad, ukr);
+      bw_slab(g, x, dy, units * s / S, units * (s + 1) / S, c0, c1, ps, pad, wide);
     }
     add_slabs(part, S, kc, dk);
   }

@@ -41,26 +41,33 @@ void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
                       int m, int n, int add);
 
 
-/* The wide-tile micro-kernel of few-filter backward data: an MR x n tile (n <= NW) of
- * packed weights' products with kernel rows read in place,
- *   c[r][j] = sum_{t < kh} sum_{k < kwf} a[r][t*len + k] * B(t*kwf + k, j)   r < m, j < n,
- * with B(q, j) = b[(j / NR)*ps + q*NR + j % NR] (panels of kh*kwf x NR, ps apart; a
- * panel's columns past n must be readable). a[r] is one pointer per pixel (rows >= m must
- * still point at readable memory); only c[r], r < m, columns j < n are written (stored
- * over, not added to). Each element sums its products in order, t outer, from zero;
- * kh <= TC_WIDE_MAXKH. The AVX-512 kernel runs a 6x64 tile; the others run the GEMM
- * kernel of their ISA over the same pairs. */
-#define TC_WIDE_MAXKH 32
+/* The wide micro-kernel of the few-filter kernels: an MR x n tile (n <= NW = 64) whose A
+ * and B move by fixed steps,
+ *   c[r][j] (+)= sum_{t < nt} sum_{k < kc} a[r][t*as + k*ks] * B(t, k, j)   r < m, j < n,
+ *   B(t, k, j) = b[t*bt + k*bs + (j / NR)*ps + j % NR],
+ * one A pointer per row (rows >= m must still point at readable memory; only rows < m
+ * are written), columns >= n of B never read (masked), C stored over (add = 0) or added
+ * to once. Each element sums t outer, k inner, from zero. nt <= TC_WIDE_MAXNT. The
+ * AVX-512 kernel runs a 6x64 tile (four B loads and six broadcasts feed 24 FMAs, against
+ * two and six for twelve in the 6x32 one); the others run the GEMM kernel of their ISA
+ * over the same pairs. */
+#define TC_WIDE_MAXNT 64
 #define TC_WIDE_NV 4
 #define TC_WIDE_NW (TC_WIDE_NV * TC_GEMM_NR)
-typedef void (*tc_wide_ukr_fn)(int kh, int kwf, const float *const *a, ptrdiff_t len,
-                               const float *b, ptrdiff_t ps, float *const *c, int m, int n);
-void tc_wide_ukr_portable(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                          ptrdiff_t ps, float *const *c, int m, int n);
-void tc_wide_ukr_avx2(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                      ptrdiff_t ps, float *const *c, int m, int n);
-void tc_wide_ukr_avx512(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                        ptrdiff_t ps, float *const *c, int m, int n);
+typedef struct tc_wide_steps {
+  int nt, kc;
+  ptrdiff_t as, ks;       /* A: per pair, per k */
+  const float *b;
+  ptrdiff_t bt, bs, ps;   /* B: per pair, per k, per 16-column panel */
+} tc_wide_steps;
+typedef void (*tc_wide_ukr_fn)(const tc_wide_steps *s, const float *const *a, float *const *c,
+                               int m, int n, int add);
+void tc_wide_ukr_portable(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                          int n, int add);
+void tc_wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                      int n, int add);
+void tc_wide_ukr_avx512(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                        int n, int add);
 
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,

@@ -41,35 +41,35 @@ void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
     portable_panel(nt, kc, a, ks, b, bs, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }
 
-/* The wide kernel through a 6x32 GEMM kernel: one pair per kernel row (A rows t*len
- * further, B rows t*kwf further), 32 columns per call, stored over C. */
-static void wide_by_gemm(tc_gemm_ukr_fn ukr, int kh, int kwf, const float *const *a,
-                         ptrdiff_t len, const float *b, ptrdiff_t ps, float *const *c, int m,
-                         int n) {
-  const float *at[TC_GEMM_MR * TC_WIDE_MAXKH], *bt[TC_WIDE_MAXKH];
+/* The wide kernel through a 6x32 GEMM kernel: the steps turned into pointer lists, 32
+ * columns per call. */
+static void wide_by_gemm(tc_gemm_ukr_fn ukr, const tc_wide_steps *s, const float *const *a,
+                         float *const *c, int m, int n, int add) {
+  const float *at[TC_GEMM_MR * TC_WIDE_MAXNT], *bt[TC_WIDE_MAXNT];
   float *ct[TC_GEMM_MR];
-  for (int t = 0; t < kh; t++)
+  for (int t = 0; t < s->nt; t++)
     for (int r = 0; r < TC_GEMM_MR; r++)
-      at[t * TC_GEMM_MR + r] = a[r] + (ptrdiff_t)t * len;
+      at[t * TC_GEMM_MR + r] = a[r] + (ptrdiff_t)t * s->as;
   for (int r = 0; r < TC_GEMM_MR; r++)
     ct[r] = c[r];
   for (int j = 0; j < n; j += TC_GEMM_NC) {
-    for (int t = 0; t < kh; t++)
-      bt[t] = b + (ptrdiff_t)(j / TC_GEMM_NR) * ps + (ptrdiff_t)t * kwf * TC_GEMM_NR;
-    ukr(kh, kwf, at, 1, bt, TC_GEMM_NR, ps, ct, m, n - j < TC_GEMM_NC ? n - j : TC_GEMM_NC, 0);
+    for (int t = 0; t < s->nt; t++)
+      bt[t] = s->b + (ptrdiff_t)(j / TC_GEMM_NR) * s->ps + (ptrdiff_t)t * s->bt;
+    ukr(s->nt, s->kc, at, s->ks, bt, s->bs, s->ps, ct, m,
+        n - j < TC_GEMM_NC ? n - j : TC_GEMM_NC, add);
     for (int r = 0; r < TC_GEMM_MR; r++)
       ct[r] += TC_GEMM_NC;
   }
 }
 
-void tc_wide_ukr_portable(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                          ptrdiff_t ps, float *const *c, int m, int n) {
-  wide_by_gemm(tc_gemm_ukr_portable, kh, kwf, a, len, b, ps, c, m, n);
+void tc_wide_ukr_portable(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                          int n, int add) {
+  wide_by_gemm(tc_gemm_ukr_portable, s, a, c, m, n, add);
 }
 
-void tc_wide_ukr_avx2(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                      ptrdiff_t ps, float *const *c, int m, int n) {
-  wide_by_gemm(tc_gemm_ukr_avx2, kh, kwf, a, len, b, ps, c, m, n);
+void tc_wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                      int n, int add) {
+  wide_by_gemm(tc_gemm_ukr_avx2, s, a, c, m, n, add);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane

@@ -1,13 +1,13 @@
-/* wide_avx512.c — the wide-tile micro-kernel of few-filter backward data with AVX-512
- * (contract in conv2dt_internal.h; compiled with -mavx512f, called only when the CPU has
- * it).
+/* wide_avx512.c — the wide micro-kernel of the few-filter kernels with AVX-512 (contract in
+ * conv2dt_internal.h; compiled with -mavx512f, called only when the CPU has it).
  *
- * Six pixels by four panels: 24 accumulators, and per k four B loads and six broadcasts
- * feed 24 FMAs, against two and six for twelve in the 6x32 GEMM tile. With K of only
- * kh*kw*F (16 for a 4x4 kernel and one filter) that tile spent as long on its calls, its
- * pointer lists and its stores as on its FMAs; here a pixel needs one pointer and every
- * kernel row is a fixed step len from the last. Each element sums its k in order (kernel
- * rows outer), from zero, and is stored over C. */
+ * Six rows by four panels: 24 accumulators, and per k four B loads and six broadcasts
+ * feed 24 FMAs, against two and six for twelve in the 6x32 GEMM tile. Few-filter backward
+ * data has K = kh*kw*F as short as 16, and there the 6x32 tile spent about as long on
+ * calls, pointer lists and stores as on FMAs; here a row needs one pointer and every pair
+ * is a fixed step from the last. Few-filter backward weights reads x in place as B, and
+ * the wider tile halves those loads per FMA. Each element sums t outer, k inner, from
+ * zero, and C is stored over or added to once. */
 #include <immintrin.h>
 
 #include "core/conv2dt_internal.h"
@@ -16,26 +16,30 @@ static inline __mmask16 cols_mask(int n) {
   return (__mmask16)(n >= TC_GEMM_NR ? 0xffff : n <= 0 ? 0 : (1u << n) - 1u);
 }
 
-/* Columns [0, 16*NV) of the tile; the last panel's store is masked to n. */
+/* Columns [0, 16*NV): the last panel masked to n (B read and C written). */
 static inline __attribute__((always_inline)) void
-wide_tile(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b, ptrdiff_t ps,
-          float *const *c, int m, int n, const int NV) {
+wide_tile(const tc_wide_steps *s, const float *const *a, float *const *c, int m, int n, int add,
+          const int NV, const int unit_steps, const int partial) {
+  const __mmask16 last = cols_mask(n - (NV - 1) * TC_GEMM_NR);
+  const ptrdiff_t ks = unit_steps ? 1 : s->ks, bs = unit_steps ? TC_GEMM_NR : s->bs, ps = s->ps;
   __m512 acc[TC_GEMM_MR][TC_WIDE_NV];
 #pragma GCC unroll 6
   for (int r = 0; r < TC_GEMM_MR; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       acc[r][v] = _mm512_setzero_ps();
-  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-  for (int t = 0; t < kh; t++) {
-    const ptrdiff_t row = (ptrdiff_t)t * len;
-    const float *bt = b + (ptrdiff_t)t * kwf * TC_GEMM_NR;
-    for (int k = 0; k < kwf; k++, bt += TC_GEMM_NR) {
+  for (int t = 0; t < s->nt; t++) {
+    const ptrdiff_t at = (ptrdiff_t)t * s->as;
+    const float *a0 = a[0] + at, *a1 = a[1] + at, *a2 = a[2] + at, *a3 = a[3] + at,
+                *a4 = a[4] + at, *a5 = a[5] + at;
+    const float *bt = s->b + (ptrdiff_t)t * s->bt;
+    for (ptrdiff_t k = 0, o = 0; k < s->kc; k++, o += ks, bt += bs) {
       __m512 w[TC_WIDE_NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++)
+      for (int v = 0; v < NV - 1; v++)
         w[v] = _mm512_loadu_ps(bt + v * ps);
-      const ptrdiff_t o = row + k;
+      w[NV - 1] = partial ? _mm512_maskz_loadu_ps(last, bt + (NV - 1) * ps)
+                          : _mm512_loadu_ps(bt + (NV - 1) * ps);
       const float *ar[TC_GEMM_MR] = {a0 + o, a1 + o, a2 + o, a3 + o, a4 + o, a5 + o};
 #pragma GCC unroll 6
       for (int r = 0; r < TC_GEMM_MR; r++) {
@@ -46,26 +50,45 @@ wide_tile(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
       }
     }
   }
-  const __mmask16 last = cols_mask(n - (NV - 1) * TC_GEMM_NR);
 #pragma GCC unroll 6
   for (int r = 0; r < TC_GEMM_MR; r++) {
     if (r >= m)
       break;
 #pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; v++)
-      _mm512_storeu_ps(c[r] + v * TC_GEMM_NR, acc[r][v]);
-    _mm512_mask_storeu_ps(c[r] + (NV - 1) * TC_GEMM_NR, last, acc[r][NV - 1]);
+    for (int v = 0; v < NV; v++) {
+      __mmask16 mk = v == NV - 1 ? last : 0xffff;
+      __m512 sum = acc[r][v];
+      if (add)
+        sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, c[r] + v * TC_GEMM_NR), sum);
+      _mm512_mask_storeu_ps(c[r] + v * TC_GEMM_NR, mk, sum);
+    }
   }
 }
 
-void tc_wide_ukr_avx512(int kh, int kwf, const float *const *a, ptrdiff_t len, const float *b,
-                        ptrdiff_t ps, float *const *c, int m, int n) {
-  if (n > 3 * TC_GEMM_NR)
-    wide_tile(kh, kwf, a, len, b, ps, c, m, n, 4);
-  else if (n > 2 * TC_GEMM_NR)
-    wide_tile(kh, kwf, a, len, b, ps, c, m, n, 3);
-  else if (n > TC_GEMM_NR)
-    wide_tile(kh, kwf, a, len, b, ps, c, m, n, 2);
+/* NV panels; unit steps (A in place along k, B packed: the few-filter backward data form)
+ * as constants; the last panel masked only when n ends inside it. */
+static inline __attribute__((always_inline)) void
+wide_nv(const tc_wide_steps *s, const float *const *a, float *const *c, int m, int n, int add,
+        const int NV) {
+  const int unit = s->ks == 1 && s->bs == TC_GEMM_NR, partial = n % TC_GEMM_NR != 0;
+  if (unit && partial)
+    wide_tile(s, a, c, m, n, add, NV, 1, 1);
+  else if (unit)
+    wide_tile(s, a, c, m, n, add, NV, 1, 0);
+  else if (partial)
+    wide_tile(s, a, c, m, n, add, NV, 0, 1);
   else
-    wide_tile(kh, kwf, a, len, b, ps, c, m, n, 1);
+    wide_tile(s, a, c, m, n, add, NV, 0, 0);
+}
+
+void tc_wide_ukr_avx512(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
+                        int n, int add) {
+  if (n > 3 * TC_GEMM_NR)
+    wide_nv(s, a, c, m, n, add, 4);
+  else if (n > 2 * TC_GEMM_NR)
+    wide_nv(s, a, c, m, n, add, 3);
+  else if (n > TC_GEMM_NR)
+    wide_nv(s, a, c, m, n, add, 2);
+  else
+    wide_nv(s, a, c, m, n, add, 1);
 }

@@ -3,7 +3,7 @@
  * place and packed, odd and even kc, one and three (A, B) pairs, added to C and stored over
  * it; nothing outside the tile may change and no B column past the tile may be read.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails, and the
- * wide kernel of few-filter backward data for rows 1-6, columns 1-64 and 1-5 kernel rows. */
+ * wide kernel for rows 1-6, columns 1-64, 1-5 pairs, A steps 1-6, B packed and in place. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -99,35 +99,43 @@ static void gemm_edges(tc_isa isa) {
   tc_conv2dt_set_isa(-1);
 }
 
-/* One wide call: kh kernel rows of kwf values, len apart in one buffer per pixel; the
- * packed weights' panels ps apart (a gap between them), every panel column readable. */
-static void check_wide_call(tc_wide_ukr_fn wide, int kh, int kwf, int m, int n,
-                            tc_test_rng *rng) {
+/* One wide call: nt pairs of kc steps, A rows as apart per pair and ks per step; B packed
+ * (panels ps apart, with a gap) or read in place (ps = 16, rows bs = n + 3 apart, the
+ * allocation ending at the last element the tile may read). */
+static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, int n,
+                            int packed, int add, tc_test_rng *rng) {
   enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR };
-  const int K = kh * kwf, npan = (n + NR - 1) / NR;
-  const ptrdiff_t len = kwf + 5, ps = (ptrdiff_t)K * NR + 8;
-  float *a = malloc(sizeof(float) * (size_t)(MR * kh * len));
-  float *b = malloc(sizeof(float) * (size_t)(npan * ps));
+  const int npan = (n + NR - 1) / NR;
+  const ptrdiff_t as = (ptrdiff_t)kc * ks + 3;
+  tc_wide_steps st = {nt, kc, as, ks, NULL, 0, 0, 0};
+  st.bs = packed ? NR : n + 3;
+  st.bt = packed ? (ptrdiff_t)kc * NR : (ptrdiff_t)kc * st.bs;
+  st.ps = packed ? (ptrdiff_t)nt * kc * NR + 8 : NR;
+  const size_t bsize = packed ? (size_t)(npan * st.ps) : (size_t)((nt - 1) * st.bt + (kc - 1) * st.bs + n);
+  float *a = malloc(sizeof(float) * (size_t)(MR * nt * as));
+  float *b = malloc(sizeof(float) * bsize);
   float c[MR][LDC];
-  tc_test_fill(rng, a, MR * kh * len, -1, 1);
-  tc_test_fill(rng, b, npan * ps, -1, 1);
+  tc_test_fill(rng, a, MR * nt * as, -1, 1);
+  tc_test_fill(rng, b, (int64_t)bsize, -1, 1);
+  st.b = b;
   const float *rows[MR];
   float *crow[MR];
   for (int r = 0; r < MR; r++) {
-    rows[r] = a + (ptrdiff_t)(r < m ? r : 0) * kh * len; /* rows past m repeat a row */
+    rows[r] = a + (ptrdiff_t)(r < m ? r : 0) * nt * as; /* rows past m repeat a row */
     crow[r] = c[r];
     for (int j = 0; j < LDC; j++)
-      c[r][j] = SENTINEL;
+      c[r][j] = r < m && j < n ? 0.25f * (float)j : SENTINEL;
   }
-  wide(kh, kwf, rows, len, b, ps, crow, m, n);
+  wide(&st, rows, crow, m, n, add);
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
       if (outside_tile(c[r][j], r, j, m, n))
         continue;
-      double want = 0.0;
-      for (int t = 0; t < kh; t++)
-        for (int k = 0; k < kwf; k++)
-          want += (double)rows[r][t * len + k] * b[(j / NR) * ps + (t * kwf + k) * NR + j % NR];
+      double want = add ? 0.25 * j : 0.0;
+      for (int t = 0; t < nt; t++)
+        for (int k = 0; k < kc; k++)
+          want += (double)rows[r][t * as + k * ks] *
+                  b[t * st.bt + k * st.bs + (j / NR) * st.ps + j % NR];
       expect_close(c[r][j], want, "c", r, j);
     }
   free(b);
@@ -140,11 +148,13 @@ static void wide_edges(tc_isa isa) {
   tc_wide_ukr_fn wide = tc_wide_ukr();
   tc_test_rng rng;
   tc_test_rng_init(&rng, 13);
-  static const int shapes[][2] = {{1, 1}, {1, 16}, {3, 4}, {4, 4}, {5, 15}};
+  static const int shapes[][3] = {{1, 1, 1}, {1, 16, 1}, {3, 4, 2}, {4, 4, 1}, {5, 15, 6}};
   for (int si = 0; si < 5; si++)
     for (int m = 1; m <= TC_GEMM_MR; m++)
       for (int n = 1; n <= TC_WIDE_NW; n++)
-        check_wide_call(wide, shapes[si][0], shapes[si][1], m, n, &rng);
+        for (int packed = 0; packed < 2; packed++)
+          check_wide_call(wide, shapes[si][0], shapes[si][1], shapes[si][2], m, n, packed,
+                          (m + n + si) % 2, &rng);
   tc_conv2dt_set_isa(-1);
 }
 
