@@ -1268,13 +1268,22 @@ static int bd_band(const fgeom *g) {
   return rows < 1 ? 1 : (int)rows;
 }
 
+/* Streamed dx: with K = kh*kw*F of at most STREAM_K products per element the kernel is
+ * bound by writing dx, and storing it around the caches spares reading every line first
+ * (fmnist2, K = 16: +37 %). dx is then not in cache for whoever reads it next; with longer
+ * K the stores measured faster through the caches (dcgan4, K = 75: -4 % streamed). */
+#define STREAM_K 32
+
+static int bd_streams(const fgeom *g) { return small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0; }
+
 /* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
  * a time across row ends (rows of 14 would leave most of a last group idle), every
- * kernel row and 64 columns per call, stored over dx. The dx lines of the next group are
- * prefetched: the stores would otherwise wait on them. */
+ * kernel row and 64 columns per call, stored over dx (streamed, see bd_streams). Stored
+ * through the caches, the dx lines of the next group are prefetched: the stores would
+ * otherwise wait on them. */
 static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int rows, int wn,
                         float *dxb, tc_wide_ukr_fn wide) {
-  const int K = small_k(g), kwf = g->kw * g->f;
+  const int K = small_k(g), kwf = g->kw * g->f, stream = bd_streams(g);
   const int64_t len = pad_row_len(g), npix = (int64_t)rows * wn;
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
@@ -1291,16 +1300,20 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
       a6[r] = a6[m - 1], c6[r] = c6[m - 1];
     for (const char *p = (const char *)(c6[m - 1] + g->c),
                     *e = (const char *)(c6[m - 1] + (TC_GEMM_MR + 1) * (int64_t)g->c);
-         p < e; p += 64)
+         !stream && p < e; p += 64)
       __builtin_prefetch(p, 1, 3);
     for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
       tc_wide_steps st = {g->kh, kwf, len, 1, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
                           (ptrdiff_t)kwf * TC_GEMM_NR, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR};
-      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), 0);
+      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), stream ? TC_WIDE_STREAM : 0);
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] += TC_WIDE_NW;
     }
   }
+#if defined(__x86_64__) || defined(__i386__)
+  if (stream) /* streamed stores are weakly ordered: done before the team's barrier */
+    __builtin_ia32_sfence();
+#endif
 }
 
 static void small_backward_data(const tc_conv2dt_plan *plan, const fgeom *g, const float *dy,

@@ -46,12 +46,16 @@ void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
  *   c[r][j] (+)= sum_{t < nt} sum_{k < kc} a[r][t*as + k*ks] * B(t, k, j)   r < m, j < n,
  *   B(t, k, j) = b[t*bt + k*bs + (j / NR)*ps + j % NR],
  * one A pointer per row (rows >= m must still point at readable memory; only rows < m
- * are written), columns >= n of B never read (masked), C stored over (add = 0) or added
- * to once. Each element sums t outer, k inner, from zero. nt <= TC_WIDE_MAXNT. The
+ * are written), columns >= n of B never read (masked), C stored over (add = 0), added to
+ * once (add = 1) or stored over bypassing the caches (add = TC_WIDE_STREAM: the AVX-512
+ * kernel streams the full panels of rows that are 64-byte aligned, the others store;
+ * the caller fences before anyone else reads C). Each element sums t outer, k inner,
+ * from zero. nt <= TC_WIDE_MAXNT. The
  * AVX-512 kernel runs a 6x64 tile (four B loads and six broadcasts feed 24 FMAs, against
  * two and six for twelve in the 6x32 one); the others run the GEMM kernel of their ISA
  * over the same pairs. */
 #define TC_WIDE_MAXNT 64
+#define TC_WIDE_STREAM 2
 #define TC_WIDE_NV 4
 #define TC_WIDE_NW (TC_WIDE_NV * TC_GEMM_NR)
 typedef struct tc_wide_steps {

@@ -56,7 +56,7 @@ static void wide_by_gemm(tc_gemm_ukr_fn ukr, const tc_wide_steps *s, const float
     for (int t = 0; t < s->nt; t++)
       bt[t] = s->b + (ptrdiff_t)(j / TC_GEMM_NR) * s->ps + (ptrdiff_t)t * s->bt;
     ukr(s->nt, s->kc, at, s->ks, bt, s->bs, s->ps, ct, m,
-        n - j < TC_GEMM_NC ? n - j : TC_GEMM_NC, add);
+        n - j < TC_GEMM_NC ? n - j : TC_GEMM_NC, add == 1);
     for (int r = 0; r < TC_GEMM_MR; r++)
       ct[r] += TC_GEMM_NC;
   }

@@ -7,8 +7,10 @@
  * calls, pointer lists and stores as on FMAs; here a row needs one pointer and every pair
  * is a fixed step from the last. Few-filter backward weights reads x in place as B, and
  * the wider tile halves those loads per FMA. Each element sums t outer, k inner, from
- * zero, and C is stored over or added to once. */
+ * zero, and C is stored over or added to once; streamed (non-temporal stores) where asked
+ * and a row is 64-byte aligned. */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "core/conv2dt_internal.h"
 
@@ -58,9 +60,12 @@ wide_tile(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
     for (int v = 0; v < NV; v++) {
       __mmask16 mk = v == NV - 1 ? last : 0xffff;
       __m512 sum = acc[r][v];
-      if (add)
+      if (add == 1)
         sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, c[r] + v * TC_GEMM_NR), sum);
-      _mm512_mask_storeu_ps(c[r] + v * TC_GEMM_NR, mk, sum);
+      if (add == TC_WIDE_STREAM && !partial && ((uintptr_t)c[r] & 63) == 0)
+        _mm512_stream_ps(c[r] + v * TC_GEMM_NR, sum);
+      else
+        _mm512_mask_storeu_ps(c[r] + v * TC_GEMM_NR, mk, sum);
     }
   }
 }

@@ -62,9 +62,10 @@ static float *rand_buf(tc_test_rng *r, int64_t count) {
   return v;
 }
 
-/* Output buffers start as NaN so that an element a kernel forgets to write fails. */
+/* Output buffers start as NaN so that an element a kernel forgets to write fails. They are
+ * 64-byte aligned, as tensors are: few-filter backward data streams such rows. */
 static float *nan_buf(int64_t count) {
-  float *v = malloc(sizeof(float) * (size_t)count);
+  float *v = aligned_alloc(64, (sizeof(float) * (size_t)count + 63) / 64 * 64);
   ck_assert_ptr_nonnull(v);
   for (int64_t i = 0; i < count; i++)
     v[i] = NAN;
@@ -521,6 +522,18 @@ START_TEST(pixels_no_tap_reaches_get_zeros) {
 }
 END_TEST
 
+/* Few-filter backward data with K = kh*kw*F <= 32 and C a multiple of 16 streams dx
+ * around the caches (64-byte aligned rows); every other row is stored. */
+START_TEST(few_filters_streamed_backward_data) {
+  const conv_case cases[] = {
+      make_case(3, 7, 7, 32, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(2, 9, 5, 16, 2, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(2, 6, 6, 80, 1, 2, 2, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST)};
+  for (int ci = 0; ci < 3; ci++)
+    check_case(&cases[ci], 970 + (uint64_t)ci);
+}
+END_TEST
+
 /* Backward weights over pixel slabs (more than 512 input pixels, F and C within one block,
  * more than 8 filters): every tap over every pixel chunk, taps that leave the output
  * reading zeros, slab partials added in order; stride 1 and 2, both paddings. */
@@ -800,6 +813,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, few_filters_long_rows);
   tcase_add_test(ref, pixels_no_tap_reaches_get_zeros);
+  tcase_add_test(ref, few_filters_streamed_backward_data);
   tcase_add_test(ref, slab_backward_weights);
   tcase_add_test(ref, random_fast_path_shapes);
   tcase_add_test(ref, large_reduction_backward_weights);

@@ -3,7 +3,8 @@
  * place and packed, odd and even kc, one and three (A, B) pairs, added to C and stored over
  * it; nothing outside the tile may change and no B column past the tile may be read.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails, and the
- * wide kernel for rows 1-6, columns 1-64, 1-5 pairs, A steps 1-6, B packed and in place. */
+ * wide kernel for rows 1-6, columns 1-64, 1-5 pairs, A steps 1-6, B packed and in place,
+ * C stored, added and streamed. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 #include "support/testutil.h"
 
 #define SENTINEL 1234.5f
-#define LDC 72 /* C rows wider than a tile: the columns past n must stay as they are */
+#define LDC 80 /* C rows wider than a tile (and 64-byte multiples): the columns past n must
+                  stay as they are */
 
 /* Sums of at most 64 products of values in [-1, 1): float error ~1e-6. */
 static void expect_close(double got, double want, const char *what, int r, int j) {
@@ -114,7 +116,7 @@ static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, 
   const size_t bsize = packed ? (size_t)(npan * st.ps) : (size_t)((nt - 1) * st.bt + (kc - 1) * st.bs + n);
   float *a = malloc(sizeof(float) * (size_t)(MR * nt * as));
   float *b = malloc(sizeof(float) * bsize);
-  float c[MR][LDC];
+  _Alignas(64) float c[MR][LDC]; /* aligned rows: TC_WIDE_STREAM streams them */
   tc_test_fill(rng, a, MR * nt * as, -1, 1);
   tc_test_fill(rng, b, (int64_t)bsize, -1, 1);
   st.b = b;
@@ -131,7 +133,7 @@ static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, 
     for (int j = 0; j < LDC; j++) {
       if (outside_tile(c[r][j], r, j, m, n))
         continue;
-      double want = add ? 0.25 * j : 0.0;
+      double want = add == 1 ? 0.25 * j : 0.0;
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < kc; k++)
           want += (double)rows[r][t * as + k * ks] *
@@ -154,7 +156,7 @@ static void wide_edges(tc_isa isa) {
       for (int n = 1; n <= TC_WIDE_NW; n++)
         for (int packed = 0; packed < 2; packed++)
           check_wide_call(wide, shapes[si][0], shapes[si][1], shapes[si][2], m, n, packed,
-                          (m + n + si) % 2, &rng);
+                          (m + n + si) % 3, &rng); /* store, add, stream */
   tc_conv2dt_set_isa(-1);
 }
 
