@@ -276,6 +276,8 @@ typedef struct igemm {
   float *c;
   blocking bl;
   tc_gemm_ukr_fn ukr;
+  tc_wide_ukr_fn wide; /* backward data at stride 1 along w: a kernel row per pair */
+  int rowb;            /* B by kernel rows (see b_at) */
 } igemm;
 
 /* Per-thread lists for one chunk. */
@@ -312,6 +314,20 @@ static void tap_ab(const igemm *G, int t, int s, int *a, int *b) {
   *b = G->fwd ? G->rw + s * G->g->sw : s;
 }
 
+/* Panel j of tap's packed B (kcg x 16), and the step between two panels of a tap. With
+ * rowb the taps of a kernel row follow each other inside each panel (panel j of row t:
+ * tw blocks of kcg x 16), so a whole kernel row is one (tw*kcg x 16) panel. */
+static const float *b_at(const igemm *G, const float *bp, int tap, int j) {
+  int64_t npb = G->bl.nc / TC_GEMM_NR, blk = (int64_t)G->bl.kcg * TC_GEMM_NR;
+  if (G->rowb)
+    return bp + ((tap / G->tw * npb + j) * G->tw + tap % G->tw) * blk;
+  return bp + (tap * npb + j) * blk;
+}
+
+static ptrdiff_t b_ps(const igemm *G) {
+  return (ptrdiff_t)(G->rowb ? G->tw : 1) * G->bl.kcg * TC_GEMM_NR;
+}
+
 /* B block for taps x [k0, k0+kcg) x [n0, n0+nc): panel j of tap holds (kcg, 16).
  * Forward: B[c][f] = k[a][b][f][c]; backward data: B[f][c] = k[a][b][f][c]. */
 static void pack_b_panel(const igemm *G, int tap, int j, int k0, int n0, float *bp) {
@@ -319,7 +335,8 @@ static void pack_b_panel(const igemm *G, int tap, int j, int k0, int n0, float *
   int a, b, kc = imin(G->bl.kcg, G->bl.kdim - k0), npan = G->bl.nc / TC_GEMM_NR;
   tap_ab(G, tap / G->tw, tap % G->tw, &a, &b);
   const float *kt = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
-  float *dst = bp + ((int64_t)tap * npan + j) * G->bl.kcg * TC_GEMM_NR;
+  float *dst = (float *)b_at(G, bp, tap, j);
+  (void)npan;
   int col0 = n0 + j * TC_GEMM_NR, ncol = imin(TC_GEMM_NR, G->bl.ndim - col0);
   if (!G->fwd) { /* B rows are rows of k: copy them, zero past the last column */
     for (int kk = 0; kk < kc; kk++)
@@ -433,14 +450,14 @@ static void batch_gemm(const igemm *G, const float *bp, const float *const *a, c
                        int nt, int i, int m, int kc, int ncv, int add, rows *R) {
   const float *bt[TAP_BATCH];
   float *c6[TC_GEMM_MR];
-  int npan = (int)ceil_div(ncv, TC_GEMM_NR), npb = G->bl.nc / TC_GEMM_NR;
+  int npan = (int)ceil_div(ncv, TC_GEMM_NR);
   for (int j = 0; j < npan; j += 2) {
     for (int q = 0; q < nt; q++)
-      bt[q] = bp + ((int64_t)taps[q] * npb + j) * G->bl.kcg * TC_GEMM_NR;
+      bt[q] = b_at(G, bp, taps[q], j);
     for (int r = 0; r < TC_GEMM_MR; r++)
       c6[r] = R->crow[R->order[i + imin(r, m - 1)]] + j * TC_GEMM_NR;
-    G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m,
-           imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR), add);
+    G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, b_ps(G), c6, m, imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR),
+           add);
   }
 }
 
@@ -527,7 +544,7 @@ static void order_by_taps(const igemm *G, int cnt, rows *R) {
     for (int i = 0; i < cnt; i++)
       if (R->key[i] == sets[k])
         R->order[q++] = i;
-  if (nsets <= 0 || chunk_taps(R, R->order, cnt) * 25 > chunk_taps(R, NULL, cnt) * 24)
+  if (nsets <= 0 || (!G->rowb && chunk_taps(R, R->order, cnt) * 25 > chunk_taps(R, NULL, cnt) * 24))
     for (int i = 0; i < cnt; i++)
       R->order[i] = i;
 }
@@ -535,12 +552,42 @@ static void order_by_taps(const igemm *G, int cnt, rows *R) {
 /* A group's taps in order, in batches of TAP_BATCH; a tap none of its rows reaches is left
  * out. Backward data stores the first batch over C (no zeroing pass); returns whether
  * any batch ran. */
+/* A group whose rows all have every tap, with B by kernel rows: each kernel row is one
+ * pair of kw*F contiguous values (stride 1 along w puts the kw taps' dy pixels side by
+ * side), 64 columns per wide-kernel call. */
+static void group_rows_wide(const igemm *G, const float *bp, const group_src *S, int i, int m,
+                            int ncv, int add, rows *R) {
+  const float *a6[TC_GEMM_MR];
+  float *c6[TC_GEMM_MR];
+  for (int r = 0; r < TC_GEMM_MR; r++)
+    a6[r] = G->a + S->off[r];
+  for (int j = 0; j * TC_GEMM_NR < ncv; j += TC_WIDE_NV) {
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      c6[r] = R->crow[R->order[i + imin(r, m - 1)]] + j * TC_GEMM_NR;
+    const float *b0 = b_at(G, bp, 0, j);
+    tc_wide_steps st = {G->th, G->tw * G->bl.kcg, S->tstep, 1, b0,
+                        b_at(G, bp, G->tw, j) - b0, TC_GEMM_NR, b_ps(G)};
+    G->wide(&st, a6, c6, m, imin(TC_WIDE_NW, ncv - j * TC_GEMM_NR), add);
+  }
+}
+
+static int whole_group(const igemm *G, const group_src *S) {
+  for (int r = 0; r < TC_GEMM_MR; r++)
+    if (S->t0[r] != 0 || S->t1[r] != G->th || S->s0[r] != 0 || S->s1[r] != G->tw)
+      return 0;
+  return 1;
+}
+
 static int group_gemm(const igemm *G, const float *bp, int i, int m, int k0, int kc, int ncv,
                       int add, rows *R) {
   const float *a[TC_GEMM_MR * TAP_BATCH];
   int taps[TAP_BATCH], nt = 0, ran = 0;
   group_src S;
   group_sources(G, R, i, m, k0, &S);
+  if (G->rowb && G->th > 1 && whole_group(G, &S)) {
+    group_rows_wide(G, bp, &S, i, m, ncv, add, R);
+    return 1;
+  }
   for (int t = 0; t < G->th; t++)
     for (int s = 0; s < G->tw; s++) {
       int any = 0;
@@ -675,8 +722,10 @@ void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
   G.g = &g, G.fwd = 0, G.th = g.kh, G.tw = g.kw, G.qh = g.h, G.qw = g.w;
   G.m = g.n * g.h * g.w;
   G.arow_len = g.f, G.crow_len = g.c;
-  G.a = dy, G.k = kernel, G.c = dx, G.ukr = tc_gemm_ukr();
+  G.a = dy, G.k = kernel, G.c = dx, G.ukr = tc_gemm_ukr(), G.wide = tc_wide_ukr();
   G.bl = block_backward_data(&g);
+  /* kernel rows as wide pairs: the kw taps' dy pixels side by side, one k-group */
+  G.rowb = g.sw == 1 && G.bl.kcg == g.f && G.bl.kcg <= SHORT_K;
 #pragma omp parallel num_threads(team_size(plan))
   {
     rows R = thread_rows(&g, ws);
