@@ -942,29 +942,28 @@ static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, i
  * one pair per input row) times the chunk's packed x rows. Panel pair outer, so the x
  * panels stay in L1 while the taps and filter groups run. */
 static void region_gemm(const fgeom *g, int rows, const float *pa, const float *pb,
-                        float *part, tc_gemm_ukr_fn ukr) {
+                        float *part, tc_wide_ukr_fn wide) {
   const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
   const int64_t rsz = (int64_t)ph * pw;
-  const float *a6[TC_GEMM_MR * KP], *bt[KP];
+  const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
-  for (int jp = 0; jp * TC_GEMM_NR < g->c; jp += 2) {
-    for (int t = 0; t < rows; t++)
-      bt[t] = pb + (int64_t)jp * KP * TC_GEMM_NR + (int64_t)t * g->w * TC_GEMM_NR;
+  for (int jp = 0; jp * TC_GEMM_NR < g->c; jp += TC_WIDE_NV)
     for (int a = 0; a < g->kh; a++)
       for (int b = 0; b < g->kw; b++)
         for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
           int m = imin(TC_GEMM_MR, g->f - f0);
           const float *grp = pa + (int64_t)(f0 / TC_GEMM_MR) * rsz * TC_GEMM_MR;
-          for (int t = 0; t < rows; t++)
-            for (int r = 0; r < TC_GEMM_MR; r++)
-              a6[t * TC_GEMM_MR + r] = grp + (((int64_t)t * g->sh + a) * pw + b) * TC_GEMM_MR + r;
-          for (int r = 0; r < TC_GEMM_MR; r++)
+          for (int r = 0; r < TC_GEMM_MR; r++) {
+            a6[r] = grp + ((int64_t)a * pw + b) * TC_GEMM_MR + r;
             c6[r] = part + (((int64_t)a * g->kw + b) * g->f + f0 + imin(r, m - 1)) * g->c +
                     jp * TC_GEMM_NR;
-          ukr(rows, g->w, a6, (ptrdiff_t)g->sw * TC_GEMM_MR, bt, TC_GEMM_NR, KP * TC_GEMM_NR,
-              c6, m, imin(TC_GEMM_NC, g->c - jp * TC_GEMM_NR), 1);
+          }
+          /* pair t: input row t of the chunk, its dy rows sh*t further on */
+          tc_wide_steps st = {rows, g->w, (ptrdiff_t)g->sh * pw * TC_GEMM_MR,
+                              (ptrdiff_t)g->sw * TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR,
+                              (ptrdiff_t)g->w * TC_GEMM_NR, TC_GEMM_NR, KP * TC_GEMM_NR};
+          wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - jp * TC_GEMM_NR), 1);
         }
-  }
 }
 
 /* Stride > 1, whole-row chunks: tap a0 + t*sh reads at input row i what tap a0 reads at
@@ -1003,7 +1002,8 @@ static void add_slabs(const float *part, int S, int64_t count, float *dk) {
  * region of the chunk is packed once too and every tap reads it shifted; else each tap's
  * dy is packed in turn (its rows then come from L2). */
 static void slab_weights(const fgeom *g, const float *x, const float *dy, int s, int S,
-                         float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+                         float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr,
+                         tc_wide_ukr_fn wide) {
   wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
   memset(part, 0, sizeof(float) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f * (size_t)g->c);
   const int rr = region_rows(g);
@@ -1016,7 +1016,7 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
       rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
       pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
       pack_dy_region(g, dy, n, i0, rows, pa);
-      region_gemm(g, rows, pa, pb, part, ukr);
+      region_gemm(g, rows, pa, pb, part, wide);
       r0 += rows;
     }
     return;
@@ -1069,6 +1069,7 @@ static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, 
   const int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
   float *part = (float *)ws;
   tc_gemm_ukr_fn ukr = tc_gemm_ukr();
+  tc_wide_ukr_fn wide = tc_wide_ukr();
 #pragma omp parallel num_threads(team_size(plan))
   {
     unsigned char *mine = (unsigned char *)ws + shared_bytes(g) +
@@ -1076,7 +1077,7 @@ static void slabs_backward_weights(const tc_conv2dt_plan *plan, const fgeom *g, 
     float *pa = (float *)(void *)mine, *pb = pa + (size_t)REGION_FLOATS;
 #pragma omp for schedule(dynamic, 1)
     for (int s = 0; s < S; s++)
-      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr);
+      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr, wide);
     add_slabs(part, S, dkf, dk);
   }
 }
