@@ -1,5 +1,5 @@
-/* wide_avx512.c — the wide micro-kernel of the few-filter kernels with AVX-512 (contract in
- * conv2dt_internal.h; compiled with -mavx512f, called only when the CPU has it).
+/* wide_avx512.c — the wide micro-kernel with AVX-512 (contract in conv2dt_internal.h;
+ * compiled with -mavx512f, called only when the CPU has it).
  *
  * Six rows by four panels: 24 accumulators, and per k four B loads and six broadcasts
  * feed 24 FMAs, against two and six for twelve in the 6x32 GEMM tile. Few-filter backward
