@@ -41,9 +41,8 @@ void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
                       int m, int n, int add);
 
 
-/* The wide micro-kernel (few-filter backward kernels, stride-1 tap batches and regions): an
- * MR x n tile (n <= NW = 64) whose A
- * and B move by fixed steps,
+/* The wide micro-kernel (few-filter backward kernels, stride-1 tap batches and regions):
+ * an MR x n tile (n <= NW = 64) whose A and B move by fixed steps,
  *   c[r][j] (+)= sum_{t < nt} sum_{k < kc} a[r][t*as + k*ks] * B(t, k, j)   r < m, j < n,
  *   B(t, k, j) = b[t*bt + k*bs + (j / NR)*ps + j % NR],
  * one A pointer per row (rows >= m must still point at readable memory; only rows < m
