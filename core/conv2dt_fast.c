@@ -1324,11 +1324,17 @@ static int bd_band(const fgeom *g) {
 
 /* Streamed dx: with K = kh*kw*F of at most STREAM_K products per element the kernel is
  * bound by writing dx, and storing it around the caches spares reading every line first
- * (fmnist2, K = 16: +37 %). dx is then not in cache for whoever reads it next; with longer
- * K the stores measured faster through the caches (dcgan4, K = 75: -4 % streamed). */
+ * (fmnist2, K = 16, 6.4 MB of dx: +37 %). dx is then not in cache for whoever reads it
+ * next: with longer K the stores measured faster through the caches (dcgan4, K = 75: -4 %
+ * streamed), and so did a whole training step whose dx fits in cache (the autoencoder's
+ * last layer, 0.8 MB: about -3 %), hence STREAM_BYTES. */
 #define STREAM_K 32
+#define STREAM_BYTES (4 << 20)
 
-static int bd_streams(const fgeom *g) { return small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0; }
+static int bd_streams(const fgeom *g) {
+  return small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0 &&
+         g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= STREAM_BYTES;
+}
 
 /* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
  * a time across row ends (rows of 14 would leave most of a last group idle), every
