@@ -590,22 +590,22 @@ static int group_gemm(const igemm *G, const float *bp, int i, int m, int k0, int
   }
   for (int t = 0; t < G->th; t++)
     for (int s = 0; s < G->tw; s++) {
-      int any = 0;
+      int any = 0, tap = t * G->tw + s;
       for (int r = 0; r < TC_GEMM_MR; r++) {
         int ok = t >= S.t0[r] && t < S.t1[r] && s >= S.s0[r] && s < S.s1[r];
         a[nt * TC_GEMM_MR + r] = ok ? G->a + (S.off[r] + t * S.tstep + s * S.sstep) : zero_k;
         any |= ok;
       }
-      if (!any)
-        continue;
-      taps[nt++] = t * G->tw + s;
-      if (nt == TAP_BATCH) {
+      if (any)
+        taps[nt++] = tap;
+      /* batches end at fixed taps, not after TAP_BATCH included ones: a pixel's partial
+       * sums then do not depend on which rows share its group (a tap no row reaches, or
+       * one that reads zeros, adds nothing) */
+      if (nt > 0 && ((tap + 1) % TAP_BATCH == 0 || tap + 1 == G->th * G->tw)) {
         batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, add || ran, R);
         nt = 0, ran = 1;
       }
     }
-  if (nt > 0)
-    batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, add || ran, R), ran = 1;
   return ran;
 }
 
@@ -724,8 +724,11 @@ void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
   G.arow_len = g.f, G.crow_len = g.c;
   G.a = dy, G.k = kernel, G.c = dx, G.ukr = tc_gemm_ukr(), G.wide = tc_wide_ukr();
   G.bl = block_backward_data(&g);
-  /* kernel rows as wide pairs: the kw taps' dy pixels side by side, one k-group */
-  G.rowb = g.sw == 1 && G.bl.kcg == g.f && G.bl.kcg <= SHORT_K;
+  /* kernel rows as wide pairs: the kw taps' dy pixels side by side, one k-group; only
+   * where a row sums in the same order through either kernel: one tap batch, and no last
+   * single panel (the GEMM kernel's 6x16 tile splits even and odd k) */
+  G.rowb = g.sw == 1 && G.bl.kcg == g.f && G.bl.kcg <= SHORT_K &&
+           g.kh * g.kw <= TAP_BATCH && (g.c % TC_GEMM_NC == 0 || g.c % TC_GEMM_NC > TC_GEMM_NR);
 #pragma omp parallel num_threads(team_size(plan))
   {
     rows R = thread_rows(&g, ws);

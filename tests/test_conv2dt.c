@@ -624,10 +624,12 @@ START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
       make_case(2, 20, 20, 13, 1, 9, 9, 3, 3, TC_PADDING_SAME, TC_CHANNELS_LAST),
       make_case(8, 45, 45, 8, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
       /* stride 1, short K: kernel rows as wide pairs, rows gathered by tap set */
-      make_case(4, 16, 16, 32, 24, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(5, 16, 16, 40, 24, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      /* 49 taps: more than one tap batch per group */
+      make_case(5, 16, 16, 24, 20, 7, 7, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
       /* few filters, K 16, 4 MiB of dx: streamed */
       make_case(64, 16, 16, 64, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
-  for (int ci = 0; ci < 6; ci++) {
+  for (int ci = 0; ci < 7; ci++) {
     const conv_case cc = cases[ci];
     omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
     tc_conv2dt_plan plan;
