@@ -332,11 +332,10 @@ static ptrdiff_t b_ps(const igemm *G) {
  * Forward: B[c][f] = k[a][b][f][c]; backward data: B[f][c] = k[a][b][f][c]. */
 static void pack_b_panel(const igemm *G, int tap, int j, int k0, int n0, float *bp) {
   const fgeom *g = G->g;
-  int a, b, kc = imin(G->bl.kcg, G->bl.kdim - k0), npan = G->bl.nc / TC_GEMM_NR;
+  int a, b, kc = imin(G->bl.kcg, G->bl.kdim - k0);
   tap_ab(G, tap / G->tw, tap % G->tw, &a, &b);
   const float *kt = G->k + ((int64_t)a * g->kw + b) * g->f * g->c;
   float *dst = (float *)b_at(G, bp, tap, j);
-  (void)npan;
   int col0 = n0 + j * TC_GEMM_NR, ncol = imin(TC_GEMM_NR, G->bl.ndim - col0);
   if (!G->fwd) { /* B rows are rows of k: copy them, zero past the last column */
     for (int kk = 0; kk < kc; kk++)
@@ -525,8 +524,8 @@ static void order_by_taps(const igemm *G, int cnt, rows *R) {
     valid_taps(si, dir, hh, G->th, &sp[0], &sp[1]);
     valid_taps(sj, dir, ww, G->tw, &sp[2], &sp[3]);
     R->off[i] = ((R->n[i] * hh + si) * ww + sj) * G->arow_len;
-    int64_t key = (((int64_t)sp[0] * (G->th + 1) + sp[1]) * (G->tw + 1) + sp[2]) * (G->tw + 1) + sp[3];
-    R->key[i] = key;
+    int64_t key = ((int64_t)sp[0] * (G->th + 1) + sp[1]) * (G->tw + 1) + sp[2];
+    R->key[i] = key = key * (G->tw + 1) + sp[3];
     int j = 0;
     while (j < nsets && sets[j] < key)
       j++;
@@ -549,9 +548,6 @@ static void order_by_taps(const igemm *G, int cnt, rows *R) {
       R->order[i] = i;
 }
 
-/* A group's taps in order, in batches of TAP_BATCH; a tap none of its rows reaches is left
- * out. Backward data stores the first batch over C (no zeroing pass); returns whether
- * any batch ran. */
 /* A group whose rows all have every tap, with B by kernel rows: each kernel row is one
  * pair of kw*F contiguous values (stride 1 along w puts the kw taps' dy pixels side by
  * side), 64 columns per wide-kernel call. */
@@ -578,6 +574,9 @@ static int whole_group(const igemm *G, const group_src *S) {
   return 1;
 }
 
+/* A group's taps in order, in batches of taps [32b, 32b + 32); a tap none of its rows
+ * reaches is left out. Backward data stores the first batch over C (no zeroing pass);
+ * returns whether any batch ran. */
 static int group_gemm(const igemm *G, const float *bp, int i, int m, int k0, int kc, int ncv,
                       int add, rows *R) {
   const float *a[TC_GEMM_MR * TAP_BATCH];
@@ -942,8 +941,9 @@ static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, i
 }
 
 /* One chunk: every tap's dk[a][b] += its shifted dy region rows (step sw*MR along a row,
- * one pair per input row) times the chunk's packed x rows. Panel pair outer, so the x
- * panels stay in L1 while the taps and filter groups run. */
+ * one pair per input row) times the chunk's packed x rows, 64 columns per wide-kernel
+ * call. Column block outer, so the block's x panels stay in cache while the taps and
+ * filter groups run. */
 static void region_gemm(const fgeom *g, int rows, const float *pa, const float *pb,
                         float *part, tc_wide_ukr_fn wide) {
   const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;

@@ -113,7 +113,8 @@ static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, 
   st.bs = packed ? NR : n + 3;
   st.bt = packed ? (ptrdiff_t)kc * NR : (ptrdiff_t)kc * st.bs;
   st.ps = packed ? (ptrdiff_t)nt * kc * NR + 8 : NR;
-  const size_t bsize = packed ? (size_t)(npan * st.ps) : (size_t)((nt - 1) * st.bt + (kc - 1) * st.bs + n);
+  const size_t bsize = packed ? (size_t)(npan * st.ps)
+                               : (size_t)((nt - 1) * st.bt + (kc - 1) * st.bs + n);
   float *a = malloc(sizeof(float) * (size_t)(MR * nt * as));
   float *b = malloc(sizeof(float) * bsize);
   _Alignas(64) float c[MR][LDC]; /* aligned rows: TC_WIDE_STREAM streams them */
