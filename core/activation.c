@@ -1,10 +1,10 @@
 /* activation.c — the Keras activations, forward and backward (FORMAT.md §3). */
 #include "core/activation.h"
 
+#include "core/spec.h"
+
 #define TC_ACT_PARALLEL_MIN 32768
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,8 @@ static const char *const tc_activation_names[TC_ACT_COUNT] = {
 };
 
 #define TC_ACTIVATION_LIST                                                                  \
-  "linear (or none), relu, relu6, leaky_relu[:ALPHA], elu[:ALPHA], selu, sigmoid, "         \
-  "hard_sigmoid, tanh, softplus, softsign, swish (or silu), gelu, exponential, softmax"
+  "linear | none | relu | relu6 | leaky_relu[:ALPHA] | elu[:ALPHA] | selu | sigmoid | "     \
+  "hard_sigmoid | tanh | softplus | softsign | swish | silu | gelu | exponential | softmax"
 
 tc_activation tc_activation_make(tc_activation_kind kind) {
   tc_activation a = {kind, 0.0f};
@@ -40,52 +40,26 @@ const char *tc_activation_name(tc_activation_kind kind) {
   return tc_activation_names[kind];
 }
 
-/* Case-insensitive lookup of a bare name; -1 when unknown. */
-static int tc_activation_lookup(const char *name, size_t len) {
-  char low[32];
-  if (len == 0 || len >= sizeof low)
-    return -1;
-  for (size_t i = 0; i < len; i++)
-    low[i] = (char)tolower((unsigned char)name[i]);
-  low[len] = '\0';
-  if (strcmp(low, "none") == 0)
-    return TC_ACT_LINEAR;
-  if (strcmp(low, "silu") == 0)
-    return TC_ACT_SWISH;
-  for (int k = 0; k < TC_ACT_COUNT; k++)
-    if (strcmp(low, tc_activation_names[k]) == 0)
-      return k;
-  return -1;
-}
-
 tc_status tc_activation_parse(const char *s, tc_activation *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_activation_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  const char *colon = strchr(s, ':');
-  size_t len = colon ? (size_t)(colon - s) : strlen(s);
-  int kind = tc_activation_lookup(s, len);
+  tc_spec sp;
+  if (tc_spec_split(&sp, "activation", s, 2, TC_ACTIVATION_LIST) != TC_OK)
+    return tc_spec_error(&sp, "expected NAME or leaky_relu:ALPHA / elu:ALPHA, one field at most");
+  int kind = tc_spec_lookup(sp.f[0], tc_activation_names, TC_ACT_COUNT);
+  if (strcmp(sp.f[0], "none") == 0)
+    kind = TC_ACT_LINEAR;
+  else if (strcmp(sp.f[0], "silu") == 0)
+    kind = TC_ACT_SWISH;
   if (kind < 0)
-    return tc_set_error(TC_ERR_INVALID_ARG,
-                        "activation \"%s\": unknown name; expected one of " TC_ACTIVATION_LIST,
-                        s);
+    return tc_spec_error(&sp, "unknown name \"%s\"; expected one of the names below", sp.f[0]);
   tc_activation a = tc_activation_make((tc_activation_kind)kind);
-  if (colon != NULL) {
+  if (sp.n == 2) {
     if (kind != TC_ACT_LEAKY_RELU && kind != TC_ACT_ELU)
-      return tc_set_error(TC_ERR_INVALID_ARG,
-                          "activation \"%s\": %s takes no argument; only leaky_relu:ALPHA "
-                          "and elu:ALPHA do",
-                          s, tc_activation_names[kind]);
-    char *end = NULL;
-    errno = 0;
-    double alpha = strtod(colon + 1, &end);
-    if (end == colon + 1 || *end != '\0' || errno == ERANGE || !isfinite(alpha) ||
-        alpha < 0)
-      return tc_set_error(TC_ERR_INVALID_ARG,
-                          "activation \"%s\": expected %s:ALPHA with ALPHA a finite number "
-                          ">= 0, got \"%s\"",
-                          s, tc_activation_names[kind], colon + 1);
-    a.alpha = (float)alpha;
+      return tc_spec_error(&sp, "%s takes no argument; only leaky_relu:ALPHA and elu:ALPHA do",
+                           tc_activation_names[kind]);
+    TC_TRY(tc_spec_number(&sp, sp.f[1], "ALPHA, a finite number >= 0", 0.0, &a.alpha));
   }
   *out = a;
   return TC_OK;

@@ -7,14 +7,14 @@
 #include <strings.h>
 
 #include "core/ops_extra.h"
-#include "layers/layer_util.h"
+#include "layers/layer_base.h"
 
 struct tc_batch_norm {
+  tc_layer_base base; /* name; kernel = gamma, bias = beta (either may be NULL) */
   tc_batch_norm_config cfg;
-  char name[TC_NAME_MAX];
   int channels;
   int axis; /* resolved from axis / data_format */
-  tc_param *gamma, *beta, *moving_mean, *moving_variance;
+  tc_param *moving_mean, *moving_variance;
 };
 
 tc_batch_norm_config tc_batch_norm_config_default(void) {
@@ -66,7 +66,7 @@ static tc_status check_config(const tc_batch_norm_config *c, int channels, int *
   return resolve_axis(c, axis);
 }
 
-static tc_status make_variables(tc_batch_norm *l, tc_model *m) {
+static tc_status make_variables(tc_batch_norm *l) {
   const tc_batch_norm_config *c = &l->cfg;
   int64_t s[1] = {l->channels};
   tc_regularizer none_r = {0};
@@ -80,11 +80,11 @@ static tc_status make_variables(tc_batch_norm *l, tc_model *m) {
   tc_var_spec var = {"moving_variance", TC_PARAM_STATE, c->moving_variance_initializer,
                      TC_INIT_ONES, 0, none_r, none_c};
   if (c->scale)
-    TC_TRY(tc_layer_add_variable(m, l->name, &gamma, 1, s, &l->gamma));
+    TC_TRY(tc_layer_add_variable(&l->base, &gamma, 1, s, &l->base.kernel));
   if (c->center)
-    TC_TRY(tc_layer_add_variable(m, l->name, &beta, 1, s, &l->beta));
-  TC_TRY(tc_layer_add_variable(m, l->name, &mean, 1, s, &l->moving_mean));
-  return tc_layer_add_variable(m, l->name, &var, 1, s, &l->moving_variance);
+    TC_TRY(tc_layer_add_variable(&l->base, &beta, 1, s, &l->base.bias));
+  TC_TRY(tc_layer_add_variable(&l->base, &mean, 1, s, &l->moving_mean));
+  return tc_layer_add_variable(&l->base, &var, 1, s, &l->moving_variance);
 }
 
 tc_status tc_batch_norm_create(tc_batch_norm **out, tc_model *model,
@@ -92,19 +92,19 @@ tc_status tc_batch_norm_create(tc_batch_norm **out, tc_model *model,
   if (out == NULL || model == NULL || cfg == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_batch_norm_create: NULL argument");
   *out = NULL;
-  const char *shown = cfg->name ? cfg->name : "batch_normalization";
   tc_batch_norm *l = calloc(1, sizeof *l);
   if (l == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "batch_normalization '%s': out of memory", shown);
+    return tc_set_error(TC_ERR_NOMEM, "batch_normalization '%s': out of memory",
+                        cfg->name ? cfg->name : "batch_normalization");
   l->cfg = *cfg;
   l->channels = channels;
-  tc_status s = check_config(cfg, channels, &l->axis);
+  tc_status s = tc_layer_begin(&l->base, model, "batch_normalization", cfg->name);
   if (s == TC_OK)
-    s = tc_model_claim_name(model, "batch_normalization", cfg->name, l->name);
+    s = check_config(cfg, channels, &l->axis);
   if (s == TC_OK)
-    s = make_variables(l, model);
+    s = make_variables(l);
   if (s != TC_OK) {
-    tc_error_prefix("batch_normalization '%s'", l->name[0] ? l->name : shown);
+    tc_layer_fail(&l->base, s, cfg->name);
     free(l);
     return s;
   }
@@ -122,19 +122,19 @@ static tc_status check_input(const tc_batch_norm *l, const tc_tensor *x, int *ax
   if (x->rank < 2)
     return tc_set_error(TC_ERR_SHAPE,
                         "batch_normalization '%s': input must be rank 2 or more, got rank %d",
-                        l->name, x->rank);
+                        l->base.name, x->rank);
   *ax = l->axis < 0 ? x->rank + l->axis : l->axis;
   if (*ax < 0 || *ax >= x->rank)
     return tc_set_error(TC_ERR_SHAPE, "batch_normalization '%s': axis %d is out of range for "
-                        "rank %d", l->name, l->axis, x->rank);
+                        "rank %d", l->base.name, l->axis, x->rank);
   if (x->shape[*ax] != l->channels)
     return tc_set_error(TC_ERR_SHAPE, "batch_normalization '%s': input has %lld channels on "
-                        "axis %d, the layer expects %d", l->name, (long long)x->shape[*ax],
+                        "axis %d, the layer expects %d", l->base.name, (long long)x->shape[*ax],
                         *ax, l->channels);
   int can = x->rank == 4 && (*ax == 1 || *ax == 3);
   if (l->cfg.fused == 1 && !can)
     return tc_set_error(TC_ERR_SHAPE, "batch_normalization '%s': fused needs a rank-4 input "
-                        "with the channel axis 1 or 3, got rank %d, axis %d", l->name,
+                        "with the channel axis 1 or 3, got rank %d, axis %d", l->base.name,
                         x->rank, *ax);
   *fused = l->cfg.fused == 1 || (l->cfg.fused == -1 && can);
   return TC_OK;
@@ -146,10 +146,8 @@ tc_status tc_batch_norm_forward(tc_batch_norm *l, tc_graph *g, tc_tensor *x, int
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_batch_norm_forward: NULL argument");
   int ax = 0, fused = 0;
   TC_TRY(check_input(l, x, &ax, &fused));
-  if (l->gamma)
-    l->gamma->value->requires_grad = l->gamma->trainable;
-  if (l->beta)
-    l->beta->value->requires_grad = l->beta->trainable;
+  tc_layer_require_grads(&l->base);
+  tc_param *gamma = l->base.kernel, *beta = l->base.bias;
   tc_batch_norm_args a = tc_batch_norm_args_default();
   a.axis = ax;
   a.epsilon = l->cfg.epsilon;
@@ -157,25 +155,22 @@ tc_status tc_batch_norm_forward(tc_batch_norm *l, tc_graph *g, tc_tensor *x, int
   a.training = training != 0;
   a.update_moving = training != 0;
   a.unbiased_moving_variance = fused;
-  tc_status s = tc_op_batch_norm(g, x, l->gamma ? l->gamma->value : NULL,
-                                 l->beta ? l->beta->value : NULL, l->moving_mean->value,
+  tc_status s = tc_op_batch_norm(g, x, gamma ? gamma->value : NULL,
+                                 beta ? beta->value : NULL, l->moving_mean->value,
                                  l->moving_variance->value, &a, y);
   if (s != TC_OK)
-    tc_error_prefix("batch_normalization '%s'", l->name);
+    tc_error_prefix("batch_normalization '%s'", l->base.name);
   return s;
 }
 
-const char *tc_batch_norm_name(const tc_batch_norm *l) { return l->name; }
-tc_param *tc_batch_norm_gamma(const tc_batch_norm *l) { return l->gamma; }
-tc_param *tc_batch_norm_beta(const tc_batch_norm *l) { return l->beta; }
+const char *tc_batch_norm_name(const tc_batch_norm *l) { return l->base.name; }
+tc_param *tc_batch_norm_gamma(const tc_batch_norm *l) { return l->base.kernel; }
+tc_param *tc_batch_norm_beta(const tc_batch_norm *l) { return l->base.bias; }
 tc_param *tc_batch_norm_moving_mean(const tc_batch_norm *l) { return l->moving_mean; }
 tc_param *tc_batch_norm_moving_variance(const tc_batch_norm *l) { return l->moving_variance; }
 const tc_batch_norm_config *tc_batch_norm_config_of(const tc_batch_norm *l) { return &l->cfg; }
 
 void tc_batch_norm_set_trainable(tc_batch_norm *l, int trainable) {
   l->cfg.trainable = trainable != 0;
-  if (l->gamma)
-    l->gamma->trainable = trainable != 0;
-  if (l->beta)
-    l->beta->trainable = trainable != 0;
+  tc_layer_set_trainable(&l->base, trainable);
 }

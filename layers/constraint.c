@@ -1,7 +1,7 @@
 /* constraint.c — Keras weight constraints, applied in place (FORMAT.md §5). */
 #include "layers/constraint.h"
 
-#include "layers/spec_fields.h"
+#include "core/spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,8 +35,9 @@ static tc_status tc_constraint_axes(const tc_constraint *c, const tc_tensor *w,
     int a = c->n_axes == 0 ? 0 : c->axes[i];
     int norm = a < 0 ? a + w->rank : a;
     if (norm < 0 || norm >= w->rank)
-      return tc_set_error(TC_ERR_SHAPE, "%s: axis %d is out of range for a tensor of rank %d",
-                          tc_constraint_names[c->kind], a, w->rank);
+      return tc_set_error(TC_ERR_SHAPE, "%s: axis %d is out of range for a tensor of rank %d "
+                          "(axes -%d..%d)", tc_constraint_names[c->kind], a, w->rank, w->rank,
+                          w->rank - 1);
     if (reduced[norm])
       return tc_set_error(TC_ERR_INVALID_ARG, "%s: axis %d is listed twice",
                           tc_constraint_names[c->kind], a);
@@ -151,14 +152,11 @@ static int64_t tc_radial_ring(int64_t h, int64_t a, int64_t b) {
 }
 
 /* w: (kh, kw, F, C); every (f, c) slice becomes constant on each ring. */
+static tc_status tc_radial_check(int rank, const int64_t *shape);
+
 static tc_status tc_constraint_radial(tc_tensor *w) {
-  if (w->rank != 4)
-    return tc_set_error(TC_ERR_SHAPE, "radial: needs a rank-4 kernel (kh, kw, F, C), got "
-                        "rank %d", w->rank);
+  TC_TRY(tc_radial_check(w->rank, w->shape));
   int64_t h = w->shape[0], inner = w->shape[2] * w->shape[3];
-  if (w->shape[1] != h)
-    return tc_set_error(TC_ERR_SHAPE, "radial: needs a square kernel, got %lld x %lld",
-                        (long long)h, (long long)w->shape[1]);
   if (h == 1)
     return TC_OK; /* a single tap is already radial (Keras itself fails here) */
   int64_t rings = h / 2 + 1;
@@ -194,6 +192,41 @@ static tc_status tc_constraint_check_values(const tc_constraint *c) {
     return tc_set_error(TC_ERR_INVALID_ARG, "%s: rate must lie in [0, 1], got %g", name,
                         (double)c->rate);
   return TC_OK;
+}
+
+/* Radial's shape rule: a square (h, h, F, C) kernel. */
+static tc_status tc_radial_check(int rank, const int64_t *shape) {
+  if (rank != 4)
+    return tc_set_error(TC_ERR_SHAPE, "radial: needs a rank-4 kernel (kh, kw, F, C), got "
+                        "rank %d", rank);
+  if (shape[1] != shape[0])
+    return tc_set_error(TC_ERR_SHAPE, "radial: needs a square kernel, got %lld x %lld",
+                        (long long)shape[0], (long long)shape[1]);
+  return TC_OK;
+}
+
+tc_status tc_constraint_check(const tc_constraint *c, int rank, const int64_t *shape) {
+  if (c == NULL || (shape == NULL && rank > 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_constraint_check: NULL argument");
+  if ((int)c->kind < 0 || c->kind >= TC_CONSTRAINT_COUNT)
+    return tc_set_error(TC_ERR_INVALID_ARG, "unknown constraint kind %d (valid: 0..%d)",
+                        (int)c->kind, TC_CONSTRAINT_COUNT - 1);
+  tc_tensor probe; /* the axis rule reads only the rank */
+  memset(&probe, 0, sizeof probe);
+  probe.rank = rank;
+  int reduced[TC_MAX_RANK];
+  switch (c->kind) {
+  case TC_CONSTRAINT_MAX_NORM:
+  case TC_CONSTRAINT_MIN_MAX_NORM:
+    TC_TRY(tc_constraint_check_values(c));
+    /* fall through */
+  case TC_CONSTRAINT_UNIT_NORM: return tc_constraint_axes(c, &probe, reduced);
+  case TC_CONSTRAINT_RADIAL: return tc_radial_check(rank, shape);
+  case TC_CONSTRAINT_CALLBACK:
+    return c->fn != NULL ? TC_OK
+                         : tc_set_error(TC_ERR_INVALID_ARG, "callback constraint has no function");
+  default: return TC_OK;
+  }
 }
 
 tc_status tc_constraint_apply(const tc_constraint *c, tc_tensor *w) {
@@ -236,20 +269,12 @@ tc_status tc_constraint_apply(const tc_constraint *c, tc_tensor *w) {
 
 
 static int tc_constraint_lookup(const char *name) {
-  static const struct {
-    const char *name;
-    tc_constraint_kind kind;
-  } aliases[] = {{"nonneg", TC_CONSTRAINT_NON_NEG},
-                 {"maxnorm", TC_CONSTRAINT_MAX_NORM},
-                 {"unitnorm", TC_CONSTRAINT_UNIT_NORM},
-                 {"radial_constraint", TC_CONSTRAINT_RADIAL}};
-  for (int k = TC_CONSTRAINT_NONE; k < TC_CONSTRAINT_CALLBACK; k++)
-    if (strcmp(name, tc_constraint_names[k]) == 0)
-      return k;
-  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-    if (strcmp(name, aliases[i].name) == 0)
-      return (int)aliases[i].kind;
-  return -1;
+  /* Keras' spellings, by kind */
+  static const char *const aliases[TC_CONSTRAINT_COUNT] = {
+      [TC_CONSTRAINT_NON_NEG] = "nonneg", [TC_CONSTRAINT_MAX_NORM] = "maxnorm",
+      [TC_CONSTRAINT_UNIT_NORM] = "unitnorm", [TC_CONSTRAINT_RADIAL] = "radial_constraint"};
+  int k = tc_spec_lookup(name, tc_constraint_names, TC_CONSTRAINT_CALLBACK);
+  return k >= 0 ? k : tc_spec_lookup(name, aliases, TC_CONSTRAINT_CALLBACK);
 }
 
 /* "0,1,-1" into c->axes; -1 on a malformed or repeated entry or too many. */
@@ -289,24 +314,15 @@ static float *tc_constraint_slot(tc_constraint *c, int i) {
   return i == 0 ? &c->min_value : i == 1 ? &c->max_value : &c->rate;
 }
 
-static tc_status tc_constraint_parse_numbers(const char *s, const tc_spec_fields *fl,
-                                             int count, tc_constraint *c) {
+static tc_status tc_constraint_parse_numbers(const tc_spec *sp, int count, tc_constraint *c) {
   int max = tc_constraint_max_numbers(c->kind);
   const char *name = tc_constraint_names[c->kind];
   if (count > max)
-    return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": %s takes at most %d "
-                        "number(s), got %d; grammar: " TC_CONSTRAINT_GRAMMAR, s, name, max,
-                        count);
+    return tc_spec_error(sp, "%s takes at most %d number(s), got %d", name, max, count);
   for (int i = 0; i < count; i++) {
-    const char *field = fl->f[1 + i];
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(field, &end);
-    if (end == field || *end != '\0' || errno == ERANGE || !isfinite(v) || v < 0)
-      return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": expected a number >= 0 "
-                          "for argument %d of %s, got \"%s\"; grammar: "
-                          TC_CONSTRAINT_GRAMMAR, s, i + 1, name, field);
-    *tc_constraint_slot(c, i) = (float)v;
+    char label[64];
+    snprintf(label, sizeof label, "a number >= 0 for argument %d of %s", i + 1, name);
+    TC_TRY(tc_spec_number(sp, sp->f[1 + i], label, 0.0, tc_constraint_slot(c, i)));
   }
   return TC_OK;
 }
@@ -325,38 +341,31 @@ tc_status tc_constraint_parse(const char *s, tc_constraint *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_constraint_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  tc_spec_fields fl;
-  if (tc_spec_split(s, TC_CONSTRAINT_MAX_FIELDS, &fl) != 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": too long or too many fields; "
-                        "grammar: " TC_CONSTRAINT_GRAMMAR, s);
-  int kind = tc_constraint_lookup(fl.f[0]);
+  tc_spec sp;
+  TC_TRY(tc_spec_split(&sp, "constraint", s, TC_CONSTRAINT_MAX_FIELDS, TC_CONSTRAINT_GRAMMAR));
+  int kind = tc_constraint_lookup(sp.f[0]);
   if (kind < 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": unknown name \"%s\"; "
-                        "grammar: " TC_CONSTRAINT_GRAMMAR, s, fl.f[0]);
+    return tc_spec_error(&sp, "unknown name \"%s\"", sp.f[0]);
   tc_constraint c = tc_constraint_make((tc_constraint_kind)kind);
-  for (int i = 1; i < fl.n - 1; i++)
-    if (strncmp(fl.f[i], "axis=", 5) == 0)
-      return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": axis=... must come last; "
-                          "grammar: " TC_CONSTRAINT_GRAMMAR, s);
-  int count = fl.n - 1;
-  const char *last = fl.f[fl.n - 1];
-  if (fl.n > 1 && strncmp(last, "axis=", 5) == 0) {
+  for (int i = 1; i < sp.n - 1; i++)
+    if (strncmp(sp.f[i], "axis=", 5) == 0)
+      return tc_spec_error(&sp, "axis=... must come last");
+  int count = sp.n - 1;
+  const char *last = sp.f[sp.n - 1];
+  if (sp.n > 1 && strncmp(last, "axis=", 5) == 0) {
     if (!tc_constraint_takes_axes(kind))
-      return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": %s takes no axis; grammar: "
-                          TC_CONSTRAINT_GRAMMAR, s, fl.f[0]);
+      return tc_spec_error(&sp, "%s takes no axis", sp.f[0]);
     if (tc_constraint_parse_axes(last + 5, &c) != 0)
-      return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": bad axis list \"%s\"; "
-                          "expected distinct integers in -%d..%d separated by commas, "
-                          "e.g. axis=0,1,2", s, last + 5, TC_MAX_RANK, TC_MAX_RANK - 1);
+      return tc_spec_error(&sp, "bad axis list \"%s\"; expected distinct integers in -%d..%d "
+                           "separated by commas, e.g. axis=0,1,2", last + 5, TC_MAX_RANK,
+                           TC_MAX_RANK - 1);
     count--;
   }
-  TC_TRY(tc_constraint_parse_numbers(s, &fl, count, &c));
+  TC_TRY(tc_constraint_parse_numbers(&sp, count, &c));
   if (kind == TC_CONSTRAINT_MIN_MAX_NORM && c.min_value > c.max_value)
-    return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": MIN %g exceeds MAX %g", s,
-                        (double)c.min_value, (double)c.max_value);
+    return tc_spec_error(&sp, "MIN %g exceeds MAX %g", (double)c.min_value, (double)c.max_value);
   if (kind == TC_CONSTRAINT_MIN_MAX_NORM && c.rate > 1)
-    return tc_set_error(TC_ERR_INVALID_ARG, "constraint \"%s\": RATE must lie in [0, 1], "
-                        "got %g", s, (double)c.rate);
+    return tc_spec_error(&sp, "RATE must lie in [0, 1], got %g", (double)c.rate);
   *out = c;
   return TC_OK;
 }

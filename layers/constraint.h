@@ -56,6 +56,11 @@ tc_constraint tc_constraint_make(tc_constraint_kind kind);
  * On an error w is unchanged (except what a failing callback did). */
 tc_status tc_constraint_apply(const tc_constraint *c, tc_tensor *w);
 
+/* Whether c fits a variable of this rank and shape, checked once at layer create: a known
+ * kind, its numbers in range, its axes within the rank and distinct, radial on a square
+ * rank-4 kernel, a callback with its function. Errors as tc_constraint_apply's. */
+tc_status tc_constraint_check(const tc_constraint *c, int rank, const int64_t *shape);
+
 /* Parses "none", "non_neg", "max_norm:2", "max_norm:2:axis=0,1,2", "unit_norm:axis=3",
  * "min_max_norm:0.5:1.5:0.5:axis=0,1,2", "radial", case-insensitive (also Keras'
  * "nonneg", "maxnorm", "unitnorm", "radial_constraint"). Numbers may be left out from the

@@ -1,22 +1,17 @@
 /* conv2d.c — the Conv2D layer: config, variables, forward. */
 #include "layers/conv2d.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ops.h"
 #include "core/ops_extra.h"
-#include "layers/activity.h"
-#include "layers/layer_util.h"
+#include "layers/layer_base.h"
 
 struct tc_conv2d {
+  tc_layer_base base; /* name, kernel, bias, activation, activity regularizer */
   tc_conv2d_config cfg;
-  char name[TC_NAME_MAX];
   tc_conv2d_params params;
   int in_channels;
-  tc_param *kernel;
-  tc_param *bias;
   tc_conv2d_plan plan; /* for the last input shape seen */
   int planned;
 };
@@ -32,11 +27,7 @@ tc_conv2d_config tc_conv2d_config_default(int filters, int kernel_h, int kernel_
   c.data_format = "channels_last";
   c.dilation_rate[0] = c.dilation_rate[1] = 1;
   c.groups = 1;
-  c.activation = tc_activation_make(TC_ACT_LINEAR);
-  c.use_bias = 1;
-  c.kernel_initializer = tc_initializer_make(TC_INIT_GLOROT_UNIFORM);
-  c.bias_initializer = tc_initializer_make(TC_INIT_ZEROS);
-  c.trainable = 1;
+  c.common = tc_layer_common_default();
   return c;
 }
 
@@ -51,9 +42,6 @@ static tc_status layer_params(const tc_conv2d_config *cfg, int in_channels,
   TC_TRY(tc_padding_parse(cfg->padding ? cfg->padding : "valid", &p->padding));
   TC_TRY(tc_data_format_parse(cfg->data_format ? cfg->data_format : "channels_last",
                               &p->data_format));
-  if ((int)cfg->activation.kind < 0 || cfg->activation.kind >= TC_ACT_COUNT)
-    return tc_set_error(TC_ERR_INVALID_ARG, "unknown activation kind %d",
-                        (int)cfg->activation.kind);
   /* An input exactly the dilated kernel's size validates every size-related argument
    * once, at create time. */
   int64_t dh = (int64_t)(p->kernel_h - 1) * p->dilation_h + 1;
@@ -63,56 +51,34 @@ static tc_status layer_params(const tc_conv2d_config *cfg, int in_channels,
                                dw > 0 && dw < 65536 ? (int)dw : 1, in_channels);
 }
 
-/* Prefixes the current message with the layer, dropping the plan's own "conv2d: " so the
- * kind is not named twice. */
-static void prefix_error(const char *name) {
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", tc_last_error());
-  const char *rest = strncmp(msg, "conv2d: ", 8) == 0 ? msg + 8 : msg;
-  /* Only the message changes; the caller returns its own status. */
-  (void)tc_set_error(TC_ERR_INVALID_ARG, "conv2d '%s': %s", name, rest);
-}
-
-static tc_status make_variables(tc_conv2d *l, tc_model *m) {
-  const tc_conv2d_config *c = &l->cfg;
-  tc_var_spec k = {"kernel", TC_PARAM_WEIGHT, c->kernel_initializer, TC_INIT_GLOROT_UNIFORM,
-                   c->trainable, c->kernel_regularizer, c->kernel_constraint};
-  int64_t ks[4] = {c->kernel_size[0], c->kernel_size[1], l->in_channels / c->groups,
-                   c->filters};
-  TC_TRY(tc_layer_add_variable(m, l->name, &k, 4, ks, &l->kernel));
-  if (!c->use_bias)
-    return TC_OK;
-  tc_var_spec b = {"bias", TC_PARAM_WEIGHT, c->bias_initializer, TC_INIT_ZEROS,
-                   c->trainable, c->bias_regularizer, c->bias_constraint};
-  int64_t bs[1] = {c->filters};
-  return tc_layer_add_variable(m, l->name, &b, 1, bs, &l->bias);
-}
-
 tc_status tc_conv2d_create(tc_conv2d **out, tc_model *model, const tc_conv2d_config *cfg,
                            int in_channels) {
   if (out == NULL || model == NULL || cfg == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_conv2d_create: NULL argument");
   *out = NULL;
-  const char *shown = cfg->name ? cfg->name : "conv2d";
-  if (in_channels <= 0)
-    return tc_set_error(TC_ERR_SHAPE, "conv2d '%s': in_channels must be positive, got %d",
-                        shown, in_channels);
   tc_conv2d *l = calloc(1, sizeof *l);
   if (l == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "conv2d '%s': out of memory", shown);
+    return tc_set_error(TC_ERR_NOMEM, "conv2d '%s': out of memory",
+                        cfg->name ? cfg->name : "conv2d");
   l->cfg = *cfg;
   l->in_channels = in_channels;
-  tc_status s = layer_params(cfg, in_channels, &l->params);
+  tc_status s = tc_layer_begin(&l->base, model, "conv2d", cfg->name);
+  if (s == TC_OK && in_channels <= 0)
+    s = tc_set_error(TC_ERR_SHAPE, "in_channels must be positive, got %d", in_channels);
   if (s == TC_OK)
-    s = tc_model_claim_name(model, "conv2d", cfg->name, l->name);
+    s = layer_params(cfg, in_channels, &l->params);
   if (s == TC_OK)
-    s = make_variables(l, model);
+    s = tc_layer_take_common(&l->base, &cfg->common);
+  int64_t ks[4] = {cfg->kernel_size[0], cfg->kernel_size[1],
+                   cfg->groups > 0 ? in_channels / cfg->groups : 0, cfg->filters};
+  if (s == TC_OK)
+    s = tc_layer_add_kernel_bias(&l->base, &cfg->common, 4, ks, cfg->filters);
   if (s != TC_OK) {
-    prefix_error(l->name[0] ? l->name : shown);
+    tc_layer_fail(&l->base, s, cfg->name);
     free(l);
     return s;
   }
-  l->cfg.name = NULL; /* the caller's string may not outlive the layer; l->name holds it */
+  l->cfg.name = NULL; /* the caller's string may not outlive the layer; base.name holds it */
   *out = l;
   return TC_OK;
 }
@@ -125,24 +91,24 @@ static tc_status plan_for(tc_conv2d *l, tc_graph *g, const tc_tensor *x,
                           const tc_conv2d_plan **plan) {
   if (x->rank != 4)
     return tc_set_error(TC_ERR_SHAPE, "conv2d '%s': input must be rank 4, got rank %d",
-                        l->name, x->rank);
+                        l->base.name, x->rank);
   int cl = l->params.data_format == TC_CHANNELS_LAST;
   int64_t c = cl ? x->shape[3] : x->shape[1];
   if (c != l->in_channels)
     return tc_set_error(TC_ERR_SHAPE, "conv2d '%s': input has %lld channels, kernel expects %d",
-                        l->name, (long long)c, l->in_channels);
+                        l->base.name, (long long)c, l->in_channels);
   int h = (int)(cl ? x->shape[1] : x->shape[2]), w = (int)(cl ? x->shape[2] : x->shape[3]);
   if (!l->planned || l->plan.n != x->shape[0] || l->plan.h != h || l->plan.w != w) {
     tc_status s = tc_conv2d_plan_create(&l->plan, &l->params, x->shape[0], h, w, (int)c);
     l->planned = s == TC_OK;
     if (s != TC_OK) {
-      prefix_error(l->name);
+      tc_layer_prefix_error(&l->base);
       return s;
     }
   }
   tc_conv2d_plan *copy = tc_arena_alloc(tc_graph_arena(g), sizeof *copy);
   if (copy == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "conv2d '%s': out of memory", l->name);
+    return tc_set_error(TC_ERR_NOMEM, "conv2d '%s': out of memory", l->base.name);
   *copy = l->plan;
   *plan = copy;
   return TC_OK;
@@ -153,30 +119,19 @@ tc_status tc_conv2d_forward(tc_conv2d *l, tc_graph *g, tc_tensor *x, tc_tensor *
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_conv2d_forward: NULL argument");
   const tc_conv2d_plan *plan = NULL;
   TC_TRY(plan_for(l, g, x, &plan));
-  /* A frozen layer needs no weight gradients; its input still gets one. */
-  l->kernel->value->requires_grad = l->kernel->trainable;
-  if (l->bias)
-    l->bias->value->requires_grad = l->bias->trainable;
-  tc_tensor *z, *a;
-  TC_TRY(tc_op_conv2d(g, x, l->kernel->value, l->bias ? l->bias->value : NULL, plan, &z));
-  if (l->cfg.activation.kind == TC_ACT_LINEAR)
-    a = z;
-  else
-    TC_TRY(tc_op_activation(g, z, l->cfg.activation, &a));
-  if (l->cfg.activity_regularizer.kind != TC_REG_NONE)
-    TC_TRY(tc_activity_penalty(g, a, &l->cfg.activity_regularizer, l->name));
-  *y = a;
-  return TC_OK;
+  tc_layer_require_grads(&l->base);
+  tc_param *k = l->base.kernel, *b = l->base.bias;
+  tc_tensor *z;
+  TC_TRY(tc_op_conv2d(g, x, k->value, b ? b->value : NULL, plan, &z));
+  return tc_layer_tail(&l->base, g, z, y);
 }
 
-const char *tc_conv2d_name(const tc_conv2d *l) { return l->name; }
-tc_param *tc_conv2d_kernel(const tc_conv2d *l) { return l->kernel; }
-tc_param *tc_conv2d_bias(const tc_conv2d *l) { return l->bias; }
+const char *tc_conv2d_name(const tc_conv2d *l) { return l->base.name; }
+tc_param *tc_conv2d_kernel(const tc_conv2d *l) { return l->base.kernel; }
+tc_param *tc_conv2d_bias(const tc_conv2d *l) { return l->base.bias; }
 const tc_conv2d_config *tc_conv2d_config_of(const tc_conv2d *l) { return &l->cfg; }
 
 void tc_conv2d_set_trainable(tc_conv2d *l, int trainable) {
   l->cfg.trainable = trainable != 0;
-  l->kernel->trainable = trainable != 0;
-  if (l->bias)
-    l->bias->trainable = trainable != 0;
+  tc_layer_set_trainable(&l->base, trainable);
 }

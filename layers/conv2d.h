@@ -20,10 +20,8 @@
 #include "core/activation.h"
 #include "core/conv2d.h"
 #include "core/graph.h"
-#include "layers/constraint.h"
-#include "layers/initializer.h"
+#include "layers/layer_common.h"
 #include "layers/model.h"
-#include "layers/regularizer.h"
 
 typedef struct tc_conv2d_config {
   int filters;
@@ -33,17 +31,10 @@ typedef struct tc_conv2d_config {
   const char *data_format;     /* "channels_last" (default) or "channels_first" */
   int dilation_rate[2];        /* default 1, 1; > 1 only with strides 1 (Keras) */
   int groups;                  /* default 1 (Keras 2.x) */
-  tc_activation activation;    /* default linear */
-  int use_bias;                /* default 1 */
-  tc_initializer kernel_initializer; /* default glorot_uniform (TF fan rule) */
-  tc_initializer bias_initializer;   /* default zeros */
-  tc_regularizer kernel_regularizer; /* default none */
-  tc_regularizer bias_regularizer;
-  tc_regularizer activity_regularizer;
-  tc_constraint kernel_constraint;   /* default none */
-  tc_constraint bias_constraint;
-  int trainable;               /* default 1 */
-  const char *name;            /* NULL: automatic ("conv2d", "conv2d_1", ...) */
+  /* activation, use_bias, kernel_/bias_initializer, kernel_/bias_/activity_regularizer,
+   * kernel_/bias_constraint, trainable, name (NULL: "conv2d", "conv2d_1", ...); also as
+   * one value, cfg.common (layers/layer_common.h) */
+  TC_LAYER_COMMON_MEMBER;
 } tc_conv2d_config;
 
 typedef struct tc_conv2d tc_conv2d;
@@ -51,8 +42,9 @@ typedef struct tc_conv2d tc_conv2d;
 tc_conv2d_config tc_conv2d_config_default(int filters, int kernel_h, int kernel_w);
 
 /* Validates cfg, claims the name, creates and initializes the variables. Every rejection
- * has its own message, prefixed "conv2d '<name>'", with the numbers. The layer borrows
- * the model, which must outlive it. */
+ * has its own message, prefixed "conv2d '<name>'", with the numbers; initializers,
+ * regularizers and constraints are checked against their variables' shapes here. A failed
+ * create leaves the model as it was. The layer borrows the model, which must outlive it. */
 tc_status tc_conv2d_create(tc_conv2d **out, tc_model *model, const tc_conv2d_config *cfg,
                            int in_channels);
 void tc_conv2d_free(tc_conv2d *layer);

@@ -5,16 +5,13 @@
 #include <string.h>
 
 #include "core/ops.h"
-#include "layers/activity.h"
-#include "layers/layer_util.h"
+#include "layers/layer_base.h"
 
 struct tc_conv2d_transpose {
+  tc_layer_base base; /* name, kernel, bias, activation, activity regularizer */
   tc_conv2d_transpose_config cfg;
-  char name[TC_NAME_MAX];
   tc_conv2dt_params params;
   int in_channels;
-  tc_param *kernel;
-  tc_param *bias;
   tc_conv2dt_plan plan; /* for the last input shape seen */
   int planned;
 };
@@ -29,11 +26,7 @@ tc_conv2d_transpose_config tc_conv2d_transpose_config_default(int filters, int k
   c.strides[0] = c.strides[1] = 1;
   c.padding = "valid";
   c.data_format = "channels_last";
-  c.activation = tc_activation_make(TC_ACT_LINEAR);
-  c.use_bias = 1;
-  c.kernel_initializer = tc_initializer_make(TC_INIT_GLOROT_UNIFORM);
-  c.bias_initializer = tc_initializer_make(TC_INIT_ZEROS);
-  c.trainable = 1;
+  c.common = tc_layer_common_default();
   c.output_padding[0] = c.output_padding[1] = -1;
   c.dilation_rate[0] = c.dilation_rate[1] = 1;
   c.groups = 1;
@@ -52,26 +45,9 @@ static tc_status tc_layer_params(const tc_conv2d_transpose_config *cfg, tc_conv2
   p->dilation_h = cfg->dilation_rate[0];
   p->dilation_w = cfg->dilation_rate[1];
   p->groups = cfg->groups;
-  if ((int)cfg->activation.kind < 0 || cfg->activation.kind >= TC_ACT_COUNT)
-    return tc_set_error(TC_ERR_INVALID_ARG, "unknown activation kind %d",
-                        (int)cfg->activation.kind);
   /* A 1x1 input plan validates every size-related argument once, at create time. */
   tc_conv2dt_plan probe;
   return tc_conv2dt_plan_create(&probe, p, 1, 1, 1, cfg->groups > 0 ? cfg->groups : 1);
-}
-
-static tc_status tc_make_variables(tc_conv2d_transpose *l, tc_model *m) {
-  const tc_conv2d_transpose_config *c = &l->cfg;
-  tc_var_spec k = {"kernel", TC_PARAM_WEIGHT, c->kernel_initializer, TC_INIT_GLOROT_UNIFORM,
-                   c->trainable, c->kernel_regularizer, c->kernel_constraint};
-  int64_t ks[4] = {c->kernel_size[0], c->kernel_size[1], c->filters / c->groups, l->in_channels};
-  TC_TRY(tc_layer_add_variable(m, l->name, &k, 4, ks, &l->kernel));
-  if (!c->use_bias)
-    return TC_OK;
-  tc_var_spec b = {"bias", TC_PARAM_WEIGHT, c->bias_initializer, TC_INIT_ZEROS,
-                   c->trainable, c->bias_regularizer, c->bias_constraint};
-  int64_t bs[1] = {c->filters};
-  return tc_layer_add_variable(m, l->name, &b, 1, bs, &l->bias);
 }
 
 tc_status tc_conv2d_transpose_create(tc_conv2d_transpose **out, tc_model *model,
@@ -79,29 +55,32 @@ tc_status tc_conv2d_transpose_create(tc_conv2d_transpose **out, tc_model *model,
   if (out == NULL || model == NULL || cfg == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_conv2d_transpose_create: NULL argument");
   *out = NULL;
-  const char *shown = cfg->name ? cfg->name : "conv2d_transpose";
-  if (in_channels <= 0)
-    return tc_set_error(TC_ERR_SHAPE, "conv2d_transpose '%s': in_channels must be positive, got %d",
-                        shown, in_channels);
   tc_conv2d_transpose *l = calloc(1, sizeof *l);
   if (l == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "conv2d_transpose '%s': out of memory", shown);
+    return tc_set_error(TC_ERR_NOMEM, "conv2d_transpose '%s': out of memory",
+                        cfg->name ? cfg->name : "conv2d_transpose");
   l->cfg = *cfg;
   l->in_channels = in_channels;
-  tc_status s = tc_layer_params(cfg, &l->params);
+  tc_status s = tc_layer_begin(&l->base, model, "conv2d_transpose", cfg->name);
+  if (s == TC_OK && in_channels <= 0)
+    s = tc_set_error(TC_ERR_SHAPE, "in_channels must be positive, got %d", in_channels);
+  if (s == TC_OK)
+    s = tc_layer_params(cfg, &l->params);
   if (s == TC_OK && in_channels % cfg->groups != 0)
     s = tc_set_error(TC_ERR_SHAPE, "groups %d does not divide in_channels %d", cfg->groups,
                      in_channels);
   if (s == TC_OK)
-    s = tc_model_claim_name(model, "conv2d_transpose", cfg->name, l->name);
+    s = tc_layer_take_common(&l->base, &cfg->common);
+  int64_t ks[4] = {cfg->kernel_size[0], cfg->kernel_size[1],
+                   cfg->groups > 0 ? cfg->filters / cfg->groups : 0, in_channels};
   if (s == TC_OK)
-    s = tc_make_variables(l, model);
+    s = tc_layer_add_kernel_bias(&l->base, &cfg->common, 4, ks, cfg->filters);
   if (s != TC_OK) {
-    tc_error_prefix("conv2d_transpose '%s'", l->name[0] ? l->name : shown);
+    tc_layer_fail(&l->base, s, cfg->name);
     free(l);
     return s;
   }
-  l->cfg.name = NULL; /* the caller's string may not outlive the layer; l->name holds it */
+  l->cfg.name = NULL; /* the caller's string may not outlive the layer; base.name holds it */
   *out = l;
   return TC_OK;
 }
@@ -114,24 +93,24 @@ static tc_status tc_plan_for(tc_conv2d_transpose *l, tc_graph *g, const tc_tenso
                              const tc_conv2dt_plan **plan) {
   if (x->rank != 4)
     return tc_set_error(TC_ERR_SHAPE, "conv2d_transpose '%s': input must be rank 4, got rank %d",
-                        l->name, x->rank);
+                        l->base.name, x->rank);
   int cl = l->params.data_format == TC_CHANNELS_LAST;
   int64_t c = cl ? x->shape[3] : x->shape[1];
   if (c != l->in_channels)
     return tc_set_error(TC_ERR_SHAPE, "conv2d_transpose '%s': input has %lld channels, kernel expects %d",
-                        l->name, (long long)c, l->in_channels);
+                        l->base.name, (long long)c, l->in_channels);
   int h = (int)(cl ? x->shape[1] : x->shape[2]), w = (int)(cl ? x->shape[2] : x->shape[3]);
   if (!l->planned || l->plan.n != x->shape[0] || l->plan.h != h || l->plan.w != w) {
     tc_status s = tc_conv2dt_plan_create(&l->plan, &l->params, x->shape[0], h, w, (int)c);
     l->planned = s == TC_OK;
     if (s != TC_OK) {
-      tc_error_prefix("conv2d_transpose '%s'", l->name);
+      tc_layer_prefix_error(&l->base);
       return s;
     }
   }
   tc_conv2dt_plan *copy = tc_arena_alloc(tc_graph_arena(g), sizeof *copy);
   if (copy == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "conv2d_transpose '%s': out of memory", l->name);
+    return tc_set_error(TC_ERR_NOMEM, "conv2d_transpose '%s': out of memory", l->base.name);
   *copy = l->plan;
   *plan = copy;
   return TC_OK;
@@ -143,32 +122,21 @@ tc_status tc_conv2d_transpose_forward(tc_conv2d_transpose *l, tc_graph *g, tc_te
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_conv2d_transpose_forward: NULL argument");
   const tc_conv2dt_plan *plan = NULL;
   TC_TRY(tc_plan_for(l, g, x, &plan));
-  /* A frozen layer needs no weight gradients; its input still gets one. */
-  l->kernel->value->requires_grad = l->kernel->trainable;
-  if (l->bias)
-    l->bias->value->requires_grad = l->bias->trainable;
-  tc_tensor *z, *a;
-  TC_TRY(tc_op_conv2d_transpose(g, x, l->kernel->value, l->bias ? l->bias->value : NULL, plan, &z));
-  if (l->cfg.activation.kind == TC_ACT_LINEAR)
-    a = z;
-  else
-    TC_TRY(tc_op_activation(g, z, l->cfg.activation, &a));
-  if (l->cfg.activity_regularizer.kind != TC_REG_NONE)
-    TC_TRY(tc_activity_penalty(g, a, &l->cfg.activity_regularizer, l->name));
-  *y = a;
-  return TC_OK;
+  tc_layer_require_grads(&l->base);
+  tc_param *k = l->base.kernel, *b = l->base.bias;
+  tc_tensor *z;
+  TC_TRY(tc_op_conv2d_transpose(g, x, k->value, b ? b->value : NULL, plan, &z));
+  return tc_layer_tail(&l->base, g, z, y);
 }
 
-const char *tc_conv2d_transpose_name(const tc_conv2d_transpose *l) { return l->name; }
-tc_param *tc_conv2d_transpose_kernel(const tc_conv2d_transpose *l) { return l->kernel; }
-tc_param *tc_conv2d_transpose_bias(const tc_conv2d_transpose *l) { return l->bias; }
+const char *tc_conv2d_transpose_name(const tc_conv2d_transpose *l) { return l->base.name; }
+tc_param *tc_conv2d_transpose_kernel(const tc_conv2d_transpose *l) { return l->base.kernel; }
+tc_param *tc_conv2d_transpose_bias(const tc_conv2d_transpose *l) { return l->base.bias; }
 const tc_conv2d_transpose_config *tc_conv2d_transpose_config_of(const tc_conv2d_transpose *l) {
   return &l->cfg;
 }
 
 void tc_conv2d_transpose_set_trainable(tc_conv2d_transpose *l, int trainable) {
   l->cfg.trainable = trainable != 0;
-  l->kernel->trainable = trainable != 0;
-  if (l->bias)
-    l->bias->trainable = trainable != 0;
+  tc_layer_set_trainable(&l->base, trainable);
 }

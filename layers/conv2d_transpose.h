@@ -20,10 +20,8 @@
 #include "core/activation.h"
 #include "core/conv2dt.h"
 #include "core/graph.h"
-#include "layers/constraint.h"
-#include "layers/initializer.h"
+#include "layers/layer_common.h"
 #include "layers/model.h"
-#include "layers/regularizer.h"
 
 typedef struct tc_conv2d_transpose_config {
   int filters;
@@ -31,17 +29,10 @@ typedef struct tc_conv2d_transpose_config {
   int strides[2];              /* default 1, 1 */
   const char *padding;         /* "valid" (default) or "same", any case */
   const char *data_format;     /* "channels_last" (default) or "channels_first" */
-  tc_activation activation;    /* default linear (TF: activation=None) */
-  int use_bias;                /* default 1 */
-  tc_initializer kernel_initializer; /* default glorot_uniform (TF fan rule) */
-  tc_initializer bias_initializer;   /* default zeros */
-  tc_regularizer kernel_regularizer; /* default none */
-  tc_regularizer bias_regularizer;
-  tc_regularizer activity_regularizer;
-  tc_constraint kernel_constraint;   /* default none */
-  tc_constraint bias_constraint;
-  int trainable;               /* default 1 */
-  const char *name;            /* NULL: automatic ("conv2d_transpose", "_1", ...) */
+  /* activation, use_bias, kernel_/bias_initializer, kernel_/bias_/activity_regularizer,
+   * kernel_/bias_constraint, trainable, name (NULL: "conv2d_transpose", "_1", ...); also
+   * as one value, cfg.common (layers/layer_common.h) */
+  TC_LAYER_COMMON_MEMBER;
   /* Keras extras beyond TF1 */
   int output_padding[2];       /* -1, -1 = none */
   int dilation_rate[2];        /* 1, 1 */
@@ -52,8 +43,10 @@ typedef struct tc_conv2d_transpose tc_conv2d_transpose;
 
 tc_conv2d_transpose_config tc_conv2d_transpose_config_default(int filters, int kernel_h, int kernel_w);
 
-/* Validates cfg, claims the name, creates and initializes the variables. Every rejection
- * has its own message naming the layer and the numbers. */
+/* Validates cfg (initializers, regularizers and constraints against the shapes of their
+ * variables too), claims the name, creates and initializes the variables. Every rejection
+ * has its own message naming the layer and the numbers; a failed create leaves the model
+ * as it was (no variable, the name free). */
 tc_status tc_conv2d_transpose_create(tc_conv2d_transpose **out, tc_model *model, const tc_conv2d_transpose_config *cfg,
                             int in_channels);
 void tc_conv2d_transpose_free(tc_conv2d_transpose *layer);

@@ -16,24 +16,15 @@
 
 #include "core/activation.h"
 #include "core/graph.h"
-#include "layers/constraint.h"
-#include "layers/initializer.h"
+#include "layers/layer_common.h"
 #include "layers/model.h"
-#include "layers/regularizer.h"
 
 typedef struct tc_dense_config {
   int units;
-  tc_activation activation;          /* default linear */
-  int use_bias;                      /* default 1 */
-  tc_initializer kernel_initializer; /* default glorot_uniform: fan_in = in, fan_out = units */
-  tc_initializer bias_initializer;   /* default zeros */
-  tc_regularizer kernel_regularizer; /* default none */
-  tc_regularizer bias_regularizer;
-  tc_regularizer activity_regularizer;
-  tc_constraint kernel_constraint;   /* default none */
-  tc_constraint bias_constraint;
-  int trainable;                     /* default 1 */
-  const char *name;                  /* NULL: automatic ("dense", "dense_1", ...) */
+  /* activation, use_bias, kernel_/bias_initializer (glorot_uniform: fan_in = in, fan_out =
+   * units), kernel_/bias_/activity_regularizer, kernel_/bias_constraint, trainable, name
+   * (NULL: "dense", "dense_1", ...); also as one value, cfg.common */
+  TC_LAYER_COMMON_MEMBER;
 } tc_dense_config;
 
 typedef struct tc_dense tc_dense;
@@ -41,7 +32,8 @@ typedef struct tc_dense tc_dense;
 tc_dense_config tc_dense_config_default(int units);
 
 /* Validates cfg, claims the name, creates and initializes the variables; every rejection
- * has its own message, prefixed "dense '<name>'". The model must outlive the layer. */
+ * has its own message, prefixed "dense '<name>'"; a failed create leaves the model as it
+ * was. The model must outlive the layer. */
 tc_status tc_dense_create(tc_dense **out, tc_model *model, const tc_dense_config *cfg,
                           int in_features);
 void tc_dense_free(tc_dense *layer);

@@ -1,10 +1,8 @@
 /* initializer.c — TF/Keras initializers drawn from a Philox stream (FORMAT.md §6). */
 #include "layers/initializer.h"
 
-#include "layers/spec_fields.h"
+#include "core/spec.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,13 +104,6 @@ static void tc_fill_normal(tc_tensor *t, tc_rng *rng, double mean, double sd, in
 }
 
 static tc_status tc_fill_scaling(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
-  if (!(in->scale > 0.0f) || !isfinite(in->scale))
-    return tc_set_error(TC_ERR_INVALID_ARG,
-                        "variance_scaling: scale must be a positive number, got %g",
-                        (double)in->scale);
-  if ((int)in->mode < 0 || in->mode > TC_FAN_AVG)
-    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown fan mode %d",
-                        (int)in->mode);
   double fan_in, fan_out;
   tc_compute_fans(t->rank, t->shape, &fan_in, &fan_out);
   double fan = in->mode == TC_FAN_IN    ? fan_in
@@ -128,12 +119,9 @@ static tc_status tc_fill_scaling(const tc_initializer *in, tc_tensor *t, tc_rng 
   case TC_DIST_TRUNCATED_NORMAL:
     tc_fill_normal(t, rng, 0.0, sqrt(s) / TC_TRUNC_STD, 1);
     return TC_OK;
-  case TC_DIST_UNTRUNCATED_NORMAL:
+  default: /* TC_DIST_UNTRUNCATED_NORMAL; tc_initializer_check refused the others */
     tc_fill_normal(t, rng, 0.0, sqrt(s), 0);
     return TC_OK;
-  default:
-    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown distribution %d",
-                        (int)in->distribution);
   }
 }
 
@@ -166,9 +154,6 @@ static int tc_orthonormalize(double *a, int64_t rows, int64_t cols) {
 /* TF's Orthogonal: a normal matrix of shape (max(r, c), min(r, c)) with r = prod(shape[:-1])
  * and c = shape[-1], its Q (transposed when r < c), times gain. */
 static tc_status tc_fill_orthogonal(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
-  if (t->rank < 2)
-    return tc_set_error(TC_ERR_SHAPE,
-                        "orthogonal: the tensor must be at least 2-d, got rank %d", t->rank);
   int64_t c = t->shape[t->rank - 1];
   int64_t r = t->size / c;
   int64_t big = r > c ? r : c, small = r > c ? c : r;
@@ -191,6 +176,8 @@ static tc_status tc_fill_orthogonal(const tc_initializer *in, tc_tensor *t, tc_r
   return TC_OK;
 }
 
+/* ---- checking ------------------------------------------------------------------------ */
+
 static tc_status tc_check_moments(const tc_initializer *in) {
   if (!isfinite(in->mean) || !isfinite(in->stddev) || in->stddev < 0)
     return tc_set_error(TC_ERR_INVALID_ARG,
@@ -200,24 +187,73 @@ static tc_status tc_check_moments(const tc_initializer *in) {
   return TC_OK;
 }
 
-static tc_status tc_init_random(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
+static tc_status tc_check_scaling(const tc_initializer *in) {
+  if (!(in->scale > 0.0f) || !isfinite(in->scale))
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "variance_scaling: scale must be a positive number, got %g",
+                        (double)in->scale);
+  if ((int)in->mode < 0 || in->mode > TC_FAN_AVG)
+    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown fan mode %d",
+                        (int)in->mode);
+  if ((int)in->distribution < 0 || in->distribution > TC_DIST_UNIFORM)
+    return tc_set_error(TC_ERR_INVALID_ARG, "variance_scaling: unknown distribution %d",
+                        (int)in->distribution);
+  return TC_OK;
+}
+
+tc_status tc_initializer_check(const tc_initializer *in, int rank, const int64_t *shape) {
+  (void)shape; /* only the rank matters today (orthogonal); kept for shape rules to come */
+  if (in == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_check: the initializer is NULL");
+  if ((int)in->kind < 0 || in->kind >= TC_INIT_COUNT)
+    return tc_set_error(TC_ERR_INVALID_ARG, "unknown initializer kind %d (valid: 0..%d)",
+                        (int)in->kind, TC_INIT_COUNT - 1);
   switch (in->kind) {
+  case TC_INIT_DEFAULT:
+    return tc_set_error(TC_ERR_INVALID_ARG,
+                        "initializer 'default' must be resolved by the layer before use");
+  case TC_INIT_CALLBACK:
+    if (in->fn == NULL)
+      return tc_set_error(TC_ERR_INVALID_ARG, "callback initializer has no function");
+    return TC_OK;
+  case TC_INIT_CONSTANT:
+    if (!isfinite(in->value))
+      return tc_set_error(TC_ERR_INVALID_ARG, "constant: value must be finite, got %g",
+                          (double)in->value);
+    return TC_OK;
   case TC_INIT_RANDOM_UNIFORM:
     if (!isfinite(in->minval) || !isfinite(in->maxval) || in->minval > in->maxval)
       return tc_set_error(TC_ERR_INVALID_ARG,
                           "random_uniform: need finite minval <= maxval, got %g and %g",
                           (double)in->minval, (double)in->maxval);
+    return TC_OK;
+  case TC_INIT_RANDOM_NORMAL:
+  case TC_INIT_TRUNCATED_NORMAL: return tc_check_moments(in);
+  case TC_INIT_ORTHOGONAL:
+    if (!isfinite(in->gain))
+      return tc_set_error(TC_ERR_INVALID_ARG, "orthogonal: gain must be finite, got %g",
+                          (double)in->gain);
+    if (rank < 2)
+      return tc_set_error(TC_ERR_SHAPE,
+                          "orthogonal: the tensor must be at least 2-d, got rank %d", rank);
+    return TC_OK;
+  case TC_INIT_VARIANCE_SCALING: return tc_check_scaling(in);
+  default: return TC_OK; /* zeros, ones and the named scalings fix their parameters */
+  }
+}
+
+/* ---- apply --------------------------------------------------------------------------- */
+
+static tc_status tc_init_random(const tc_initializer *in, tc_tensor *t, tc_rng *rng) {
+  switch (in->kind) {
+  case TC_INIT_RANDOM_UNIFORM:
     tc_fill_uniform(t, rng, in->minval, in->maxval);
     return TC_OK;
   case TC_INIT_RANDOM_NORMAL:
   case TC_INIT_TRUNCATED_NORMAL:
-    TC_TRY(tc_check_moments(in));
     tc_fill_normal(t, rng, in->mean, in->stddev, in->kind == TC_INIT_TRUNCATED_NORMAL);
     return TC_OK;
-  case TC_INIT_ORTHOGONAL:
-    if (!isfinite(in->gain))
-      return tc_set_error(TC_ERR_INVALID_ARG, "orthogonal: gain must be finite");
-    return tc_fill_orthogonal(in, t, rng);
+  case TC_INIT_ORTHOGONAL: return tc_fill_orthogonal(in, t, rng);
   default: return tc_fill_scaling(in, t, rng);
   }
 }
@@ -227,23 +263,16 @@ tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_
   if (init == NULL || t == NULL || t->data == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_apply: %s is NULL",
                         init == NULL ? "the initializer" : "the tensor");
+  TC_TRY(tc_initializer_check(init, t->rank, t->shape));
   tc_rng rng;
   tc_rng_init(&rng, seed, stream);
   switch (init->kind) {
-  case TC_INIT_DEFAULT:
-    return tc_set_error(TC_ERR_INVALID_ARG,
-                        "initializer 'default' must be resolved by the layer before use");
   case TC_INIT_ZEROS: tc_tensor_fill(t, 0.0f); return TC_OK;
   case TC_INIT_ONES: tc_tensor_fill(t, 1.0f); return TC_OK;
   case TC_INIT_CONSTANT: tc_tensor_fill(t, init->value); return TC_OK;
-  case TC_INIT_CALLBACK:
-    if (init->fn == NULL)
-      return tc_set_error(TC_ERR_INVALID_ARG, "callback initializer has no function");
-    return init->fn(t, &rng, init->ctx);
+  case TC_INIT_CALLBACK: return init->fn(t, &rng, init->ctx);
   default: break;
   }
-  if ((int)init->kind < 0 || init->kind >= TC_INIT_COUNT)
-    return tc_set_error(TC_ERR_INVALID_ARG, "unknown initializer kind %d", (int)init->kind);
   if (init->kind >= TC_INIT_GLOROT_UNIFORM && init->kind <= TC_INIT_LECUN_NORMAL) {
     tc_initializer named = *init;
     tc_init_named_scaling(&named); /* the names fix their parameters */
@@ -261,25 +290,7 @@ tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_
   "variance_scaling[:SCALE[:fan_in|fan_out|fan_avg[:truncated_normal|untruncated_normal|"   \
   "normal|uniform]]] | orthogonal[:GAIN]"
 
-#define TC_INIT_MAX_FIELDS 5
-
-
-static int tc_init_number(const char *field, float *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(field, &end);
-  if (end == field || *end != '\0' || errno == ERANGE || !isfinite(v))
-    return -1;
-  *out = (float)v;
-  return 0;
-}
-
-static int tc_init_lookup(const char *name) {
-  for (int k = TC_INIT_ZEROS; k < TC_INIT_CALLBACK; k++)
-    if (strcmp(name, tc_init_names[k]) == 0)
-      return k;
-  return -1;
-}
+#define TC_INIT_MAX_FIELDS 4 /* variance_scaling:SCALE:MODE:DISTRIBUTION */
 
 /* How many numeric arguments each kind takes (at most); variance_scaling's words are
  * handled apart. */
@@ -303,35 +314,46 @@ static float *tc_init_number_slot(tc_initializer *in, int i) {
   }
 }
 
-static tc_status tc_init_parse_scaling(const char *s, const tc_spec_fields *fl,
-                                       tc_initializer *in) {
+static tc_status tc_init_parse_scaling(const tc_spec *sp, tc_initializer *in) {
   static const char *const modes[] = {"fan_in", "fan_out", "fan_avg"};
-  static const char *const dists[] = {"truncated_normal", "untruncated_normal", "uniform"};
-  if (fl->n > 4)
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": too many fields; expected "
-                        "variance_scaling[:SCALE[:MODE[:DISTRIBUTION]]]", s);
-  if (fl->n > 1 && (tc_init_number(fl->f[1], &in->scale) != 0 || !(in->scale > 0)))
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": SCALE must be a positive "
-                        "number, got \"%s\"", s, fl->f[1]);
-  if (fl->n > 2) {
-    int m = 0;
-    while (m < 3 && strcmp(fl->f[2], modes[m]) != 0)
-      m++;
-    if (m == 3)
-      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": MODE must be fan_in, "
-                          "fan_out or fan_avg, got \"%s\"", s, fl->f[2]);
+  /* TF1's "normal" means truncated */
+  static const char *const dists[] = {"truncated_normal", "untruncated_normal", "uniform",
+                                      "normal"};
+  if (sp->n > 1) {
+    TC_TRY(tc_spec_number(sp, sp->f[1], "SCALE, a positive number", 0.0, &in->scale));
+    if (!(in->scale > 0))
+      return tc_spec_error(sp, "SCALE must be a positive number, got \"%s\"", sp->f[1]);
+  }
+  if (sp->n > 2) {
+    int m = tc_spec_lookup(sp->f[2], modes, 3);
+    if (m < 0)
+      return tc_spec_error(sp, "MODE must be fan_in, fan_out or fan_avg, got \"%s\"", sp->f[2]);
     in->mode = (tc_fan_mode)m;
   }
-  if (fl->n > 3) {
-    int d = 0;
-    while (d < 3 && strcmp(fl->f[3], dists[d]) != 0)
-      d++;
-    if (d == 3 && strcmp(fl->f[3], "normal") != 0) /* TF1's "normal" means truncated */
-      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": DISTRIBUTION must be "
-                          "truncated_normal, untruncated_normal, normal or uniform, got "
-                          "\"%s\"", s, fl->f[3]);
+  if (sp->n > 3) {
+    int d = tc_spec_lookup(sp->f[3], dists, 4);
+    if (d < 0)
+      return tc_spec_error(sp, "DISTRIBUTION must be truncated_normal, untruncated_normal, "
+                           "normal or uniform, got \"%s\"", sp->f[3]);
     in->distribution = d == 3 ? TC_DIST_TRUNCATED_NORMAL : (tc_distribution)d;
   }
+  return TC_OK;
+}
+
+static tc_status tc_init_parse_numbers(const tc_spec *sp, tc_initializer *in) {
+  int max = tc_init_max_numbers(in->kind);
+  if (sp->n - 1 > max)
+    return tc_spec_error(sp, "%s takes at most %d number(s), got %d", sp->f[0], max, sp->n - 1);
+  for (int i = 1; i < sp->n; i++) {
+    char label[64];
+    snprintf(label, sizeof label, "a number for argument %d of %s", i, sp->f[0]);
+    TC_TRY(tc_spec_number(sp, sp->f[i], label, -INFINITY, tc_init_number_slot(in, i - 1)));
+  }
+  if ((in->kind == TC_INIT_RANDOM_NORMAL || in->kind == TC_INIT_TRUNCATED_NORMAL) &&
+      in->stddev < 0)
+    return tc_spec_error(sp, "STDDEV must be >= 0");
+  if (in->kind == TC_INIT_RANDOM_UNIFORM && in->minval > in->maxval)
+    return tc_spec_error(sp, "MIN must not exceed MAX");
   return TC_OK;
 }
 
@@ -339,32 +361,17 @@ tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  tc_spec_fields fl;
-  if (tc_spec_split(s, TC_INIT_MAX_FIELDS, &fl) != 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": too long or too many "
-                        "fields; expected one of " TC_INIT_GRAMMAR, s);
-  int kind = tc_init_lookup(fl.f[0]);
-  if (kind < 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": unknown name \"%s\"; "
-                        "expected one of " TC_INIT_GRAMMAR, s, fl.f[0]);
+  tc_spec sp;
+  TC_TRY(tc_spec_split(&sp, "initializer", s, TC_INIT_MAX_FIELDS, TC_INIT_GRAMMAR));
+  /* "default" and "callback" cannot be named */
+  int kind = tc_spec_lookup(sp.f[0], tc_init_names, TC_INIT_CALLBACK);
+  if (kind <= TC_INIT_DEFAULT)
+    return tc_spec_error(&sp, "unknown name \"%s\"", sp.f[0]);
   tc_initializer in = tc_initializer_make((tc_init_kind)kind);
-  if (kind == TC_INIT_VARIANCE_SCALING) {
-    TC_TRY(tc_init_parse_scaling(s, &fl, &in));
-  } else {
-    int max = tc_init_max_numbers(kind);
-    if (fl.n - 1 > max)
-      return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": %s takes at most %d "
-                          "number(s), got %d; expected one of " TC_INIT_GRAMMAR,
-                          s, fl.f[0], max, fl.n - 1);
-    for (int i = 1; i < fl.n; i++)
-      if (tc_init_number(fl.f[i], tc_init_number_slot(&in, i - 1)) != 0)
-        return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": expected a number for "
-                            "argument %d of %s, got \"%s\"", s, i, fl.f[0], fl.f[i]);
-  }
-  if ((kind == TC_INIT_RANDOM_NORMAL || kind == TC_INIT_TRUNCATED_NORMAL) && in.stddev < 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": STDDEV must be >= 0", s);
-  if (kind == TC_INIT_RANDOM_UNIFORM && in.minval > in.maxval)
-    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": MIN must not exceed MAX", s);
+  if (kind == TC_INIT_VARIANCE_SCALING)
+    TC_TRY(tc_init_parse_scaling(&sp, &in));
+  else
+    TC_TRY(tc_init_parse_numbers(&sp, &in));
   *out = in;
   return TC_OK;
 }

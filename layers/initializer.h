@@ -79,6 +79,12 @@ tc_initializer tc_initializer_make(tc_init_kind kind);
 tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_t seed,
                                uint64_t stream);
 
+/* Whether init can fill a tensor of this rank and shape, without drawing anything: the
+ * kind is known (and not TC_INIT_DEFAULT), every number is finite and in range, the
+ * enums are valid, a callback has its function, orthogonal gets rank >= 2. Layers call
+ * it at create time, before any variable exists; apply calls it too. Errors as apply's. */
+tc_status tc_initializer_check(const tc_initializer *init, int rank, const int64_t *shape);
+
 /* The fans of the TF rule for a tensor of this rank and shape (rank 0: both 1). Either
  * out-pointer may be NULL. */
 void tc_compute_fans(int rank, const int64_t *shape, double *fan_in, double *fan_out);

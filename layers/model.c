@@ -146,6 +146,22 @@ tc_param *tc_model_find_param(const tc_model *m, const char *name) {
   return NULL;
 }
 
+tc_model_mark tc_model_mark_now(const tc_model *m) {
+  tc_model_mark k = {m->n_params, m->n_names, m->next_stream};
+  return k;
+}
+
+void tc_model_rollback(tc_model *m, tc_model_mark mark) {
+  while (m->n_params > mark.n_params) {
+    tc_param *p = m->params[--m->n_params];
+    tc_tensor_free(p->value);
+    free(p);
+  }
+  if (m->n_names > mark.n_names)
+    m->n_names = mark.n_names;
+  m->next_stream = mark.next_stream;
+}
+
 tc_status tc_model_set_trainable(tc_model *m, const char *layer, int trainable) {
   if (m == NULL || layer == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_model_set_trainable: NULL argument");

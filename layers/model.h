@@ -63,6 +63,20 @@ tc_param *tc_model_param_at(const tc_model *m, int i);
 /* NULL (and TC_ERR_NOT_FOUND in tc_last_error) when there is no such variable. */
 tc_param *tc_model_find_param(const tc_model *m, const char *name);
 
+/* A point in the model's history that a failed layer create rolls back to: the variables,
+ * the claimed names and the Philox stream counter as they were (docs/layers.md, "A failed
+ * create changes nothing"). */
+typedef struct tc_model_mark {
+  int n_params, n_names;
+  uint64_t next_stream;
+} tc_model_mark;
+
+tc_model_mark tc_model_mark_now(const tc_model *m);
+/* Frees every variable created since mark and releases the names claimed since then, so
+ * that the model is as it was (the optimizer and checkpoints never see them, the name can
+ * be claimed again, and the next layer draws the same numbers as without the failure). */
+void tc_model_rollback(tc_model *m, tc_model_mark mark);
+
 /* Sets trainable on every variable whose name starts with "<layer>/". */
 tc_status tc_model_set_trainable(tc_model *m, const char *layer, int trainable);
 

@@ -1,11 +1,11 @@
 /* regularizer.c — l1, l2, l1_l2, TF1's l2_regularizer and callbacks (FORMAT.md §4). */
 #include "layers/regularizer.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/spec.h"
 
 static const char *const tc_reg_names[TC_REG_COUNT] = {"none",  "l1",    "l2",
                                                        "l1_l2", "tf_l2", "callback"};
@@ -33,6 +33,28 @@ static void tc_reg_l1_l2(const tc_tensor *w, double a, double b, double *penalty
     double sign = (x[i] > 0) - (x[i] < 0); /* sign(0) = 0, as tf.sign */
     grad[i] += (float)(a * sign + 2.0 * b * x[i]);
   }
+}
+
+tc_status tc_regularizer_check(const tc_regularizer *r) {
+  if (r == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_regularizer_check: the regularizer is NULL");
+  if ((int)r->kind < 0 || r->kind >= TC_REG_COUNT)
+    return tc_set_error(TC_ERR_INVALID_ARG, "unknown regularizer kind %d (valid: 0..%d)",
+                        (int)r->kind, TC_REG_COUNT - 1);
+  if (r->kind == TC_REG_CALLBACK)
+    return r->fn != NULL ? TC_OK
+                         : tc_set_error(TC_ERR_INVALID_ARG, "callback regularizer has no function");
+  /* Keras refuses negative and non-finite factors too (validate_float_arg). */
+  int uses_l1 = r->kind == TC_REG_L1 || r->kind == TC_REG_L1_L2;
+  int uses_l2 = r->kind != TC_REG_NONE && r->kind != TC_REG_L1;
+  if (uses_l1 && !(isfinite(r->l1) && r->l1 >= 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "%s: l1 must be a finite number >= 0, got %g",
+                        tc_reg_names[r->kind], (double)r->l1);
+  if (uses_l2 && !(isfinite(r->l2) && r->l2 >= 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "%s: %s must be a finite number >= 0, got %g",
+                        tc_reg_names[r->kind], r->kind == TC_REG_TF_L2 ? "scale" : "l2",
+                        (double)r->l2);
+  return TC_OK;
 }
 
 tc_status tc_regularizer_apply(const tc_regularizer *r, const tc_tensor *w, double *penalty,
@@ -64,37 +86,6 @@ tc_status tc_regularizer_apply(const tc_regularizer *r, const tc_tensor *w, doub
 
 #define TC_REG_GRAMMAR "none | l1[:A] | l2[:B] | l1_l2[:A:B] | tf_l2:SCALE"
 
-/* A coefficient field: a finite number >= 0 filling the whole field. */
-static int tc_reg_number(const char *field, size_t len, float *out) {
-  char tmp[64];
-  if (len == 0 || len >= sizeof tmp)
-    return -1;
-  memcpy(tmp, field, len);
-  tmp[len] = '\0';
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(tmp, &end);
-  if (end != tmp + len || errno == ERANGE || !isfinite(v) || v < 0)
-    return -1;
-  *out = (float)v;
-  return 0;
-}
-
-/* Case-insensitive match of the name part s[0..len) against the kinds; -1 if none. */
-static int tc_reg_lookup(const char *s, size_t len) {
-  for (int k = TC_REG_NONE; k < TC_REG_CALLBACK; k++) {
-    const char *name = tc_reg_names[k];
-    if (strlen(name) != len)
-      continue;
-    size_t i = 0;
-    while (i < len && tolower((unsigned char)s[i]) == name[i])
-      i++;
-    if (i == len)
-      return k;
-  }
-  return -1;
-}
-
 static int tc_reg_arity(int kind) {
   return kind == TC_REG_L1_L2 ? 2 : kind == TC_REG_NONE ? 0 : 1;
 }
@@ -103,39 +94,26 @@ tc_status tc_regularizer_parse(const char *s, tc_regularizer *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_regularizer_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
-  const char *colon = strchr(s, ':');
-  size_t name_len = colon ? (size_t)(colon - s) : strlen(s);
-  int kind = tc_reg_lookup(s, name_len);
+  tc_spec sp;
+  TC_TRY(tc_spec_split(&sp, "regularizer", s, TC_SPEC_MAX_FIELDS, TC_REG_GRAMMAR));
+  int kind = tc_spec_lookup(sp.f[0], tc_reg_names, TC_REG_CALLBACK); /* callback: not by name */
   if (kind < 0)
-    return tc_set_error(TC_ERR_INVALID_ARG, "regularizer \"%s\": unknown name; expected "
-                        TC_REG_GRAMMAR, s);
-  /* Collect the numbers after the name. */
-  float v[3];
-  int n = 0;
-  for (const char *p = colon; p != NULL && n <= 2;) {
-    const char *next = strchr(p + 1, ':');
-    size_t len = next ? (size_t)(next - p - 1) : strlen(p + 1);
-    if (n < 2 && tc_reg_number(p + 1, len, &v[n]) != 0)
-      return tc_set_error(TC_ERR_INVALID_ARG, "regularizer \"%s\": expected a coefficient "
-                          "(a number >= 0), got \"%.*s\"; grammar: " TC_REG_GRAMMAR,
-                          s, (int)len, p + 1);
-    n++;
-    p = next;
-  }
+    return tc_spec_error(&sp, "unknown name \"%s\"", sp.f[0]);
+  float v[2] = {0.01f, 0.01f}; /* Keras' default factors */
+  int n = sp.n - 1;
+  for (int i = 0; i < n && i < 2; i++)
+    TC_TRY(tc_spec_number(&sp, sp.f[1 + i], "a coefficient (a number >= 0)", 0.0, &v[i]));
   int arity = tc_reg_arity(kind);
   /* l1, l2 and l1_l2 may leave their numbers out (Keras' 0.01); tf_l2 may not. */
-  int omitted_ok = (n == 0 && kind != TC_REG_TF_L2);
-  if (n != arity && !omitted_ok)
-    return tc_set_error(TC_ERR_INVALID_ARG, "regularizer \"%s\": %s takes %d number(s), got "
-                        "%d%s; grammar: " TC_REG_GRAMMAR, s, tc_reg_names[kind], arity,
-                        n, n > 2 ? " or more" : "");
+  if (n != arity && !(n == 0 && kind != TC_REG_TF_L2))
+    return tc_spec_error(&sp, "%s takes %d number(s), got %d", tc_reg_names[kind], arity, n);
   tc_regularizer r = {(tc_reg_kind)kind, 0.0f, 0.0f, NULL, NULL};
   if (kind == TC_REG_L1 || kind == TC_REG_L1_L2)
-    r.l1 = n > 0 ? v[0] : 0.01f;
+    r.l1 = v[0];
   if (kind == TC_REG_L2 || kind == TC_REG_TF_L2)
-    r.l2 = n > 0 ? v[0] : 0.01f;
+    r.l2 = v[0];
   if (kind == TC_REG_L1_L2)
-    r.l2 = n > 1 ? v[1] : 0.01f;
+    r.l2 = v[1];
   *out = r;
   return TC_OK;
 }

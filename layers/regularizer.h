@@ -39,9 +39,14 @@ typedef struct tc_regularizer {
  * gradient to it (w->size floats). TC_REG_NONE gives 0 and adds nothing. A callback sees
  * *penalty = 0 first. Errors: TC_ERR_INVALID_ARG for a NULL r, w or penalty, an unknown
  * kind, a callback without fn; or the callback's status. Coefficients are used as given
- * (the parser is what refuses negative ones). */
+ * here; layers refuse negative and non-finite ones at create (tc_regularizer_check). */
 tc_status tc_regularizer_apply(const tc_regularizer *r, const tc_tensor *w, double *penalty,
                                float *grad);
+
+/* Whether r is usable, checked once at layer create: a known kind, finite coefficients
+ * >= 0 for the ones its kind uses, a callback with its function. TC_ERR_INVALID_ARG naming
+ * the kind and the value otherwise. (A penalty applies to any shape.) */
+tc_status tc_regularizer_check(const tc_regularizer *r);
 
 /* Parses "none", "l1:0.01", "l2:1e-4", "l1_l2:0.01:0.02", "tf_l2:0.001", case-
  * insensitive. "l1", "l2", "l1_l2" alone take Keras' 0.01 (for l1_l2 both); otherwise l1/l2

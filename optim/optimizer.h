@@ -60,8 +60,12 @@ typedef struct tc_optim tc_optim;
  * rho 0.9, eps 1e-10, initial_ms 1; adagrad 0.001, initial_accumulator 0.1, eps 1e-7). */
 tc_optim_config tc_optim_config_default(tc_optim_kind kind);
 
-/* Parses "sgd", "momentum:0.9", "adam", "rmsprop", "adagrad" with optional ":key=value"
- * pairs (lr=, beta1=, ...). Errors quote the string. */
+/* Parses "sgd", "momentum" (sgd with momentum 0.9), "adam", "rmsprop", "adagrad" with
+ * optional ":key=value" pairs, each key one that the named optimizer reads
+ * ("momentum:momentum=0.5", "adam:lr=2e-4:beta1=0.5"; a bare "momentum:0.9" is refused:
+ * every value is named). Numbers follow the float32 rule of docs/strings.md. Errors:
+ * TC_ERR_INVALID_ARG quoting the string and naming the key ("sgd:beta1=0.5": beta1 does
+ * not apply to sgd); *out is then unchanged. */
 tc_status tc_optim_config_parse(const char *s, tc_optim_config *out);
 
 /* Works on the model's weight variables whose names start with `prefix` (NULL: all), so

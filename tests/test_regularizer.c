@@ -217,7 +217,7 @@ START_TEST(parse_bad_strings) {
   expect_bad("l1:inf", "expected a coefficient");
   expect_bad("l2:0.1:0.2", "takes 1 number(s), got 2");
   expect_bad("l1_l2:0.01", "takes 2 number(s), got 1");
-  expect_bad("l1_l2:0.01:0.02:0.03", "or more");
+  expect_bad("l1_l2:0.01:0.02:0.03", "takes 2 number(s), got 3");
   expect_bad("tf_l2", "takes 1 number(s), got 0");
   expect_bad("none:0.1", "takes 0 number(s)");
   tc_regularizer r;

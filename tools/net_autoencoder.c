@@ -12,14 +12,7 @@ static tc_conv2d_transpose_config tc_up_config(const tc_layer_opts *l, int filte
   tc_conv2d_transpose_config c = tc_conv2d_transpose_config_default(filters, 4, 4);
   c.strides[0] = c.strides[1] = 2;
   c.padding = "same";
-  c.activation = l->activation;
-  c.kernel_initializer = l->kernel_initializer;
-  c.bias_initializer = l->bias_initializer;
-  c.kernel_regularizer = l->kernel_regularizer;
-  c.bias_regularizer = l->bias_regularizer;
-  c.activity_regularizer = l->activity_regularizer;
-  c.kernel_constraint = l->kernel_constraint;
-  c.bias_constraint = l->bias_constraint;
+  c.common = *l;
   c.name = name;
   return c;
 }

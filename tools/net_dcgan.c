@@ -18,11 +18,9 @@ static tc_status tc_generator_create(tc_dcgan *d, const tc_layer_opts *l) {
   tc_conv2d_transpose_config u1 = tc_conv2d_transpose_config_default(32, 4, 4);
   u1.strides[0] = u1.strides[1] = 2;
   u1.padding = "same";
-  u1.use_bias = 0;
-  u1.kernel_initializer = l->kernel_initializer;
-  u1.kernel_regularizer = l->kernel_regularizer;
-  u1.activity_regularizer = l->activity_regularizer;
-  u1.kernel_constraint = l->kernel_constraint;
+  u1.common = *l;
+  u1.activation = tc_activation_make(TC_ACT_LINEAR); /* batch norm comes before it */
+  u1.use_bias = 0;                                    /* batch norm's beta takes its place */
   u1.name = "generator_up1";
   TC_TRY(tc_conv2d_transpose_create(&d->g_up1, d->model, &u1, 64));
   bn.name = "generator_bn1";
@@ -30,9 +28,6 @@ static tc_status tc_generator_create(tc_dcgan *d, const tc_layer_opts *l) {
   tc_conv2d_transpose_config u2 = u1;
   u2.filters = 1;
   u2.use_bias = 1;
-  u2.bias_initializer = l->bias_initializer;
-  u2.bias_regularizer = l->bias_regularizer;
-  u2.bias_constraint = l->bias_constraint;
   u2.activation = tc_activation_make(TC_ACT_TANH);
   u2.name = "generator_up2";
   return tc_conv2d_transpose_create(&d->g_up2, d->model, &u2, 32);

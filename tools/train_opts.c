@@ -61,9 +61,8 @@ static void tc_defaults(tc_train_opts *o) {
   o->seed = 1;
   o->checkpoint_every = 500;
   o->sample_every = 200;
+  o->layer = tc_layer_common_default();
   o->layer.activation = tc_activation_make(TC_ACT_RELU);
-  o->layer.kernel_initializer = tc_initializer_make(TC_INIT_GLOROT_UNIFORM);
-  o->layer.bias_initializer = tc_initializer_make(TC_INIT_ZEROS);
 }
 
 static const char *const tc_layer_option_names[] = {

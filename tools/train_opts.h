@@ -4,22 +4,16 @@
 
 #include <stdio.h>
 
-#include "core/activation.h"
-#include "layers/constraint.h"
-#include "layers/initializer.h"
-#include "layers/regularizer.h"
+#include "layers/layer_common.h"
 #include "optim/optimizer.h"
 
 typedef enum tc_model_kind { TC_MODEL_AUTOENCODER = 0, TC_MODEL_DCGAN } tc_model_kind;
 
 /* Options applied to the model's Conv2DTranspose layers (the string grammar of
- * docs/strings.md); the output layer keeps its own activation (sigmoid / tanh). */
-typedef struct tc_layer_opts {
-  tc_activation activation;
-  tc_initializer kernel_initializer, bias_initializer;
-  tc_regularizer kernel_regularizer, bias_regularizer, activity_regularizer;
-  tc_constraint kernel_constraint, bias_constraint;
-} tc_layer_opts;
+ * docs/strings.md) are the layers' own shared config, tc_layer_common: a network copies
+ * it whole (cfg.common = o->layer) and then sets what is its own (name, bias, and the
+ * output layer's activation, sigmoid / tanh). */
+typedef tc_layer_common tc_layer_opts;
 
 typedef struct tc_train_opts {
   tc_model_kind model;
