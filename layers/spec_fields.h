@@ -1,5 +1,5 @@
 /* spec_fields.h — splitting "name:arg:arg" option strings (internal to layers/; the grammar
- * is docs/strings.md). */
+ * is docs/strings.md). @internal: not installed (docs/api.md). */
 #ifndef TC_SPEC_FIELDS_H
 #define TC_SPEC_FIELDS_H
 
