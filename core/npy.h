@@ -1,5 +1,5 @@
 /* npy.h — internals of the npz layer (not API): the .npy header format and the reading
- * of one zip entry.
+ * of one zip entry. @internal: not installed (docs/api.md).
  *
  * A .npy entry is: "\x93NUMPY", major, minor, a little-endian header length (2 bytes for
  * version 1.0, 4 for 2.0 and 3.0), a Python dict literal

@@ -1,4 +1,4 @@
-/* spec.h — the one tokenizer under every option-string grammar: activation (core),
+/* spec.h (@internal) — the one tokenizer under every option-string grammar: activation (core),
  * initializer, regularizer, constraint (layers) and optimizer (optim). It splits
  * "name:field:field" at ':', looks words up in a table, reads numbers by the float32 rule
  * and words the errors; each grammar is a table and a few rules on top (docs/strings.md).

@@ -39,11 +39,9 @@ static int parse_line(char *line, tc_bench_shape *s) {
   return 1;
 }
 
-tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, int *count) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return tc_set_error(TC_ERR_IO, "bench: cannot open shapes file '%s': %s", path,
-                        strerror(errno));
+/* Reads the shapes of f (named `name` in errors) and closes it. */
+static tc_status read_shapes(FILE *f, const char *name, tc_bench_shape *out, int cap,
+                             int *count) {
   char line[512];
   int n = 0, lineno = 0;
   while (fgets(line, sizeof line, f) && n < cap) {
@@ -52,13 +50,30 @@ tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, i
     if (r < 0) {
       fclose(f);
       return tc_set_error(TC_ERR_FORMAT, "bench: %s:%d: expected 'name N Hin Win Cin Cout kh "
-                          "kw sh sw same|valid|<int>'", path, lineno);
+                          "kw sh sw same|valid|<int>'", name, lineno);
     }
     n += r;
   }
   fclose(f);
   *count = n;
   return TC_OK;
+}
+
+tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, int *count) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return tc_set_error(TC_ERR_IO, "bench: cannot open shapes file '%s': %s", path,
+                        strerror(errno));
+  return read_shapes(f, path, out, cap, count);
+}
+
+tc_status tc_bench_builtin_shapes(tc_bench_shape *out, int cap, int *count) {
+  /* fmemopen only reads the buffer in mode "r"; the cast drops a const it keeps. */
+  FILE *f = fmemopen((void *)tc_bench_shapes_text, strlen(tc_bench_shapes_text), "r");
+  if (!f)
+    return tc_set_error(TC_ERR_NOMEM, "bench: cannot read the built-in shapes: %s",
+                        strerror(errno));
+  return read_shapes(f, "built-in shapes", out, cap, count);
 }
 
 tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan) {

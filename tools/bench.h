@@ -36,6 +36,13 @@ typedef struct tc_bench_result {
  * line number for a malformed line. */
 tc_status tc_bench_load_shapes(const char *path, tc_bench_shape *out, int cap, int *count);
 
+/* tools/shapes.txt as it was at build time (generated into the build tree by CMake), so the
+ * installed command needs no source tree. */
+extern const char tc_bench_shapes_text[];
+
+/* The same reading of tc_bench_shapes_text; errors name it "built-in shapes". */
+tc_status tc_bench_builtin_shapes(tc_bench_shape *out, int cap, int *count);
+
 /* Fills a plan for the shape in the given layout (the integer padding as an explicit plan). */
 tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan);
 

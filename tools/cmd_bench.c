@@ -3,7 +3,6 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tools/bench.h"
 #include "tools/cli_args.h"
@@ -21,7 +20,7 @@ static void tc_bench_help(FILE *out) {
           "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's FMA\n"
           "peak (its widest FMA, AVX-512 or AVX2) measured in the same run, and the plan's\n"
           "workspace. TCONV_ISA=avx2|portable caps the kernels' instruction set.\n\n"
-          "  --shapes FILE   shapes file (default tools/shapes.txt)\n"
+          "  --shapes FILE   shapes file (default: tools/shapes.txt, built into the command)\n"
           "  --reps N        timed calls per kernel after one warm-up (default 10)\n"
           "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
           "  --format F      nhwc (default) or nchw\n"
@@ -96,18 +95,17 @@ static void print_header(const bench_opts *o, double peak, int threads) {
 }
 
 int tc_cmd_bench(int argc, char **argv) {
-  bench_opts o = {"tools/shapes.txt", 10, 0, TC_CHANNELS_LAST, 0};
+  bench_opts o = {NULL, 10, 0, TC_CHANNELS_LAST, 0};
   int rc = parse_opts(argc, argv, &o);
   if (rc)
     return rc == 1 ? 0 : rc;
-  /* Outside the source tree the default falls back to the copy the build knows about. */
-  if (strcmp(o.shapes, "tools/shapes.txt") == 0 && access(o.shapes, R_OK) != 0)
-    o.shapes = TCONV_DEFAULT_SHAPES;
   if (o.threads > 0)
     omp_set_num_threads((int)o.threads);
   static tc_bench_shape shapes[TC_BENCH_MAX_SHAPES];
   int n = 0;
-  if (tc_bench_load_shapes(o.shapes, shapes, TC_BENCH_MAX_SHAPES, &n) != TC_OK) {
+  tc_status st = o.shapes ? tc_bench_load_shapes(o.shapes, shapes, TC_BENCH_MAX_SHAPES, &n)
+                          : tc_bench_builtin_shapes(shapes, TC_BENCH_MAX_SHAPES, &n);
+  if (st != TC_OK) {
     fprintf(stderr, "tconv bench: %s\n", tc_last_error());
     return 1;
   }

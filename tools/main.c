@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/version.h"
 #include "tools/commands.h"
 
 typedef struct tc_command {
@@ -26,7 +27,8 @@ static void tc_usage(FILE *out) {
           "commands:\n");
   for (size_t i = 0; i < sizeof tc_commands / sizeof tc_commands[0]; i++)
     fprintf(out, "  %-10s %s\n", tc_commands[i].name, tc_commands[i].summary);
-  fprintf(out, "\n'tconv COMMAND --help' describes the options of each command.\n");
+  fprintf(out, "\n'tconv COMMAND --help' describes the options of each command;"
+               " 'tconv --version' prints the version.\n");
 }
 
 int main(int argc, char **argv) {
@@ -37,6 +39,10 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     tc_usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("tconv %s\n", tc_version());
     return 0;
   }
   for (size_t i = 0; i < sizeof tc_commands / sizeof tc_commands[0]; i++)

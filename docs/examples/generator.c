@@ -2,7 +2,7 @@
  * to draw four shapes (disc, square, cross, ring) from their class label, with two
  * Conv2DTranspose layers, Adam, and a checkpoint at the end.
  *
- *   cc generator.c -I<tconv> -ltconv_optim -ltconv_layers -ltconv_core ... (see tutorial)
+ *   cc generator.c $(pkg-config --cflags --libs tconv) -lm -o generator   (see tutorial)
  *   ./generator [STEPS] [CHECKPOINT]
  *
  * Exits 0 when the loss fell below half its first value, so CI can run it as a test. */
@@ -10,11 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/ops.h"
-#include "layers/conv2d_transpose.h"
-#include "layers/dense.h"
-#include "optim/checkpoint.h"
-#include "optim/optimizer.h"
+#include <tconv/tconv.h>
 
 #define CLASSES 4
 #define SIZE 16
