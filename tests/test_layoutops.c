@@ -3,13 +3,17 @@
  * the public tc_gradcheck, and their rejections (docs/bad-input.md, "Ops"). */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/gradcheck.h"
 #include "core/ops_dropout.h"
 #include "core/ops_layout.h"
 #include "core/ops_resize.h"
 #include "support/opcheck.h"
+#include "tools/conform.h"
 #include "tools/gradcheck_ops.h"
 
 #define EXACT 0.0
@@ -271,6 +275,45 @@ START_TEST(layout_ops_reject_bad_input) {
 }
 END_TEST
 
+/* ---- kind op cases that must fail ---------------------------------------------------- */
+
+static tc_conform_verdict run_op_case(const char *text, tc_conform_outcome *o) {
+  char path[] = "/tmp/tconv_opcase_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  tc_casefile *f;
+  tc_case *c;
+  ck_assert_int_eq(tc_casefile_open(&f, path), TC_OK);
+  ck_assert_int_eq(tc_casefile_next(f, &c), TC_OK);
+  tc_conform_run(c, o);
+  tc_casefile_close(f);
+  unlink(path);
+  return o->verdict;
+}
+
+START_TEST(op_cases_fail_when_wrong) {
+  tc_conform_outcome o;
+  const char *head = "case p\nattr kind op\nattr op pad\nattr mode reflect\nattr paddings 1 1\n"
+                     "tensor x 1 3\n1 2 3\ntensor G 1 5\n1 1 1 1 1\ntensor y 1 5\n2 1 2 3 2\n";
+  char text[512];
+  snprintf(text, sizeof text, "%stensor grad.x 1 3\n1 3 1\nend\n", head);
+  ck_assert_int_eq(run_op_case(text, &o), TC_CONFORM_PASS);
+  snprintf(text, sizeof text, "%stensor grad.x 1 3\n1 2 1\nend\n", head);
+  ck_assert_int_eq(run_op_case(text, &o), TC_CONFORM_FAIL);
+  ck_assert_str_eq(o.tensor, "grad.x");
+  ck_assert_int_eq(run_op_case("case q\nattr kind op\nattr op cosine\ntensor x 1 1\n1\n"
+                               "tensor G 1 1\n1\nend\n", &o), TC_CONFORM_FAIL);
+  ck_assert_ptr_nonnull(strstr(o.note, "cosine"));
+  ck_assert_int_eq(run_op_case("case r\nattr kind op\nattr op resize_nearest\nattr size 2 2\n"
+                               "attr align_corners 1\nattr half_pixel_centers 1\n"
+                               "tensor x 4 1 1 1 1\n1\ntensor G 4 1 2 2 1\n1 1 1 1\nend\n", &o),
+                   TC_CONFORM_FAIL);
+  ck_assert_ptr_nonnull(strstr(o.note, "both 1"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("layoutops");
   TCase *tc = tcase_create("ops");
@@ -284,6 +327,7 @@ int main(void) {
   tcase_add_test(tc, dropout_mask_scale_inference_and_resume);
   tcase_add_test(tc, every_op_passes_the_gradient_check);
   tcase_add_test(tc, layout_ops_reject_bad_input);
+  tcase_add_test(tc, op_cases_fail_when_wrong);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
