@@ -68,9 +68,10 @@ static void tc_norm_forward(tc_norm_ctx *c, const tc_tensor *x, const tc_tensor 
 static tc_status tc_norm_backward(tc_node *node) {
   tc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2], *y = node->out;
   const tc_norm_ctx *c = node->ctx;
-  double *sums;
-  TC_TRY(tc_op_scratch("norm", node->graph, 4 * c->n_stats, (float **)&sums));
-  memset(sums, 0, (size_t)(2 * c->n_stats) * sizeof(double));
+  double *sums = tc_arena_calloc(tc_graph_arena(node->graph),
+                                 (size_t)(2 * c->n_stats) * sizeof(double));
+  if (sums == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "%s: no memory for the backward sums", node->op);
   int64_t idx[TC_MAX_RANK] = {0}, s, p;
   for (int64_t i = 0; i < x->size; i++, tc_norm_next(idx, x->shape, x->rank)) {
     tc_norm_index(c, x->rank, idx, &s, &p);
