@@ -234,7 +234,7 @@ END_TEST
 
 START_TEST(layout_ops_reject_bad_input) {
   tc_graph *g = tc_oc_graph();
-  float v[24] = {0};
+  float v[36] = {0}; /* the largest tensor below, (1, 3, 3, 4) */
   tc_tensor *a = tc_oc_tensor(4, (int64_t[]){1, 2, 3, 4}, v, 1);
   tc_tensor *b = tc_oc_tensor(4, (int64_t[]){1, 3, 3, 4}, v, 1), *y, *p[5];
   tc_tensor *ab[2] = {a, b};
