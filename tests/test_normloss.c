@@ -9,6 +9,7 @@
 #include "core/ops.h"
 #include "core/ops_losses.h"
 #include "core/ops_norm.h"
+#include "layers/batch_norm.h"
 #include "support/opcheck.h"
 
 #define CLOSE 1e-6
@@ -225,6 +226,30 @@ START_TEST(norms_and_losses_reject_bad_input) {
 }
 END_TEST
 
+/* Keras BatchNormalization's renorm and virtual_batch_size are refused by name. */
+START_TEST(batch_norm_refuses_renorm_and_virtual_batch_size) {
+  tc_model *m;
+  tc_batch_norm *bn = NULL;
+  ck_assert_int_eq(tc_model_create(&m, 1), TC_OK);
+  tc_batch_norm_config c = tc_batch_norm_config_default();
+  ck_assert_int_eq(c.renorm, 0);
+  ck_assert_int_eq(c.virtual_batch_size, 0);
+  c.renorm = 1;
+  ck_assert_int_eq(tc_batch_norm_create(&bn, m, &c, 4), TC_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "renorm is not implemented"));
+  c.renorm = 0;
+  c.virtual_batch_size = 8;
+  ck_assert_int_eq(tc_batch_norm_create(&bn, m, &c, 4), TC_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "virtual_batch_size is not implemented"));
+  ck_assert_ptr_null(bn);
+  c.virtual_batch_size = 0;
+  ck_assert_int_eq(tc_batch_norm_create(&bn, m, &c, 4), TC_OK); /* the name was not taken */
+  ck_assert_ptr_nonnull(tc_model_find_param(m, "batch_normalization/gamma"));
+  tc_batch_norm_free(bn);
+  tc_model_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("normloss");
   TCase *tc = tcase_create("ops");
@@ -235,6 +260,7 @@ int main(void) {
   tcase_add_test(tc, gradcheck_handles_kinks);
   tcase_add_test(tc, gradcheck_passes_a_user_graph_and_rejects_bad_args);
   tcase_add_test(tc, norms_and_losses_reject_bad_input);
+  tcase_add_test(tc, batch_norm_refuses_renorm_and_virtual_batch_size);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
