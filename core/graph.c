@@ -81,12 +81,19 @@ tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
                           tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx) {
   if (!out->requires_grad)
     return TC_OK;
-  TC_ASSERT(n_in >= 0 && n_in <= TC_NODE_MAX_INPUTS);
+  TC_ASSERT(n_in >= 0);
   if (g->backward_done)
     return tc_set_error(TC_ERR_STATE, "graph: op '%s' recorded after backward; reset first", op);
   TC_TRY(tc_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof(tc_node)));
+  /* The input list lives in the arena, not in the node, so its length is unbounded. At
+   * least 4 slots, NULL past n_in: backward functions read in[2] as "no bias" then. */
+  int slots = n_in > 4 ? n_in : 4;
+  tc_tensor **ins = tc_arena_calloc(g->arena, (size_t)slots * sizeof *ins);
+  if (ins == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "graph: no memory for the %d inputs of '%s'", n_in, op);
   tc_node *n = &g->nodes[g->n_nodes];
   memset(n, 0, sizeof *n);
+  n->in = ins;
   n->op = op;
   n->backward = backward;
   n->out = out;

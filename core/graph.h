@@ -21,8 +21,6 @@
 #include "core/arena.h"
 #include "core/tensor.h"
 
-#define TC_NODE_MAX_INPUTS 4
-
 typedef struct tc_graph tc_graph;
 typedef struct tc_node tc_node;
 
@@ -34,7 +32,8 @@ struct tc_node {
   const char *op; /* static string, for messages */
   tc_backward_fn backward;
   tc_tensor *out;
-  tc_tensor *in[TC_NODE_MAX_INPUTS];
+  tc_tensor **in; /* n_in inputs (any count: concat takes N) in the graph's arena;
+                   * at least 4 slots, those past n_in NULL */
   int n_in;
   void *ctx;      /* op state, allocated in the graph's arena */
   tc_graph *graph;

@@ -63,6 +63,11 @@ static tc_status check_config(const tc_batch_norm_config *c, int channels, int *
   if (c->fused < -1 || c->fused > 1)
     return tc_set_error(TC_ERR_INVALID_ARG, "fused must be -1 (auto), 0 or 1, got %d",
                         c->fused);
+  if (c->renorm != 0 || c->virtual_batch_size != 0)
+    return tc_set_error(TC_ERR_UNSUPPORTED,
+                        "%s is not implemented (renorm %d, virtual_batch_size %d; docs/ops.md)",
+                        c->renorm != 0 ? "renorm" : "virtual_batch_size", c->renorm,
+                        c->virtual_batch_size);
   return resolve_axis(c, axis);
 }
 

@@ -48,6 +48,9 @@ typedef struct tc_batch_norm_config {
                               axis 1 or 3; 1: require it; 0: never */
   int trainable;           /* default 1 */
   const char *name;        /* NULL: automatic ("batch_normalization", "_1", ...) */
+  int renorm;              /* Keras renorm: default 0; 1 is refused (not implemented,
+                              docs/ops.md) */
+  int virtual_batch_size;  /* Keras virtual_batch_size: default 0 (None); others refused */
 } tc_batch_norm_config;
 
 typedef struct tc_batch_norm tc_batch_norm;
@@ -55,7 +58,7 @@ typedef struct tc_batch_norm tc_batch_norm;
 tc_batch_norm_config tc_batch_norm_config_default(void);
 
 /* Validates cfg (momentum in [0, 1], epsilon > 0, the data_format string, fused in
- * {-1, 0, 1}), claims the name, creates and initializes the variables; every rejection
+ * {-1, 0, 1}; renorm and virtual_batch_size fail with TC_ERR_UNSUPPORTED), claims the name, creates and initializes the variables; every rejection
  * has its own message, prefixed "batch_normalization '<name>'". */
 tc_status tc_batch_norm_create(tc_batch_norm **out, tc_model *model,
                                const tc_batch_norm_config *cfg, int channels);

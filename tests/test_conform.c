@@ -107,8 +107,9 @@ START_TEST(verdicts_pass_fail_skip) {
 END_TEST
 
 START_TEST(public_cases_pass) {
-  const char *files[] = {"layer.case", "regularizer.case", "constraint.case", "train.case"};
-  for (size_t i = 0; i < 4; i++) {
+  const char *files[] = {"layer.case", "regularizer.case", "constraint.case", "train.case",
+                         "op.case"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", TCONV_TEST_DATA, files[i]);
     tc_casefile *f;

@@ -24,6 +24,8 @@ void tc_conform_run(const tc_case *c, tc_conform_outcome *out) {
     tc_conform_regularizer(c, out);
   else if (strcmp(k, "constraint") == 0)
     tc_conform_constraint(c, out);
+  else if (strcmp(k, "op") == 0)
+    tc_conform_op(c, out);
   else {
     out->verdict = TC_CONFORM_SKIP;
     snprintf(out->note, sizeof out->note, "unknown kind '%s'", k);

@@ -9,6 +9,7 @@ void tc_conform_layer(const tc_case *c, tc_conform_outcome *out);
 void tc_conform_train(const tc_case *c, tc_conform_outcome *out);
 void tc_conform_regularizer(const tc_case *c, tc_conform_outcome *out);
 void tc_conform_constraint(const tc_case *c, tc_conform_outcome *out);
+void tc_conform_op(const tc_case *c, tc_conform_outcome *out);
 
 /* Creates the layer described by the attrs under `prefix` ("" or "l0.") and loads its
  * kernel and bias from the named tensors. */
