@@ -92,19 +92,10 @@ static zip_int64_t tc_npy_source_cb(void *ud, void *data, zip_uint64_t len,
 /* ---- validation ---------------------------------------------------------------------- */
 
 static tc_status tc_npz_check_key(const char *key, int i) {
-  if (key == NULL || key[0] == '\0')
-    return tc_set_error(TC_ERR_INVALID_ARG, "entry %d: key is empty", i);
-  size_t len = strnlen(key, TC_NPZ_MAX_KEY + 1);
-  if (len > TC_NPZ_MAX_KEY)
-    return tc_set_error(TC_ERR_INVALID_ARG, "entry %d: key '%.64s...' is longer than %d "
-                        "bytes", i, key, TC_NPZ_MAX_KEY);
-  if (key[0] == '/')
-    return tc_set_error(TC_ERR_INVALID_ARG, "'%s': a key may not start with '/'", key);
-  for (size_t c = 0; c < len; c++)
-    if ((unsigned char)key[c] < 0x20 || key[c] == '\\' || key[c] == 0x7f)
-      return tc_set_error(TC_ERR_INVALID_ARG, "'%s': byte %zu of the key is a control "
-                          "character or backslash", key, c);
-  return TC_OK;
+  tc_status s = tc_npz_key_check(key);
+  if (s != TC_OK)
+    tc_error_prefix("entry %d", i);
+  return s;
 }
 
 static tc_status tc_npz_check_entry(const tc_npz_entry *e, int i) {

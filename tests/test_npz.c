@@ -524,6 +524,66 @@ START_TEST(broken_archives_are_refused_by_name) {
 }
 END_TEST
 
+/* The writer's key rule holds on read too: a key tconv would never write is refused, and
+ * the message shows the member's name escaped (no raw control byte reaches a terminal). */
+START_TEST(keys_the_writer_forbids_are_refused_on_read) {
+  make_tmpdir();
+  float v[4] = {1, 2, 3, 4};
+  size_t len;
+  unsigned char *b = npy_bytes(F4_DICT, v, 16, &len);
+  const char *p = in_tmp("keys.npz");
+  static const struct { const char *name, *shown, *why; } bad[] = {
+      {"a\x1b[2Jb.npy", "a\\x1b[2Jb.npy", "control character"},
+      {"/etc/passwd.npy", "/etc/passwd.npy", "empty component"},
+      {"a\\b.npy", "a\\\\b.npy", "backslash"},
+      {"../up.npy", "../up.npy", "'..'"},
+      {"a/../b.npy", "a/../b.npy", "'..'"},
+      {"a//b.npy", "a//b.npy", "empty component"},
+      {"a/.npy", "a/.npy", "empty component"},
+      {"tab\there.npy", "tab\\x09here.npy", "control character"},
+      {"del\x7f.npy", "del\\x7f.npy", "control character"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    make_zip(p, 1, &bad[i].name, &b, &len, 1);
+    char want[128];
+    snprintf(want, sizeof want, "entry 0 '%s'", bad[i].shown);
+    expect_fail(p, NULL, TC_ERR_FORMAT, want);
+    expect_fail(p, NULL, TC_ERR_FORMAT, bad[i].why);
+    for (const char *c = tc_last_error(); *c; c++)
+      ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f, "raw control byte in message");
+  }
+  /* '/' scopes inside a key stay legal: generator/conv2d_transpose/kernel. */
+  const char *ok[1] = {"generator/conv2d_transpose/kernel.npy"};
+  make_zip(p, 1, ok, &b, &len, 1);
+  tc_npz_file *f = NULL;
+  ck_assert_int_eq(tc_npz_read(p, &f, NULL), TC_OK);
+  ck_assert_ptr_nonnull(tc_npz_find(f, "generator/conv2d_transpose/kernel"));
+  tc_npz_file_free(f);
+  free(b);
+  remove_tmpdir();
+}
+END_TEST
+
+/* The writer refuses the same keys, before it creates any file. */
+START_TEST(keys_with_bad_components_are_refused_on_write) {
+  make_tmpdir();
+  float v = 1.0f;
+  const char *path = in_tmp("w.npz");
+  static const char *const bad[] = {"/abs", "a//b", "a/", "..", "a/../b", "./a", "a\\b",
+                                    "a\nb", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tc_npz_entry e = {bad[i], TC_NPZ_F32, 0, NULL, &v};
+    ck_assert_msg(tc_npz_write(path, &e, 1) == TC_ERR_INVALID_ARG, "key %zu accepted", i);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "entry 0"));
+    struct stat st;
+    ck_assert_int_ne(stat(path, &st), 0);
+  }
+  tc_npz_entry e = {"generator/conv2d_transpose/kernel", TC_NPZ_F32, 0, NULL, &v};
+  ck_assert_int_eq(tc_npz_write(path, &e, 1), TC_OK);
+  remove_tmpdir();
+}
+END_TEST
+
 START_TEST(truncated_files_are_format_errors) {
   make_tmpdir();
   sample s;
@@ -799,6 +859,8 @@ int main(void) {
   tcase_add_test(tc, we_load_numpy_files);
   tcase_add_test(tc, broken_headers_are_refused_by_name);
   tcase_add_test(tc, broken_archives_are_refused_by_name);
+  tcase_add_test(tc, keys_the_writer_forbids_are_refused_on_read);
+  tcase_add_test(tc, keys_with_bad_components_are_refused_on_write);
   tcase_add_test(tc, truncated_files_are_format_errors);
   tcase_add_test(tc, flipped_bits_are_checksum_errors);
   tcase_add_test(tc, flipped_bits_in_stored_data_are_checksum_errors);
