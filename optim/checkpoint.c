@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "core/npz.h"
 
 #define TC_CKPT_KEY 320
@@ -20,7 +21,7 @@ typedef struct tc_ckpt_list {
 } tc_ckpt_list;
 
 static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
-  int n = tc_model_param_count(m) + 4 + 2 * n_o;
+  int n = tc_model_param_count(m) + 5 + 2 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
   return n;
@@ -58,12 +59,35 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
   tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[1], "meta/step%s%s", "", "");
   tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[2], "meta/epoch%s%s", "", "");
   tc_ckpt_add(l, TC_NPZ_U64, 1, rng_shape, l->rng, "meta/rng%s%s", "", "");
+  if (meta->batch > 0) {
+    l->i64[7] = meta->batch;
+    tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[7], "meta/batch%s%s", "", "");
+  }
   for (int k = 0; k < n_o && k < 4; k++) {
     l->i64[3 + k] = tc_optim_steps(o[k].optim);
     l->lr[k] = tc_optim_lr(o[k].optim);
     tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[3 + k], "meta/optimizer/%s/%s", o[k].name, "steps");
     tc_ckpt_add(l, TC_NPZ_F32, 0, NULL, &l->lr[k], "meta/optimizer/%s/%s", o[k].name, "lr");
   }
+}
+
+/* A checkpoint never holds NaN or inf: weights that diverged are not saved over the last
+ * good file. The message names the first bad array and element. */
+static tc_status tc_ckpt_check_finite(const tc_ckpt_list *l, const char *path) {
+  for (int i = 0; i < l->n; i++) {
+    const tc_npz_entry *e = &l->e[i];
+    if (e->dtype != TC_NPZ_F32)
+      continue;
+    int64_t n = 1;
+    for (int d = 0; d < e->rank; d++)
+      n *= e->shape[d];
+    int64_t bad = tc_floats_first_nonfinite(e->data, n);
+    if (bad >= 0)
+      return tc_set_error(TC_ERR_STATE, "checkpoint '%s' not saved: '%s' holds %g at element "
+                          "%lld (training diverged; the file on disk is unchanged)", path,
+                          e->key, (double)((const float *)e->data)[bad], (long long)bad);
+  }
+  return TC_OK;
 }
 
 tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim *o, int n_o,
@@ -82,6 +106,9 @@ tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim 
     s = tc_set_error(TC_ERR_NOMEM, "checkpoint '%s': out of memory", path);
   if (s == TC_OK) {
     tc_ckpt_collect(&l, m, o, n_o, meta);
+    s = tc_ckpt_check_finite(&l, path);
+  }
+  if (s == TC_OK) {
     s = tc_npz_write(path, l.e, l.n);
   }
   free(l.e);
