@@ -21,6 +21,7 @@
 
 #include "core/npy.h"
 #include "core/npz.h"
+#include "core/outpath.h"
 
 /* Level 1: float data barely compresses at any level, and level 1 is several times
  * faster than zlib's default 6 on it. */
@@ -305,7 +306,10 @@ tc_status tc_npz_write(const char *path, const tc_npz_entry *entries, int n) {
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_npz_write: %s", path == NULL ? "path is NULL"
                         : entries == NULL ? "entries is NULL" : "no entries to write");
   TC_TRY(tc_npz_check_entries(entries, n));
-  tc_status s = TC_ERR_EXISTS;
+  tc_status s = tc_output_path_check(path);
+  if (s != TC_OK)
+    return s;
+  s = TC_ERR_EXISTS;
   for (int attempt = 0; attempt < 16 && s == TC_ERR_EXISTS; attempt++) {
     tc_npz_paths p = {NULL, NULL, NULL};
     s = tc_npz_paths_make(&p, path, atomic_fetch_add(&serial, 1u));
