@@ -5,7 +5,8 @@
 # rate it uses, outputs that are not regular files (FIFO, directory, symbolic link, device)
 # are refused and left as they were, long paths work or are refused (never cut), a failed
 # PNG still saves the checkpoint, out-of-range checkpoint values and hostile keys are
-# refused by name. Never touches a system path: every target lives in a temp directory.
+# refused by name; `tconv conform` refuses a directory, an empty file and a doubled attr.
+# Never touches a system path: every target lives in a temp directory.
 set -euo pipefail
 tconv=$1
 work=$(mktemp -d /tmp/tconv_files_XXXXXX)
@@ -31,7 +32,9 @@ run 1 "loss is nan at step" train "${base[@]}" --lr 1e6 --checkpoint-every 5 --o
 grep -qF "the checkpoint '$work/nan/checkpoint.npz' of step 10 is kept" "$work/err" ||
   fail "divergence message: $(cat "$work/err")"
 [ "$(step_of "$work/nan/checkpoint.npz")" = 10 ] || fail "the kept checkpoint is not step 10"
-"$tconv" inspect "$work/nan/checkpoint.npz" | grep -qiE "nan|inf" && fail "NaN in the checkpoint"
+# (the first line names the file, whose random temp name may spell "nan")
+"$tconv" inspect "$work/nan/checkpoint.npz" | tail -n +2 | grep -qwiE "nan|-?inf" &&
+  fail "NaN in the checkpoint"
 run 1 "no checkpoint was saved by this run" train "${base[@]}" --lr 1e6 --checkpoint-every 0 \
   --out "$work/nan0"
 [ -e "$work/nan0/checkpoint.npz" ] && fail "a diverged run wrote a checkpoint"
@@ -126,5 +129,13 @@ run 1 "meta/optimizer/optimizer/lr is nan" train "${base[@]}" --out "$work/a" --
 run 1 "'evil\\x1b[2J.npy': key" inspect "$work/evil.npz"
 grep -q $'\x1b' "$work/err" "$work/out" && fail "a raw escape byte reached the terminal"
 ok "negative/INT64_MIN step, NaN lr and a key with an escape byte are refused by name"
+
+# 8. tconv conform: a directory or a file without cases is an error, not "0 passed"
+run 1 "a directory, not a case file" conform "$work"
+printf '# no cases\n' >"$work/empty.case"
+run 1 "empty.case: no cases in the file" conform "$work/empty.case"
+printf 'case a\nattr kind layer\nattr kind layer\nend\n' >"$work/dup.case"
+run 1 "dup.case:3: attr 'kind' given twice in case 'a' (first at line 2)" conform "$work/dup.case"
+ok "conform refuses a directory, a file without cases and a doubled attr"
 
 echo "files_cli: $passed passed, 0 failed"
