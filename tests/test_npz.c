@@ -1,5 +1,6 @@
 /* test_npz.c — .npz checkpoints: round trips, interchange with numpy, atomic writes under
  * SIGKILL, and every kind of broken file. */
+#define _DEFAULT_SOURCE /* mknod and makedev, for a device node made in the test's temp dir */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,7 +41,8 @@ static void remove_tmpdir(void) {
     while ((e = readdir(d)) != NULL)
       if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
         snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
+        if (unlink(p) != 0)
+          rmdir(p); /* the directory a test made as a bad target */
       }
     closedir(d);
   }
@@ -315,6 +318,50 @@ START_TEST(bad_writes_are_refused_and_leave_the_old_file) {
 END_TEST
 
 /* ---- interchange with numpy ---------------------------------------------------------- */
+
+/* The writer renames over its target: only a regular file (or nothing) may be there. A FIFO,
+ * a directory, a symbolic link and (where mknod is permitted) a character device, all made
+ * in the test's own temp directory, are refused and left exactly as they were. */
+START_TEST(non_regular_targets_are_refused) {
+  make_tmpdir();
+  sample s;
+  sample_init(&s, 5);
+  char path[512];
+  snprintf(path, sizeof path, "%s", in_tmp("fifo.npz"));
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a FIFO"));
+  struct stat st;
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+  snprintf(path, sizeof path, "%s", in_tmp("dir.npz"));
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a directory"));
+  char target[512];
+  snprintf(target, sizeof target, "%s", in_tmp("target.npz"));
+  ck_assert_int_eq(tc_npz_write(target, s.e, 6), TC_OK);
+  snprintf(path, sizeof path, "%s", in_tmp("link.npz"));
+  ck_assert_int_eq(symlink(target, path), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 3), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a symbolic link"));
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  tc_npz_file *f = NULL;
+  ck_assert_int_eq(tc_npz_read(target, &f, NULL), TC_OK);
+  ck_assert_int_eq(tc_npz_count(f), 6);
+  tc_npz_file_free(f);
+  snprintf(path, sizeof path, "%s", in_tmp("null"));
+  if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0) {
+    ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a character device"));
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+  }
+  ck_assert_int_eq(count_tmp_files("fifo.npz") + count_tmp_files("link.npz"), 0);
+  remove_tmpdir();
+}
+END_TEST
 
 START_TEST(numpy_loads_our_files) {
   make_tmpdir();
@@ -855,6 +902,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, round_trip_file_and_memory);
   tcase_add_test(tc, bad_writes_are_refused_and_leave_the_old_file);
+  tcase_add_test(tc, non_regular_targets_are_refused);
   tcase_add_test(tc, numpy_loads_our_files);
   tcase_add_test(tc, we_load_numpy_files);
   tcase_add_test(tc, broken_headers_are_refused_by_name);
