@@ -1,6 +1,7 @@
 /* checkpoint.c — model + optimizers + metadata <-> .npz (core/npz.h does the container). */
 #include "optim/checkpoint.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) 
 static void tc_ckpt_add(tc_ckpt_list *l, tc_npz_dtype dtype, int rank, const int64_t *shape,
                         const void *data, const char *fmt, const char *a, const char *b) {
   TC_ASSERT(l->n < l->cap);
-  snprintf(l->keys[l->n], TC_CKPT_KEY, fmt, a, b);
+  int len = snprintf(l->keys[l->n], TC_CKPT_KEY, fmt, a, b);
+  TC_ASSERT(len > 0 && len < TC_CKPT_KEY); /* names were checked: a key is never cut */
   l->e[l->n] = (tc_npz_entry){l->keys[l->n], dtype, rank, shape, data};
   l->n++;
 }
@@ -90,12 +92,29 @@ static tc_status tc_ckpt_check_finite(const tc_ckpt_list *l, const char *path) {
   return TC_OK;
 }
 
+/* Optimizer names become key components: [A-Za-z0-9_.-], 1..64 bytes. */
+static tc_status tc_ckpt_check_names(const tc_ckpt_optim *o, int n_o) {
+  for (int k = 0; k < n_o; k++) {
+    const char *name = o[k].name;
+    size_t len = name ? strnlen(name, 65) : 0;
+    int ok = len >= 1 && len <= 64 && o[k].optim != NULL;
+    for (size_t i = 0; ok && i < len; i++)
+      ok = isalnum((unsigned char)name[i]) || strchr("_.-", name[i]) != NULL;
+    if (!ok)
+      return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: optimizer %d: name must be 1 to "
+                          "64 of [A-Za-z0-9_.-] with an optimizer, got '%.64s'", k,
+                          name ? name : "(null)");
+  }
+  return TC_OK;
+}
+
 tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim *o, int n_o,
                        const tc_ckpt_meta *meta) {
   if (path == NULL || m == NULL || meta == NULL || (n_o > 0 && o == NULL))
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: NULL argument");
   if (n_o < 0 || n_o > 4)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: %d optimizers, at most 4", n_o);
+  TC_TRY(tc_ckpt_check_names(o, n_o));
   tc_ckpt_list l;
   memset(&l, 0, sizeof l);
   l.cap = tc_ckpt_capacity(m, o, n_o);

@@ -327,6 +327,28 @@ START_TEST(non_finite_weights_are_not_saved) {
 }
 END_TEST
 
+/* Optimizer names become key components: one that would make a key longer than the writer's
+ * buffer (it used to be cut) or that holds a '/' is refused, and nothing is written. */
+START_TEST(bad_optimizer_names_are_refused_on_save) {
+  char path[128];
+  temp_path(path, sizeof path, "names");
+  net a;
+  net_create(&a, "adam", 1);
+  char long_name[400];
+  memset(long_name, 'x', sizeof long_name - 1);
+  long_name[sizeof long_name - 1] = '\0';
+  const char *bad[] = {long_name, "", "a/b", "evil\n", NULL};
+  tc_ckpt_meta meta = {.step = 0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tc_ckpt_optim o = {bad[i], a.opt};
+    ck_assert_int_eq(tc_ckpt_save(path, a.m, &o, 1, &meta), TC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "optimizer 0: name must be 1 to 64"));
+    ck_assert_int_ne(access(path, F_OK), 0);
+  }
+  net_free(&a);
+}
+END_TEST
+
 START_TEST(numpy_reads_the_keys_and_shapes) {
   char path[128], cmd[512];
   temp_path(path, sizeof path, "numpy");
@@ -359,6 +381,7 @@ int main(void) {
   tcase_add_test(tc, failed_loads_leave_the_model_unchanged);
   tcase_add_test(tc, out_of_range_values_are_refused_on_load);
   tcase_add_test(tc, non_finite_weights_are_not_saved);
+  tcase_add_test(tc, bad_optimizer_names_are_refused_on_save);
   tcase_add_test(tc, numpy_reads_the_keys_and_shapes);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

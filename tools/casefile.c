@@ -10,7 +10,7 @@
 
 struct tc_casefile {
   FILE *fp;
-  char path[512];
+  char *path;           /* a copy: any length, never cut */
   int line;
   char *buf;            /* current line */
   size_t cap;
@@ -40,7 +40,12 @@ tc_status tc_casefile_open(tc_casefile **out, const char *path) {
     free(f);
     return tc_set_error(TC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   }
-  snprintf(f->path, sizeof f->path, "%s", path);
+  f->path = strdup(path);
+  if (f->path == NULL) {
+    fclose(f->fp);
+    free(f);
+    return tc_set_error(TC_ERR_NOMEM, "tc_casefile_open: out of memory");
+  }
   *out = f;
   return TC_OK;
 }
@@ -61,6 +66,7 @@ void tc_casefile_close(tc_casefile *f) {
   tc_case_clear(f);
   fclose(f->fp);
   free(f->buf);
+  free(f->path);
   free(f);
 }
 
