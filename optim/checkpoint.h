@@ -54,8 +54,8 @@ tc_status tc_ckpt_save(const char *path, const tc_model *model, const tc_ckpt_op
  * model, the optimizers and *meta are unchanged. Besides names, dtypes and shapes, every
  * value is range-checked (TC_ERR_FORMAT naming the key and the value): the ranges above
  * for meta/..., no NaN or inf in any float array, and the slots that are sums of squares
- * (Adam's v and vhat, RMSProp's rms, Adagrad's accumulator) >= 0. A key the model does not have is refused
- * (TC_ERR_FORMAT naming it) unless allow_extra is 1 (e.g. loading a generator's weights
+ * (Adam's v and vhat, RMSProp's rms, Adagrad's accumulator) >= 0. A key the model does
+ * not have is refused (TC_ERR_FORMAT naming it) unless allow_extra is 1 (e.g. loading a generator's weights
  * from a full GAN checkpoint, or weights without their optimizer). */
 tc_status tc_ckpt_load(const char *path, tc_model *model, const tc_ckpt_optim *optims,
                        int n_optims, tc_ckpt_meta *meta, int allow_extra);

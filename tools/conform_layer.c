@@ -125,9 +125,11 @@ static tc_status tc_layer_case(const tc_case *c, tc_model *m, tc_graph *g, tc_te
   tc_conform_compare(c, "y", y->data, y->rank, y->shape, tol, tol, out);
   tc_conform_compare(c, "dx", (*x)->grad, (*x)->rank, (*x)->shape, tol, tol, out);
   tc_param *kp = tc_conv2d_transpose_kernel(*layer), *bp = tc_conv2d_transpose_bias(*layer);
-  tc_conform_compare(c, "dkernel", kp->value->grad, kp->value->rank, kp->value->shape, tol, tol, out);
+  tc_conform_compare(c, "dkernel", kp->value->grad, kp->value->rank, kp->value->shape, tol, tol,
+                     out);
   if (bp)
-    tc_conform_compare(c, "dbias", bp->value->grad, bp->value->rank, bp->value->shape, tol, tol, out);
+    tc_conform_compare(c, "dbias", bp->value->grad, bp->value->rank, bp->value->shape, tol,
+                       tol, out);
   return TC_OK;
 }
 
