@@ -46,6 +46,18 @@ typedef enum tc_npz_dtype {
 const char *tc_npz_dtype_str(tc_npz_dtype d);
 size_t tc_npz_dtype_size(tc_npz_dtype d);
 
+/* The rule for keys, the same for writing and reading: 1..TC_NPZ_MAX_KEY bytes of
+ * '/'-separated components ("generator/conv2d_transpose/kernel"), none empty (so no
+ * leading, trailing or doubled '/'), none "." or "..", no backslash, no control character
+ * (bytes below 0x20, and 0x7f). TC_ERR_INVALID_ARG with a message naming the key
+ * (escaped) and what is wrong; the caller prefixes where the key came from. */
+tc_status tc_npz_key_check(const char *key);
+
+/* Copies s into buf (cap >= 8 bytes) with every byte outside printable ASCII written as
+ * \xNN and '\\' doubled, cut with "..." where it does not fit: safe to print to a
+ * terminal and to put in a message. Returns buf. */
+const char *tc_npz_escape(const char *s, char *buf, size_t cap);
+
 /* One array to write. Everything is borrowed for the duration of tc_npz_write only. */
 typedef struct tc_npz_entry {
   const char *key;      /* "dec1/kernel", "optimizer/dec1/kernel/m", "meta/step" */
@@ -97,7 +109,8 @@ typedef struct tc_npz_file tc_npz_file;
  * the key and the numbers:
  *   TC_ERR_NOT_FOUND   the file does not exist
  *   TC_ERR_IO          it cannot be opened or read
- *   TC_ERR_FORMAT      not a zip, truncated, an entry not named *.npy, bad .npy magic or
+ *   TC_ERR_FORMAT      not a zip, truncated, an entry not named *.npy, a key that breaks
+ *                      tc_npz_key_check's rule (named escaped), bad .npy magic or
  *                      version, a malformed header dict
  *   TC_ERR_CHECKSUM    data that does not match its zip header: CRC mismatch, an
  *                      undecodable deflate stream, or more/fewer bytes than declared

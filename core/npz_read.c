@@ -146,9 +146,10 @@ static tc_status tc_npz_entry_name(tc_npz_reader *r, zip_uint64_t i, tc_npz_arra
     return tc_set_error(TC_ERR_FORMAT, "entry %llu: %s", (unsigned long long)i,
                         zip_strerror(r->za));
   size_t len = strlen(st.name);
+  char shown[240];
   if (len <= 4 || strcmp(st.name + len - 4, ".npy") != 0)
-    return tc_set_error(TC_ERR_FORMAT, "entry %llu '%.200s' is not a .npy array",
-                        (unsigned long long)i, st.name);
+    return tc_set_error(TC_ERR_FORMAT, "entry %llu '%s' is not a .npy array",
+                        (unsigned long long)i, tc_npz_escape(st.name, shown, sizeof shown));
   if (len - 4 > TC_NPZ_MAX_KEY)
     return tc_set_error(TC_ERR_FORMAT, "entry %llu: key of %zu bytes exceeds %d",
                         (unsigned long long)i, len - 4, TC_NPZ_MAX_KEY);
@@ -159,6 +160,13 @@ static tc_status tc_npz_entry_name(tc_npz_reader *r, zip_uint64_t i, tc_npz_arra
   memcpy(key, st.name, len - 4);
   key[len - 4] = '\0';
   a->key = key;
+  /* The writer's rule: a key that tconv would never write is not read either. */
+  if (tc_npz_key_check(key) != TC_OK) {
+    char why[400];
+    snprintf(why, sizeof why, "%s", tc_last_error());
+    return tc_set_error(TC_ERR_FORMAT, "entry %llu '%s': %s", (unsigned long long)i,
+                        tc_npz_escape(st.name, shown, sizeof shown), why);
+  }
   r->sizes[i] = st.size;
   if (st.size > r->lim.max_total_bytes - *total)
     return tc_set_error(TC_ERR_UNSUPPORTED,

@@ -21,6 +21,7 @@
 
 #include "core/npy.h"
 #include "core/npz.h"
+#include "core/outpath.h"
 
 /* Level 1: float data barely compresses at any level, and level 1 is several times
  * faster than zlib's default 6 on it. */
@@ -92,19 +93,10 @@ static zip_int64_t tc_npy_source_cb(void *ud, void *data, zip_uint64_t len,
 /* ---- validation ---------------------------------------------------------------------- */
 
 static tc_status tc_npz_check_key(const char *key, int i) {
-  if (key == NULL || key[0] == '\0')
-    return tc_set_error(TC_ERR_INVALID_ARG, "entry %d: key is empty", i);
-  size_t len = strnlen(key, TC_NPZ_MAX_KEY + 1);
-  if (len > TC_NPZ_MAX_KEY)
-    return tc_set_error(TC_ERR_INVALID_ARG, "entry %d: key '%.64s...' is longer than %d "
-                        "bytes", i, key, TC_NPZ_MAX_KEY);
-  if (key[0] == '/')
-    return tc_set_error(TC_ERR_INVALID_ARG, "'%s': a key may not start with '/'", key);
-  for (size_t c = 0; c < len; c++)
-    if ((unsigned char)key[c] < 0x20 || key[c] == '\\' || key[c] == 0x7f)
-      return tc_set_error(TC_ERR_INVALID_ARG, "'%s': byte %zu of the key is a control "
-                          "character or backslash", key, c);
-  return TC_OK;
+  tc_status s = tc_npz_key_check(key);
+  if (s != TC_OK)
+    tc_error_prefix("entry %d", i);
+  return s;
 }
 
 static tc_status tc_npz_check_entry(const tc_npz_entry *e, int i) {
@@ -314,7 +306,10 @@ tc_status tc_npz_write(const char *path, const tc_npz_entry *entries, int n) {
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_npz_write: %s", path == NULL ? "path is NULL"
                         : entries == NULL ? "entries is NULL" : "no entries to write");
   TC_TRY(tc_npz_check_entries(entries, n));
-  tc_status s = TC_ERR_EXISTS;
+  tc_status s = tc_output_path_check(path);
+  if (s != TC_OK)
+    return s;
+  s = TC_ERR_EXISTS;
   for (int attempt = 0; attempt < 16 && s == TC_ERR_EXISTS; attempt++) {
     tc_npz_paths p = {NULL, NULL, NULL};
     s = tc_npz_paths_make(&p, path, atomic_fetch_add(&serial, 1u));

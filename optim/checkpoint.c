@@ -1,10 +1,12 @@
 /* checkpoint.c — model + optimizers + metadata <-> .npz (core/npz.h does the container). */
 #include "optim/checkpoint.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "core/npz.h"
 
 #define TC_CKPT_KEY 320
@@ -20,7 +22,7 @@ typedef struct tc_ckpt_list {
 } tc_ckpt_list;
 
 static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
-  int n = tc_model_param_count(m) + 4 + 2 * n_o;
+  int n = tc_model_param_count(m) + 5 + 2 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
   return n;
@@ -29,7 +31,8 @@ static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) 
 static void tc_ckpt_add(tc_ckpt_list *l, tc_npz_dtype dtype, int rank, const int64_t *shape,
                         const void *data, const char *fmt, const char *a, const char *b) {
   TC_ASSERT(l->n < l->cap);
-  snprintf(l->keys[l->n], TC_CKPT_KEY, fmt, a, b);
+  int len = snprintf(l->keys[l->n], TC_CKPT_KEY, fmt, a, b);
+  TC_ASSERT(len > 0 && len < TC_CKPT_KEY); /* names were checked: a key is never cut */
   l->e[l->n] = (tc_npz_entry){l->keys[l->n], dtype, rank, shape, data};
   l->n++;
 }
@@ -58,6 +61,10 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
   tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[1], "meta/step%s%s", "", "");
   tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[2], "meta/epoch%s%s", "", "");
   tc_ckpt_add(l, TC_NPZ_U64, 1, rng_shape, l->rng, "meta/rng%s%s", "", "");
+  if (meta->batch > 0) {
+    l->i64[7] = meta->batch;
+    tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[7], "meta/batch%s%s", "", "");
+  }
   for (int k = 0; k < n_o && k < 4; k++) {
     l->i64[3 + k] = tc_optim_steps(o[k].optim);
     l->lr[k] = tc_optim_lr(o[k].optim);
@@ -66,12 +73,48 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
   }
 }
 
+/* A checkpoint never holds NaN or inf: weights that diverged are not saved over the last
+ * good file. The message names the first bad array and element. */
+static tc_status tc_ckpt_check_finite(const tc_ckpt_list *l, const char *path) {
+  for (int i = 0; i < l->n; i++) {
+    const tc_npz_entry *e = &l->e[i];
+    if (e->dtype != TC_NPZ_F32)
+      continue;
+    int64_t n = 1;
+    for (int d = 0; d < e->rank; d++)
+      n *= e->shape[d];
+    int64_t bad = tc_floats_first_nonfinite(e->data, n);
+    if (bad >= 0)
+      return tc_set_error(TC_ERR_STATE, "checkpoint '%s' not saved: '%s' holds %g at element "
+                          "%lld (training diverged; the file on disk is unchanged)", path,
+                          e->key, (double)((const float *)e->data)[bad], (long long)bad);
+  }
+  return TC_OK;
+}
+
+/* Optimizer names become key components: [A-Za-z0-9_.-], 1..64 bytes. */
+static tc_status tc_ckpt_check_names(const tc_ckpt_optim *o, int n_o) {
+  for (int k = 0; k < n_o; k++) {
+    const char *name = o[k].name;
+    size_t len = name ? strnlen(name, 65) : 0;
+    int ok = len >= 1 && len <= 64 && o[k].optim != NULL;
+    for (size_t i = 0; ok && i < len; i++)
+      ok = isalnum((unsigned char)name[i]) || strchr("_.-", name[i]) != NULL;
+    if (!ok)
+      return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: optimizer %d: name must be 1 to "
+                          "64 of [A-Za-z0-9_.-] with an optimizer, got '%.64s'", k,
+                          name ? name : "(null)");
+  }
+  return TC_OK;
+}
+
 tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim *o, int n_o,
                        const tc_ckpt_meta *meta) {
   if (path == NULL || m == NULL || meta == NULL || (n_o > 0 && o == NULL))
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: NULL argument");
   if (n_o < 0 || n_o > 4)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: %d optimizers, at most 4", n_o);
+  TC_TRY(tc_ckpt_check_names(o, n_o));
   tc_ckpt_list l;
   memset(&l, 0, sizeof l);
   l.cap = tc_ckpt_capacity(m, o, n_o);
@@ -82,6 +125,9 @@ tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim 
     s = tc_set_error(TC_ERR_NOMEM, "checkpoint '%s': out of memory", path);
   if (s == TC_OK) {
     tc_ckpt_collect(&l, m, o, n_o, meta);
+    s = tc_ckpt_check_finite(&l, path);
+  }
+  if (s == TC_OK) {
     s = tc_npz_write(path, l.e, l.n);
   }
   free(l.e);

@@ -12,10 +12,11 @@
  *   <layer>/<var>                    every variable of the model, float32, its shape
  *   optimizer/<layer>/<var>/<slot>   every optimizer slot (m, v, momentum, rms, ...)
  *   meta/format_version              int64, TC_CKPT_FORMAT_VERSION
- *   meta/step, meta/epoch            int64
+ *   meta/step, meta/epoch            int64, >= 0 (epoch <= step)
+ *   meta/batch                       int64 >= 1, images per step (only when meta.batch > 0)
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
- *   meta/optimizer/<name>/steps      int64, the optimizer's t
- *   meta/optimizer/<name>/lr         float32
+ *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
+ *   meta/optimizer/<name>/lr         float32, finite and >= 0
  * docs/checkpoints.md describes the format and its guarantees. */
 #ifndef TC_CHECKPOINT_H
 #define TC_CHECKPOINT_H
@@ -37,16 +38,24 @@ typedef struct tc_ckpt_meta {
   int64_t step;
   int64_t epoch;
   tc_rng rng; /* the run's generator (latent draws, dropout ...), restored exactly */
+  int64_t batch; /* images per step of the run; 0: not recorded (meta/batch not written,
+                    and 0 after loading a file without it) */
 } tc_ckpt_meta;
 
-/* Writes everything to path (atomic: a crash leaves the old file or the new one). */
+/* Writes everything to path (atomic: a crash leaves the old file or the new one). A
+ * variable, slot or learning rate that is NaN or inf is not saved: TC_ERR_STATE naming the
+ * array and element, and the file at path is left as it was. Errors of tc_npz_write
+ * otherwise (a path that is not a regular file, I/O). */
 tc_status tc_ckpt_save(const char *path, const tc_model *model, const tc_ckpt_optim *optims,
                        int n_optims, const tc_ckpt_meta *meta);
 
 /* Loads path into the model, the optimizers (their slots are created if needed) and *meta
  * (may be NULL). Everything is validated before anything is copied: on any error the
- * model, the optimizers and *meta are unchanged. A key the model does not have is refused
- * (TC_ERR_FORMAT naming it) unless allow_extra is 1 (e.g. loading a generator's weights
+ * model, the optimizers and *meta are unchanged. Besides names, dtypes and shapes, every
+ * value is range-checked (TC_ERR_FORMAT naming the key and the value): the ranges above
+ * for meta/..., no NaN or inf in any float array, and the slots that are sums of squares
+ * (Adam's v and vhat, RMSProp's rms, Adagrad's accumulator) >= 0. A key the model does
+ * not have is refused (TC_ERR_FORMAT naming it) unless allow_extra is 1 (e.g. loading a generator's weights
  * from a full GAN checkpoint, or weights without their optimizer). */
 tc_status tc_ckpt_load(const char *path, tc_model *model, const tc_ckpt_optim *optims,
                        int n_optims, tc_ckpt_meta *meta, int allow_extra);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "core/npz.h"
 #include "optim/checkpoint.h"
 
@@ -55,8 +56,42 @@ static tc_status tc_plan_tensor(tc_loader *l, const char *key, tc_tensor *t) {
     return tc_set_error(TC_ERR_SHAPE, "checkpoint '%s': '%s' has shape %s, the model expects %s",
                         l->path, key, have, want);
   }
+  const float *v = a->data;
+  int64_t bad = tc_floats_first_nonfinite(v, a->size);
+  if (bad >= 0)
+    return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': '%s' holds %g at element %lld; a "
+                        "checkpoint holds only finite values", l->path, key, (double)v[bad],
+                        (long long)bad);
   TC_ASSERT(l->n_copies < l->cap);
   l->copies[l->n_copies++] = (tc_copy){t->data, a};
+  return TC_OK;
+}
+
+/* Slots that are running sums of squares; a negative one would make sqrt() NaN. */
+static int tc_slot_nonnegative(const char *key) {
+  static const char *const names[] = {"v", "vhat", "rms", "accumulator"};
+  const char *last = strrchr(key, '/');
+  last = last ? last + 1 : key;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(last, names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static tc_status tc_check_nonnegative(const tc_loader *l, const char *key, const float *v,
+                                      int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (v[i] < 0.0f)
+      return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': '%s' holds %g at element %lld; "
+                          "this slot is a sum of squares and is never negative", l->path, key,
+                          (double)v[i], (long long)i);
+  return TC_OK;
+}
+
+static tc_status tc_check_i64(const tc_loader *l, const char *key, int64_t v, int64_t lo) {
+  if (v < lo)
+    return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': %s is %lld, expected >= %lld",
+                        l->path, key, (long long)v, (long long)lo);
   return TC_OK;
 }
 
@@ -74,6 +109,16 @@ typedef struct tc_optim_state {
   float lr;
 } tc_optim_state;
 
+/* key = fmt % name, refused (never cut) when it does not fit. */
+static tc_status tc_key(const tc_loader *l, char *key, size_t cap, const char *fmt,
+                        const char *name) {
+  int n = snprintf(key, cap, fmt, name);
+  if (n < 0 || (size_t)n >= cap)
+    return tc_set_error(TC_ERR_INVALID_ARG, "checkpoint '%s': the key for '%.60s' is longer "
+                        "than %zu bytes", l->path, name, cap - 1);
+  return TC_OK;
+}
+
 static tc_status tc_plan_optims(tc_loader *l, const tc_ckpt_optim *o, int n_o,
                                 tc_optim_state *state) {
   char key[400];
@@ -82,16 +127,22 @@ static tc_status tc_plan_optims(tc_loader *l, const tc_ckpt_optim *o, int n_o,
     for (int i = 0; i < tc_optim_slot_count(o[k].optim); i++) {
       const char *name;
       tc_tensor *t = tc_optim_slot_at(o[k].optim, i, &name);
-      snprintf(key, sizeof key, "optimizer/%s", name);
+      TC_TRY(tc_key(l, key, sizeof key, "optimizer/%s", name));
       TC_TRY(tc_plan_tensor(l, key, t));
+      if (tc_slot_nonnegative(key))
+        TC_TRY(tc_check_nonnegative(l, key, l->copies[l->n_copies - 1].src->data, t->size));
     }
     const tc_npz_array *a;
-    snprintf(key, sizeof key, "meta/optimizer/%s/steps", o[k].name);
+    TC_TRY(tc_key(l, key, sizeof key, "meta/optimizer/%s/steps", o[k].name));
     TC_TRY(tc_plan_scalar(l, key, TC_NPZ_I64, 1, &a));
     state[k].steps = *(const int64_t *)a->data;
-    snprintf(key, sizeof key, "meta/optimizer/%s/lr", o[k].name);
+    TC_TRY(tc_check_i64(l, key, state[k].steps, 0));
+    TC_TRY(tc_key(l, key, sizeof key, "meta/optimizer/%s/lr", o[k].name));
     TC_TRY(tc_plan_scalar(l, key, TC_NPZ_F32, 1, &a));
     state[k].lr = *(const float *)a->data;
+    if (tc_floats_first_nonfinite(&state[k].lr, 1) == 0 || state[k].lr < 0.0f)
+      return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': %s is %g, expected a finite "
+                          "value >= 0", l->path, key, (double)state[k].lr);
   }
   return TC_OK;
 }
@@ -112,6 +163,19 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
                         l->path, (unsigned long long)r[3]);
   meta->step = *(const int64_t *)step->data;
   meta->epoch = *(const int64_t *)epoch->data;
+  TC_TRY(tc_check_i64(l, "meta/step", meta->step, 0));
+  TC_TRY(tc_check_i64(l, "meta/epoch", meta->epoch, 0));
+  if (meta->epoch > meta->step)
+    return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': meta/epoch %lld is after meta/step "
+                        "%lld (an epoch has at least one step)", l->path,
+                        (long long)meta->epoch, (long long)meta->step);
+  meta->batch = 0;
+  if (tc_npz_find(l->f, "meta/batch") != NULL) { /* optional: older files lack it */
+    const tc_npz_array *batch;
+    TC_TRY(tc_plan_scalar(l, "meta/batch", TC_NPZ_I64, 1, &batch));
+    meta->batch = *(const int64_t *)batch->data;
+    TC_TRY(tc_check_i64(l, "meta/batch", meta->batch, 1));
+  }
   meta->rng = (tc_rng){r[0], r[1], r[2], {(uint32_t)r[4], (uint32_t)r[5], (uint32_t)r[6],
                                           (uint32_t)r[7]}, (int)r[3]};
   return TC_OK;

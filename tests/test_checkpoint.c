@@ -2,12 +2,15 @@
  * keys, and exact resume in a new process for SGD-momentum and Adam with regularizers and
  * constraints on. */
 #include <check.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/npz.h"
 #include "core/ops.h"
 #include "layers/conv2d_transpose.h"
 #include "optim/checkpoint.h"
@@ -186,6 +189,166 @@ START_TEST(failed_loads_leave_the_model_unchanged) {
 }
 END_TEST
 
+/* Copies checkpoint src to dst with the array `key` changed by `patch` (or added as an
+ * int64 scalar `add` when the key is not there). */
+static void rewrite(const char *src, const char *dst, const char *key, void (*patch)(void *),
+                    const int64_t *add) {
+  tc_npz_file *f = NULL;
+  ck_assert_int_eq(tc_npz_read(src, &f, NULL), TC_OK);
+  int n = tc_npz_count(f);
+  tc_npz_entry e[64];
+  ck_assert_int_lt(n, 63);
+  for (int i = 0; i < n; i++) {
+    const tc_npz_array *a = tc_npz_at(f, i);
+    e[i] = (tc_npz_entry){a->key, a->dtype, a->rank, a->shape, a->data};
+    if (strcmp(a->key, key) == 0 && patch)
+      patch(a->data);
+  }
+  if (add)
+    e[n++] = (tc_npz_entry){key, TC_NPZ_I64, 0, NULL, add};
+  ck_assert_int_eq(tc_npz_write(dst, e, n), TC_OK);
+  tc_npz_file_free(f);
+}
+
+static void set_i64_minus5(void *p) { *(int64_t *)p = -5; }
+static void set_i64_min(void *p) { *(int64_t *)p = INT64_MIN; }
+static void set_i64_3(void *p) { *(int64_t *)p = 3; }
+static void set_f32_nan(void *p) { *(float *)p = NAN; }
+static void set_f32_minus(void *p) { *(float *)p = -0.25f; }
+static void set_f32_inf(void *p) { ((float *)p)[1] = INFINITY; }
+
+/* Every metadata value and slot is range-checked on load, with a message naming the key and
+ * the value; the model and the optimizer stay as they were. */
+START_TEST(out_of_range_values_are_refused_on_load) {
+  char good[128], bad[128];
+  temp_path(good, sizeof good, "range_good");
+  temp_path(bad, sizeof bad, "range_bad");
+  net a;
+  net_create(&a, "adam", 1);
+  net_steps(&a, 2);
+  tc_ckpt_optim o = {"optimizer", a.opt};
+  tc_ckpt_meta meta = {.step = 2, .epoch = 1, .batch = 8};
+  ck_assert_int_eq(tc_ckpt_save(good, a.m, &o, 1, &meta), TC_OK);
+  static const int64_t zero = 0;
+  static const struct {
+    const char *key;
+    void (*patch)(void *);
+    const int64_t *add;
+    const char *needle;
+  } cases[] = {
+      {"meta/step", set_i64_minus5, NULL, "meta/step is -5, expected >= 0"},
+      {"meta/step", set_i64_min, NULL, "meta/step is -9223372036854775808"},
+      {"meta/epoch", set_i64_minus5, NULL, "meta/epoch is -5"},
+      {"meta/epoch", set_i64_3, NULL, "meta/epoch 3 is after meta/step 2"},
+      {"meta/batch", set_i64_minus5, NULL, "meta/batch is -5, expected >= 1"},
+      {"meta/optimizer/optimizer/steps", set_i64_minus5, NULL,
+       "meta/optimizer/optimizer/steps is -5"},
+      {"meta/optimizer/optimizer/lr", set_f32_nan, NULL, "meta/optimizer/optimizer/lr is nan"},
+      {"meta/optimizer/optimizer/lr", set_f32_minus, NULL, "lr is -0.25, expected a finite"},
+      {"optimizer/conv2d_transpose/kernel/v", set_f32_minus, NULL,
+       "'optimizer/conv2d_transpose/kernel/v' holds -0.25 at element 0"},
+      {"conv2d_transpose/kernel", set_f32_inf, NULL,
+       "'conv2d_transpose/kernel' holds inf at element 1"},
+      {"optimizer/conv2d_transpose_1/bias/m", set_f32_nan, NULL, "holds nan at element 0"},
+  };
+  net b;
+  net_create(&b, "adam", 2);
+  tc_ckpt_optim bo = {"optimizer", b.opt};
+  tc_tensor *k = tc_model_param_at(b.m, 0)->value;
+  float before = k->data[0];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    rewrite(good, bad, cases[i].key, cases[i].patch, cases[i].add);
+    tc_ckpt_meta got = {.step = 77};
+    ck_assert_int_eq(tc_ckpt_load(bad, b.m, &bo, 1, &got, 0), TC_ERR_FORMAT);
+    ck_assert_msg(strstr(tc_last_error(), cases[i].needle) != NULL, "case %zu: '%s' not in '%s'",
+                  i, cases[i].needle, tc_last_error());
+    ck_assert_float_eq(k->data[0], before);
+    ck_assert_int_eq(got.step, 77);
+    ck_assert_int_eq(tc_optim_steps(b.opt), 0);
+  }
+  /* A file without meta/batch (older writers) loads with batch 0; one with it gives it back. */
+  tc_ckpt_meta got;
+  ck_assert_int_eq(tc_ckpt_load(good, b.m, &bo, 1, &got, 0), TC_OK);
+  ck_assert_int_eq(got.batch, 8);
+  meta.batch = 0;
+  ck_assert_int_eq(tc_ckpt_save(good, a.m, &o, 1, &meta), TC_OK);
+  ck_assert_int_eq(tc_ckpt_load(good, b.m, &bo, 1, &got, 0), TC_OK);
+  ck_assert_int_eq(got.batch, 0);
+  rewrite(good, bad, "meta/batch", NULL, &zero);
+  ck_assert_int_eq(tc_ckpt_load(bad, b.m, &bo, 1, &got, 0), TC_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "meta/batch is 0"));
+  net_free(&b);
+  net_free(&a);
+  unlink(good);
+  unlink(bad);
+}
+END_TEST
+
+static unsigned char *slurp_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  static unsigned char buf[1 << 16];
+  *len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  return buf;
+}
+
+/* Weights that became NaN or inf are never saved: the last good file stays as it was. */
+START_TEST(non_finite_weights_are_not_saved) {
+  char path[128];
+  temp_path(path, sizeof path, "nonfinite");
+  net a;
+  net_create(&a, "adam", 1);
+  net_steps(&a, 1);
+  tc_ckpt_optim o = {"optimizer", a.opt};
+  tc_ckpt_meta meta = {.step = 1};
+  ck_assert_int_eq(tc_ckpt_save(path, a.m, &o, 1, &meta), TC_OK);
+  size_t len;
+  unsigned char *bytes = slurp_file(path, &len);
+  unsigned char *copy = malloc(len);
+  memcpy(copy, bytes, len);
+  tc_tensor *bias = tc_model_param_at(a.m, 1)->value;
+  bias->data[bias->size - 1] = NAN;
+  meta.step = 2;
+  ck_assert_int_eq(tc_ckpt_save(path, a.m, &o, 1, &meta), TC_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "holds nan"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), tc_model_param_at(a.m, 1)->name));
+  size_t len2;
+  bytes = slurp_file(path, &len2);
+  ck_assert_uint_eq(len, len2);
+  ck_assert_int_eq(memcmp(copy, bytes, len), 0);
+  bias->data[bias->size - 1] = 0.0f;
+  tc_optim_set_lr(a.opt, INFINITY);
+  ck_assert_int_eq(tc_ckpt_save(path, a.m, &o, 1, &meta), TC_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "meta/optimizer/optimizer/lr"));
+  free(copy);
+  net_free(&a);
+  unlink(path);
+}
+END_TEST
+
+/* Optimizer names become key components: one that would make a key longer than the writer's
+ * buffer (it used to be cut) or that holds a '/' is refused, and nothing is written. */
+START_TEST(bad_optimizer_names_are_refused_on_save) {
+  char path[128];
+  temp_path(path, sizeof path, "names");
+  net a;
+  net_create(&a, "adam", 1);
+  char long_name[400];
+  memset(long_name, 'x', sizeof long_name - 1);
+  long_name[sizeof long_name - 1] = '\0';
+  const char *bad[] = {long_name, "", "a/b", "evil\n", NULL};
+  tc_ckpt_meta meta = {.step = 0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tc_ckpt_optim o = {bad[i], a.opt};
+    ck_assert_int_eq(tc_ckpt_save(path, a.m, &o, 1, &meta), TC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "optimizer 0: name must be 1 to 64"));
+    ck_assert_int_ne(access(path, F_OK), 0);
+  }
+  net_free(&a);
+}
+END_TEST
+
 START_TEST(numpy_reads_the_keys_and_shapes) {
   char path[128], cmd[512];
   temp_path(path, sizeof path, "numpy");
@@ -216,6 +379,9 @@ int main(void) {
   tcase_add_test(tc, resume_is_exact_sgd_momentum);
   tcase_add_test(tc, resume_is_exact_adam);
   tcase_add_test(tc, failed_loads_leave_the_model_unchanged);
+  tcase_add_test(tc, out_of_range_values_are_refused_on_load);
+  tcase_add_test(tc, non_finite_weights_are_not_saved);
+  tcase_add_test(tc, bad_optimizer_names_are_refused_on_save);
   tcase_add_test(tc, numpy_reads_the_keys_and_shapes);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

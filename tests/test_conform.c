@@ -55,6 +55,10 @@ START_TEST(malformed_files_name_file_and_line) {
       {"case a\nbogus line\nend\n", "unknown keyword"},
       {"case a\ncase b\nend\n", "before the previous case's 'end'"},
       {"case a\nattr kind\nend\n", "attr without a value"},
+      {"case a\nattr kind layer\nattr kind regularizer\nend\n",
+       ":3: attr 'kind' given twice in case 'a' (first at line 2)"},
+      {"case a\ntensor w 1 1\n1\ntensor w 1 1\n2\nend\n",
+       ":4: tensor 'w' given twice in case 'a' (first at line 2)"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int n;
@@ -67,6 +71,9 @@ START_TEST(malformed_files_name_file_and_line) {
   tc_casefile *f;
   ck_assert_int_eq(tc_casefile_open(&f, "/nonexistent/x.case"), TC_ERR_IO);
   ck_assert_ptr_nonnull(strstr(tc_last_error(), "/nonexistent/x.case"));
+  /* A directory opens with fopen on Linux and reads as empty: refused at open. */
+  ck_assert_int_eq(tc_casefile_open(&f, "/tmp"), TC_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "/tmp: a directory, not a case file"));
 }
 END_TEST
 
@@ -103,6 +110,17 @@ START_TEST(verdicts_pass_fail_skip) {
                         "tensor w 1 2\n-1 2\nend\n";
   ck_assert_int_eq(run_text(missing, &o), TC_CONFORM_FAIL);
   ck_assert_ptr_nonnull(strstr(o.note, "w_out"));
+  /* The right count of numbers in another shape is not the right answer. */
+  const char *reshaped = "case r\nattr kind regularizer\nattr regularizer l1_l2 0.5 0.25\n"
+                         "tensor w 1 2\n2 -1\ntensor loss 0\n2.75\ntensor dw 2 2 1\n1.5 -1\nend\n";
+  ck_assert_int_eq(run_text(reshaped, &o), TC_CONFORM_FAIL);
+  ck_assert_str_eq(o.tensor, "dw");
+  ck_assert_msg(strstr(o.note, "golden 'dw' has shape (2, 1), the result has (2)") != NULL,
+                "%s", o.note);
+  const char *scalar = "case r\nattr kind regularizer\nattr regularizer l1_l2 0.5 0.25\n"
+                       "tensor w 1 2\n2 -1\ntensor loss 1 1\n2.75\ntensor dw 1 2\n1.5 -1\nend\n";
+  ck_assert_int_eq(run_text(scalar, &o), TC_CONFORM_FAIL);
+  ck_assert_ptr_nonnull(strstr(o.note, "golden 'loss' has shape (1), the result has ()"));
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -203,6 +204,81 @@ START_TEST(idx_trailing_bytes) {
   write_idx("train-images-idx3-ubyte.gz", TC_IDX_MAGIC_IMAGES, 3, dims, 3, 1);
   expect_train_fails(TC_ERR_FORMAT, "train-images-idx3-ubyte.gz", "3 trailing bytes after "
                      "the 60-byte payload");
+  scratch_remove();
+}
+END_TEST
+
+/* One rule for plain and gzip: a file ends where its data ends. Bytes after a gzip member
+ * that are not another member are refused as a plain file's trailing bytes are; a second
+ * member is gzip's own concatenation and loads. */
+START_TEST(idx_gzip_trailing_garbage_and_members) {
+  scratch_make();
+  write_split("train", 5, 5, 1);
+  uint32_t dims[3] = {5, 4, 3};
+  write_idx("train-images-idx3-ubyte", TC_IDX_MAGIC_IMAGES, 3, dims, 2, 0);
+  unlink(at("train-images-idx3-ubyte.gz"));
+  expect_train_fails(TC_ERR_FORMAT, "train-images-idx3-ubyte'", "2 trailing bytes after the "
+                     "60-byte payload");
+  unlink(at("train-images-idx3-ubyte"));
+  write_idx("train-images-idx3-ubyte.gz", TC_IDX_MAGIC_IMAGES, 3, dims, 0, 1);
+  FILE *f = fopen(at("train-images-idx3-ubyte.gz"), "ab");
+  ck_assert_ptr_nonnull(f);
+  fputs("GARBAGE!", f);
+  fclose(f);
+  expect_train_fails(TC_ERR_FORMAT, "train-images-idx3-ubyte.gz", "8 bytes after the end of "
+                     "the gzip data");
+  /* The same payload split over two gzip members loads. */
+  unsigned char buf[76];
+  put_u32(buf, TC_IDX_MAGIC_IMAGES);
+  for (int i = 0; i < 3; i++)
+    put_u32(buf + 4 + 4 * i, dims[i]);
+  for (size_t k = 0; k < 60; k++)
+    buf[16 + k] = pixel(k);
+  gzFile g = gzopen(at("train-images-idx3-ubyte.gz"), "wb");
+  ck_assert_int_eq(gzwrite(g, buf, 30), 30);
+  ck_assert_int_eq(gzclose(g), Z_OK);
+  g = gzopen(at("train-images-idx3-ubyte.gz"), "ab");
+  ck_assert_int_eq(gzwrite(g, buf + 30, 46), 46);
+  ck_assert_int_eq(gzclose(g), Z_OK);
+  check_split(TC_SPLIT_TRAIN);
+  scratch_remove();
+}
+END_TEST
+
+/* A header is checked against the stated limit before anything is read, and against what
+ * the file really holds before the payload's buffer exists: 1 GiB declared over a few KB
+ * of gzip (a bomb of zeros that inflates to 64 MiB) is refused as short, naming both. */
+START_TEST(idx_declared_sizes_are_checked_first) {
+  scratch_make();
+  write_split("train", 5, 5, 0);
+  uint32_t over[1] = {0xffffffffu};
+  unsigned char head[8];
+  put_u32(head, TC_IDX_MAGIC_LABELS);
+  put_u32(head + 4, over[0]);
+  write_bytes("train-labels-idx1-ubyte", head, 8, 0);
+  expect_train_fails(TC_ERR_FORMAT, "4294967295 labels", "1073741824-byte limit");
+  unsigned char ihead[16];
+  put_u32(ihead, TC_IDX_MAGIC_IMAGES);
+  put_u32(ihead + 4, 16384);
+  put_u32(ihead + 8, 256);
+  put_u32(ihead + 12, 256);
+  gzFile g = gzopen(at("train-images-idx3-ubyte.gz"), "wb9");
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(gzwrite(g, ihead, 16), 16);
+  static unsigned char zeros[1 << 20];
+  for (int i = 0; i < 64; i++)
+    ck_assert_int_eq(gzwrite(g, zeros, sizeof zeros), (int)sizeof zeros);
+  ck_assert_int_eq(gzclose(g), Z_OK);
+  unlink(at("train-images-idx3-ubyte"));
+  struct stat st;
+  ck_assert_int_eq(stat(at("train-images-idx3-ubyte.gz"), &st), 0);
+  ck_assert_int_lt(st.st_size, 1 << 20);
+  expect_train_fails(TC_ERR_FORMAT, "payload is 67108864 bytes, header declares 1073741824",
+                     "16384 images of 256x256");
+  /* One image more than the limit allows is refused from the header alone. */
+  put_u32(ihead + 4, 16385);
+  write_bytes("train-images-idx3-ubyte", ihead, 16, 0);
+  expect_train_fails(TC_ERR_FORMAT, "16385 images of 256x256", "1073741824-byte limit");
   scratch_remove();
 }
 END_TEST
@@ -580,6 +656,8 @@ int main(void) {
   tcase_add_test(idx, idx_truncated_payload_and_header);
   tcase_add_test(idx, idx_truncated_gzip_stream);
   tcase_add_test(idx, idx_trailing_bytes);
+  tcase_add_test(idx, idx_gzip_trailing_garbage_and_members);
+  tcase_add_test(idx, idx_declared_sizes_are_checked_first);
   tcase_add_test(idx, idx_count_mismatch_and_zero_dim);
   tcase_add_test(idx, idx_missing_files);
   tcase_add_test(idx, fashion_mnist_when_installed);

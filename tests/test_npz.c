@@ -1,5 +1,6 @@
 /* test_npz.c — .npz checkpoints: round trips, interchange with numpy, atomic writes under
  * SIGKILL, and every kind of broken file. */
+#define _DEFAULT_SOURCE /* mknod and makedev, for a device node made in the test's temp dir */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,7 +41,8 @@ static void remove_tmpdir(void) {
     while ((e = readdir(d)) != NULL)
       if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
         snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
+        if (unlink(p) != 0)
+          rmdir(p); /* the directory a test made as a bad target */
       }
     closedir(d);
   }
@@ -316,6 +319,50 @@ END_TEST
 
 /* ---- interchange with numpy ---------------------------------------------------------- */
 
+/* The writer renames over its target: only a regular file (or nothing) may be there. A FIFO,
+ * a directory, a symbolic link and (where mknod is permitted) a character device, all made
+ * in the test's own temp directory, are refused and left exactly as they were. */
+START_TEST(non_regular_targets_are_refused) {
+  make_tmpdir();
+  sample s;
+  sample_init(&s, 5);
+  char path[512];
+  snprintf(path, sizeof path, "%s", in_tmp("fifo.npz"));
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a FIFO"));
+  struct stat st;
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+  snprintf(path, sizeof path, "%s", in_tmp("dir.npz"));
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a directory"));
+  char target[512];
+  snprintf(target, sizeof target, "%s", in_tmp("target.npz"));
+  ck_assert_int_eq(tc_npz_write(target, s.e, 6), TC_OK);
+  snprintf(path, sizeof path, "%s", in_tmp("link.npz"));
+  ck_assert_int_eq(symlink(target, path), 0);
+  ck_assert_int_eq(tc_npz_write(path, s.e, 3), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a symbolic link"));
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  tc_npz_file *f = NULL;
+  ck_assert_int_eq(tc_npz_read(target, &f, NULL), TC_OK);
+  ck_assert_int_eq(tc_npz_count(f), 6);
+  tc_npz_file_free(f);
+  snprintf(path, sizeof path, "%s", in_tmp("null"));
+  if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0) {
+    ck_assert_int_eq(tc_npz_write(path, s.e, 6), TC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "is a character device"));
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+  }
+  ck_assert_int_eq(count_tmp_files("fifo.npz") + count_tmp_files("link.npz"), 0);
+  remove_tmpdir();
+}
+END_TEST
+
 START_TEST(numpy_loads_our_files) {
   make_tmpdir();
   sample s;
@@ -520,6 +567,66 @@ START_TEST(broken_archives_are_refused_by_name) {
   ck_assert_int_eq(tc_npz_count(f), 4);
   tc_npz_file_free(f);
   free(b);
+  remove_tmpdir();
+}
+END_TEST
+
+/* The writer's key rule holds on read too: a key tconv would never write is refused, and
+ * the message shows the member's name escaped (no raw control byte reaches a terminal). */
+START_TEST(keys_the_writer_forbids_are_refused_on_read) {
+  make_tmpdir();
+  float v[4] = {1, 2, 3, 4};
+  size_t len;
+  unsigned char *b = npy_bytes(F4_DICT, v, 16, &len);
+  const char *p = in_tmp("keys.npz");
+  static const struct { const char *name, *shown, *why; } bad[] = {
+      {"a\x1b[2Jb.npy", "a\\x1b[2Jb.npy", "control character"},
+      {"/etc/passwd.npy", "/etc/passwd.npy", "empty component"},
+      {"a\\b.npy", "a\\\\b.npy", "backslash"},
+      {"../up.npy", "../up.npy", "'..'"},
+      {"a/../b.npy", "a/../b.npy", "'..'"},
+      {"a//b.npy", "a//b.npy", "empty component"},
+      {"a/.npy", "a/.npy", "empty component"},
+      {"tab\there.npy", "tab\\x09here.npy", "control character"},
+      {"del\x7f.npy", "del\\x7f.npy", "control character"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    make_zip(p, 1, &bad[i].name, &b, &len, 1);
+    char want[128];
+    snprintf(want, sizeof want, "entry 0 '%s'", bad[i].shown);
+    expect_fail(p, NULL, TC_ERR_FORMAT, want);
+    expect_fail(p, NULL, TC_ERR_FORMAT, bad[i].why);
+    for (const char *c = tc_last_error(); *c; c++)
+      ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f, "raw control byte in message");
+  }
+  /* '/' scopes inside a key stay legal: generator/conv2d_transpose/kernel. */
+  const char *ok[1] = {"generator/conv2d_transpose/kernel.npy"};
+  make_zip(p, 1, ok, &b, &len, 1);
+  tc_npz_file *f = NULL;
+  ck_assert_int_eq(tc_npz_read(p, &f, NULL), TC_OK);
+  ck_assert_ptr_nonnull(tc_npz_find(f, "generator/conv2d_transpose/kernel"));
+  tc_npz_file_free(f);
+  free(b);
+  remove_tmpdir();
+}
+END_TEST
+
+/* The writer refuses the same keys, before it creates any file. */
+START_TEST(keys_with_bad_components_are_refused_on_write) {
+  make_tmpdir();
+  float v = 1.0f;
+  const char *path = in_tmp("w.npz");
+  static const char *const bad[] = {"/abs", "a//b", "a/", "..", "a/../b", "./a", "a\\b",
+                                    "a\nb", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tc_npz_entry e = {bad[i], TC_NPZ_F32, 0, NULL, &v};
+    ck_assert_msg(tc_npz_write(path, &e, 1) == TC_ERR_INVALID_ARG, "key %zu accepted", i);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "entry 0"));
+    struct stat st;
+    ck_assert_int_ne(stat(path, &st), 0);
+  }
+  tc_npz_entry e = {"generator/conv2d_transpose/kernel", TC_NPZ_F32, 0, NULL, &v};
+  ck_assert_int_eq(tc_npz_write(path, &e, 1), TC_OK);
   remove_tmpdir();
 }
 END_TEST
@@ -795,10 +902,13 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, round_trip_file_and_memory);
   tcase_add_test(tc, bad_writes_are_refused_and_leave_the_old_file);
+  tcase_add_test(tc, non_regular_targets_are_refused);
   tcase_add_test(tc, numpy_loads_our_files);
   tcase_add_test(tc, we_load_numpy_files);
   tcase_add_test(tc, broken_headers_are_refused_by_name);
   tcase_add_test(tc, broken_archives_are_refused_by_name);
+  tcase_add_test(tc, keys_the_writer_forbids_are_refused_on_read);
+  tcase_add_test(tc, keys_with_bad_components_are_refused_on_write);
   tcase_add_test(tc, truncated_files_are_format_errors);
   tcase_add_test(tc, flipped_bits_are_checksum_errors);
   tcase_add_test(tc, flipped_bits_in_stored_data_are_checksum_errors);

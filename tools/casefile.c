@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct tc_casefile {
   FILE *fp;
-  char path[512];
+  char *path;           /* a copy: any length, never cut */
   int line;
   char *buf;            /* current line */
   size_t cap;
@@ -27,6 +28,10 @@ tc_status tc_casefile_open(tc_casefile **out, const char *path) {
   if (out == NULL || path == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_casefile_open: NULL argument");
   *out = NULL;
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return tc_set_error(TC_ERR_IO, "%s: %s, not a case file", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
   tc_casefile *f = calloc(1, sizeof *f);
   if (f == NULL)
     return tc_set_error(TC_ERR_NOMEM, "tc_casefile_open: out of memory");
@@ -35,7 +40,12 @@ tc_status tc_casefile_open(tc_casefile **out, const char *path) {
     free(f);
     return tc_set_error(TC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   }
-  snprintf(f->path, sizeof f->path, "%s", path);
+  f->path = strdup(path);
+  if (f->path == NULL) {
+    fclose(f->fp);
+    free(f);
+    return tc_set_error(TC_ERR_NOMEM, "tc_casefile_open: out of memory");
+  }
   *out = f;
   return TC_OK;
 }
@@ -56,6 +66,7 @@ void tc_casefile_close(tc_casefile *f) {
   tc_case_clear(f);
   fclose(f->fp);
   free(f->buf);
+  free(f->path);
   free(f);
 }
 
@@ -65,7 +76,7 @@ const char *tc_casefile_path(const tc_casefile *f) { return f->path; }
 static int tc_read_line(tc_casefile *f) {
   ssize_t n = getline(&f->buf, &f->cap, f->fp);
   if (n < 0)
-    return 0;
+    return 0; /* end of file, or a read error that tc_casefile_next reports */
   f->line++;
   return 1;
 }
@@ -115,6 +126,12 @@ static tc_status tc_parse_tensor(tc_casefile *f) {
   char *name = strtok_r(NULL, " \t\r\n", &f->tok_save);
   if (name == NULL)
     return tc_fmt_error(f, "tensor header without a name", NULL);
+  for (int i = 0; i < f->cur.n_tensors; i++)
+    if (strcmp(f->cur.tensors[i].name, name) == 0)
+      return tc_set_error(TC_ERR_FORMAT, "%s:%d: tensor '%s' given twice in case '%s' (first "
+                          "at line %d)", f->path, f->line, name, f->cur.name,
+                          f->cur.tensors[i].line);
+  t->line = f->line;
   snprintf(t->name, sizeof t->name, "%s", name);
   TC_TRY(tc_parse_dims(f, t));
   t->data = tc_aligned_alloc((size_t)t->size * sizeof(float));
@@ -145,9 +162,14 @@ static tc_status tc_parse_attr(tc_casefile *f) {
   char *rest = strtok_r(NULL, "\r\n", &f->tok_save);
   if (rest == NULL)
     return tc_fmt_error(f, "attr without a value", key);
+  const tc_case_attr *first = tc_case_attr_find(&f->cur, key);
+  if (first != NULL) /* first-wins would silently run another case than the file says */
+    return tc_set_error(TC_ERR_FORMAT, "%s:%d: attr '%s' given twice in case '%s' (first at "
+                        "line %d)", f->path, f->line, key, f->cur.name, first->line);
   int i = f->cur.n_attrs;
   tc_case_attr *a = &f->cur.attrs[i];
   snprintf(a->key, sizeof a->key, "%s", key);
+  a->line = f->line;
   f->attr_text[i] = strdup(rest);
   if (f->attr_text[i] == NULL)
     return tc_set_error(TC_ERR_NOMEM, "%s:%d: out of memory", f->path, f->line);
@@ -189,7 +211,9 @@ tc_status tc_casefile_next(tc_casefile *f, tc_case **out) {
   char *word = NULL;
   while (word == NULL) {
     if (!tc_read_line(f))
-      return TC_OK;
+      return ferror(f->fp) ? tc_set_error(TC_ERR_IO, "%s:%d: read failed: %s", f->path,
+                                          f->line, strerror(errno))
+                           : TC_OK;
     word = strtok_r(f->buf, " \t\r\n", &f->tok_save);
     if (word != NULL && word[0] == '#')
       word = NULL;

@@ -8,7 +8,9 @@
  *   }                                  // c is valid until the next call
  *   tc_casefile_close(f);
  *
- * A malformed file gets TC_ERR_FORMAT with "FILE:LINE: what was wrong". */
+ * A malformed file gets TC_ERR_FORMAT with "FILE:LINE: what was wrong"; an attr or a tensor
+ * given twice in one case is malformed (naming both lines). A directory or other
+ * non-regular file is TC_ERR_IO at open. */
 #ifndef TC_CASEFILE_H
 #define TC_CASEFILE_H
 
@@ -24,6 +26,7 @@ typedef struct tc_case_attr {
   char key[TC_CASE_NAME_MAX];
   char *values[16]; /* whitespace-separated value tokens */
   int n_values;
+  int line;         /* where it stood in the file */
 } tc_case_attr;
 
 typedef struct tc_case_tensor {
@@ -32,6 +35,7 @@ typedef struct tc_case_tensor {
   int64_t shape[TC_MAX_RANK];
   int64_t size;
   float *data;
+  int line;
 } tc_case_tensor;
 
 typedef struct tc_case {

@@ -12,7 +12,9 @@ static void tc_conform_help(FILE *out) {
           "library and compares each result with TensorFlow's numbers within the stated\n"
           "tolerance. Prints one line per failing case (name, worst tensor, max abs and rel\n"
           "error), then 'conform: N passed, M failed, K skipped'. Exits 1 if any case failed\n"
-          "or a file could not be read, 2 on bad usage.\n\n"
+          "or a file could not be read or is malformed (a directory, no cases, an attr or\n"
+          "tensor given twice in a case: the message names file, line and name), 2 on bad\n"
+          "usage.\n\n"
           "  --verbose   also print a line for every passing and skipped case\n");
 }
 
@@ -37,7 +39,9 @@ static void tc_run_file(const char *path, int verbose, tc_tally *t) {
   tc_casefile *f = NULL;
   tc_status s = tc_casefile_open(&f, path);
   tc_case *c = NULL;
+  int cases = 0;
   while (s == TC_OK && (s = tc_casefile_next(f, &c)) == TC_OK && c != NULL) {
+    cases++;
     tc_conform_outcome o;
     tc_conform_run(c, &o);
     tc_report(c, &o, verbose);
@@ -45,6 +49,8 @@ static void tc_run_file(const char *path, int verbose, tc_tally *t) {
     t->failed += o.verdict == TC_CONFORM_FAIL;
     t->skipped += o.verdict == TC_CONFORM_SKIP;
   }
+  if (s == TC_OK && cases == 0) /* "0 passed" is not a pass */
+    s = tc_set_error(TC_ERR_FORMAT, "%s: no cases in the file", path);
   if (s != TC_OK) {
     fprintf(stderr, "tconv conform: %s\n", tc_last_error());
     t->broken_files++;

@@ -44,8 +44,15 @@ static void tc_print_stats(const tc_npz_array *a) {
   printf("min %-12.6g max %-12.6g mean %.6g\n", lo, hi, sum / (double)a->size);
 }
 
+/* Keys are checked on read, but any byte outside printable ASCII is still escaped: what
+ * reaches the terminal is text, never a control sequence. */
+static void tc_print_key(const tc_npz_array *a) {
+  char shown[4 * TC_NPZ_MAX_KEY + 8];
+  printf("  %-40s ", tc_npz_escape(a->key, shown, sizeof shown));
+}
+
 static void tc_print_meta(const tc_npz_array *a) {
-  printf("  %-40s ", a->key);
+  tc_print_key(a);
   for (int64_t i = 0; i < a->size && i < 8; i++) {
     if (a->dtype == TC_NPZ_I64)
       printf("%s%" PRId64, i ? " " : "", ((const int64_t *)a->data)[i]);
@@ -77,7 +84,8 @@ int tc_cmd_inspect(int argc, char **argv) {
     const tc_npz_array *a = tc_npz_at(f, i);
     if (strncmp(a->key, "meta/", 5) == 0)
       continue;
-    printf("  %-40s %-6s ", a->key, tc_npz_dtype_str(a->stored_dtype));
+    tc_print_key(a);
+    printf("%-6s ", tc_npz_dtype_str(a->stored_dtype));
     tc_print_shape(a);
     tc_print_stats(a);
   }

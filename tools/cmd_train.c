@@ -17,9 +17,12 @@ int tc_cmd_train(int argc, char **argv) {
     omp_set_num_threads((int)o.threads);
   tc_dataset *train = NULL, *test = NULL;
   int stopped = 0;
-  tc_status s = tc_train_load_data(&o, &train, &test);
-  if (s == TC_OK)
-    s = tc_train_prepare_dirs(&o);
+  tc_status s = tc_train_prepare_dirs(&o); /* before the data: a bad path fails at once */
+  if (s != TC_OK) {
+    fprintf(stderr, "tconv train: %s\n", tc_last_error());
+    return 2;
+  }
+  s = tc_train_load_data(&o, &train, &test);
   if (s == TC_OK) {
     printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads, "
            "%s kernels\n",
@@ -34,7 +37,9 @@ int tc_cmd_train(int argc, char **argv) {
   tc_dataset_free(test);
   if (s != TC_OK) {
     fprintf(stderr, "tconv train: %s\n", tc_last_error());
-    return 1;
+    /* 2: the command line asked for something that cannot be (bad paths, an existing
+     * checkpoint without --resume/--force, a resume with another --batch); 1: it failed. */
+    return s == TC_ERR_INVALID_ARG || s == TC_ERR_EXISTS ? 2 : 1;
   }
   return stopped == 1 ? 130 : 0;
 }

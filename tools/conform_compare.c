@@ -21,15 +21,41 @@ static void tc_record(tc_conform_outcome *out, const char *name, double abs_err,
   out->verdict = TC_CONFORM_FAIL;
 }
 
-void tc_conform_compare(const tc_case *c, const char *name, const float *got, int64_t n,
-                        double atol, double rtol, tc_conform_outcome *out) {
+static void tc_dims_str(char *buf, size_t cap, int rank, const int64_t *shape) {
+  size_t used = (size_t)snprintf(buf, cap, "(");
+  for (int i = 0; i < rank && used < cap; i++)
+    used += (size_t)snprintf(buf + used, cap - used, i ? ", %lld" : "%lld", (long long)shape[i]);
+  if (used < cap)
+    snprintf(buf + used, cap - used, ")");
+}
+
+/* The golden's shape, not only its size: a (3, 2) golden against a (2, 3) result is the
+ * same count of numbers in another layout, and comparing them would be meaningless. */
+static int tc_same_shape(const tc_case_tensor *gold, int rank, const int64_t *shape) {
+  if (gold->rank != rank)
+    return 0;
+  for (int i = 0; i < rank; i++)
+    if (gold->shape[i] != shape[i])
+      return 0;
+  return 1;
+}
+
+void tc_conform_compare(const tc_case *c, const char *name, const float *got, int rank,
+                        const int64_t *shape, double atol, double rtol,
+                        tc_conform_outcome *out) {
   const tc_case_tensor *gold = tc_case_tensor_find(c, name);
-  if (gold == NULL || gold->size != n) {
-    snprintf(out->note, sizeof out->note, "golden '%s' %s", name,
-             gold ? "has another size than the result" : "is missing");
+  if (gold == NULL || !tc_same_shape(gold, rank, shape)) {
+    char have[96] = "", want[96] = "";
+    if (gold != NULL) {
+      tc_dims_str(have, sizeof have, gold->rank, gold->shape);
+      tc_dims_str(want, sizeof want, rank, shape);
+    }
+    snprintf(out->note, sizeof out->note, "golden '%s' %s%s%s%s", name,
+             gold ? "has shape " : "is missing", have, gold ? ", the result has " : "", want);
     tc_record(out, name, INFINITY, INFINITY);
     return;
   }
+  int64_t n = gold->size;
   double worst_abs = 0.0, worst_rel = 0.0;
   int bad = 0;
   for (int64_t i = 0; i < n; i++) {

@@ -4,11 +4,13 @@
 
 #include "tools/conform.h"
 
-/* Compares got against the golden tensor `name` of c per element with
- * |a-b| <= atol + rtol*|b|, recording the worst failure in out. A golden that is missing or
- * of another size is a failure too. */
-void tc_conform_compare(const tc_case *c, const char *name, const float *got, int64_t n,
-                        double atol, double rtol, tc_conform_outcome *out);
+/* Compares got (a result of the given rank and shape; rank 0 for a scalar, shape may then
+ * be NULL) against the golden tensor `name` of c per element with |a-b| <= atol + rtol*|b|,
+ * recording the worst failure in out. A golden that is missing or of another shape (not
+ * only another size) is a failure too, with both shapes in the note. */
+void tc_conform_compare(const tc_case *c, const char *name, const float *got, int rank,
+                        const int64_t *shape, double atol, double rtol,
+                        tc_conform_outcome *out);
 
 /* Records a failure to run (the library's message) and returns it. */
 void tc_conform_fail_run(tc_conform_outcome *out, const char *what);

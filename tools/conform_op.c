@@ -231,7 +231,7 @@ static tc_status tc_op_case(const tc_case *c, tc_graph *g, tc_op_inputs *in, tc_
   TC_TRY(tc_op_sum(g, prod, &loss));
   TC_TRY(tc_graph_backward(g, loss));
   const double tol = 1e-4; /* FORMAT.md §8 */
-  tc_conform_compare(c, "y", y->data, y->size, tol, tol, out);
+  tc_conform_compare(c, "y", y->data, y->rank, y->shape, tol, tol, out);
   for (int i = 0; i < in->n; i++) {
     char name[TC_CASE_NAME_MAX + 8];
     if (!in->t[i]->requires_grad)
@@ -239,7 +239,8 @@ static tc_status tc_op_case(const tc_case *c, tc_graph *g, tc_op_inputs *in, tc_
     snprintf(name, sizeof name, "grad.%s", in->name[i]);
     if (tc_case_tensor_find(c, name) == NULL && tc_op_unused(in->t[i]))
       continue; /* e.g. a beta that center 0 leaves out: TF has no gradient for it */
-    tc_conform_compare(c, name, in->t[i]->grad, in->t[i]->size, tol, tol, out);
+    tc_conform_compare(c, name, in->t[i]->grad, in->t[i]->rank, in->t[i]->shape, tol, tol,
+                       out);
   }
   return TC_OK;
 }

@@ -69,15 +69,15 @@ static void tc_train_compare(const tc_case *c, const tc_train_run *r, int t, flo
   const double atol = 1e-4, rtol = 1e-3; /* FORMAT.md §8 */
   char name[64];
   snprintf(name, sizeof name, "loss.%d", t);
-  tc_conform_compare(c, name, &total, 1, atol, rtol, out);
+  tc_conform_compare(c, name, &total, 0, NULL, atol, rtol, out);
   for (int l = 0; l < r->n_layers; l++) {
     tc_param *k = tc_conv2d_transpose_kernel(r->layers[l]);
     tc_param *b = tc_conv2d_transpose_bias(r->layers[l]);
     snprintf(name, sizeof name, "l%d.kernel.%d", l, t);
-    tc_conform_compare(c, name, k->value->data, k->value->size, atol, rtol, out);
+    tc_conform_compare(c, name, k->value->data, k->value->rank, k->value->shape, atol, rtol, out);
     if (b) {
       snprintf(name, sizeof name, "l%d.bias.%d", l, t);
-      tc_conform_compare(c, name, b->value->data, b->value->size, atol, rtol, out);
+      tc_conform_compare(c, name, b->value->data, b->value->rank, b->value->shape, atol, rtol, out);
     }
   }
 }

@@ -28,8 +28,8 @@ static tc_status tc_regularizer_case(const tc_case *c, tc_tensor **w, float **dw
   double penalty;
   TC_TRY(tc_regularizer_apply(&reg, *w, &penalty, *dw));
   float loss = (float)penalty;
-  tc_conform_compare(c, "loss", &loss, 1, 1e-4, 1e-4, out);
-  tc_conform_compare(c, "dw", *dw, (*w)->size, 1e-4, 1e-4, out);
+  tc_conform_compare(c, "loss", &loss, 0, NULL, 1e-4, 1e-4, out);
+  tc_conform_compare(c, "dw", *dw, (*w)->rank, (*w)->shape, 1e-4, 1e-4, out);
   return TC_OK;
 }
 
@@ -54,7 +54,7 @@ void tc_conform_constraint(const tc_case *c, tc_conform_outcome *out) {
   if (s == TC_OK)
     s = tc_constraint_apply(&con, w);
   if (s == TC_OK)
-    tc_conform_compare(c, "w_out", w->data, w->size, 1e-4, 1e-4, out);
+    tc_conform_compare(c, "w_out", w->data, w->rank, w->shape, 1e-4, 1e-4, out);
   else
     tc_conform_fail_run(out, "constraint");
   tc_tensor_free(w);

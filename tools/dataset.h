@@ -30,7 +30,8 @@ typedef struct tc_dataset {
   int num_classes;    /* 1 + the largest label */
   float *images;      /* n*h*w floats in [0,1], TC_ALIGN-aligned; owned */
   uint8_t *labels;    /* n labels; owned */
-  char source[256];   /* where it came from ("dir/train-images-idx3-ubyte.gz", "synthetic") */
+  char source[4352];  /* where it came from ("dir/train-images-idx3-ubyte.gz", "synthetic"),
+                         with room for any path: never cut */
 } tc_dataset;
 
 /* Allocates a data set of n zeroed images of h x w and n zero labels. Errors:

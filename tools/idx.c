@@ -1,4 +1,7 @@
-/* idx.c — IDX (MNIST format) reader over zlib's gz* calls, which read gzip and plain alike. */
+/* idx.c — IDX (MNIST format) reader over tools/idx_stream.c, which reads gzip and plain
+ * alike. A header's declared size is checked against TC_IDX_MAX_BYTES, then against what
+ * the file really holds (for gzip: what really inflates, counted in a first pass without
+ * keeping it), and only then is the payload's buffer allocated. */
 #include "tools/idx.h"
 
 #include <errno.h>
@@ -6,76 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
+
+#include "tools/idx_stream.h"
 
 #define IDX_PATH_CAP 4096
-/* A sanity bound on what a header may declare; the real data is far smaller. */
-#define IDX_MAX_BYTES ((uint64_t)1 << 32)
 #define IDX_MAX_SIDE (1 << 16)
-
-/* Opens path for gz reading; a missing file is TC_ERR_NOT_FOUND, not a generic I/O error,
- * so the command can fall back to the synthetic set. */
-static tc_status idx_open(const char *path, gzFile *out) {
-  struct stat st;
-  *out = NULL;
-  if (stat(path, &st) != 0)
-    return tc_set_error(errno == ENOENT ? TC_ERR_NOT_FOUND : TC_ERR_IO,
-                        "file '%s': %s", path, strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return tc_set_error(TC_ERR_IO, "file '%s': not a regular file", path);
-  gzFile gz = gzopen(path, "rb");
-  if (gz == NULL)
-    return tc_set_error(errno == ENOMEM ? TC_ERR_NOMEM : TC_ERR_IO, "file '%s': cannot open: %s",
-                        path, errno ? strerror(errno) : "zlib could not allocate");
-  gzbuffer(gz, 1 << 17);
-  *out = gz;
-  return TC_OK;
-}
-
-/* zlib's reason for the last failure, without the "path: " it puts in front. */
-static const char *idx_zlib_msg(gzFile gz, const char *path, int *zerr) {
-  const char *msg = gzerror(gz, zerr);
-  size_t n = strlen(path);
-  if (msg != NULL && strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-    msg += n + 2;
-  return msg != NULL ? msg : "";
-}
-
-/* Reads up to len bytes; *got says how many arrived. A broken gzip stream is a format error
- * (zlib's own words go into the message); a clean end of file just gives a short count. */
-static tc_status idx_read(gzFile gz, const char *path, void *buf, size_t len, size_t *got) {
-  *got = 0;
-  while (*got < len) {
-    size_t want = len - *got;
-    unsigned chunk = want > (1u << 30) ? (1u << 30) : (unsigned)want;
-    int r = gzread(gz, (unsigned char *)buf + *got, chunk);
-    if (r < 0) {
-      int zerr;
-      const char *msg = idx_zlib_msg(gz, path, &zerr);
-      return tc_set_error(zerr == Z_ERRNO ? TC_ERR_IO : TC_ERR_FORMAT,
-                          "file '%s': read failed after %zu bytes: %s", path, *got,
-                          zerr == Z_ERRNO ? strerror(errno) : msg);
-    }
-    if (r == 0)
-      break;
-    *got += (size_t)r;
-  }
-  return TC_OK;
-}
-
-/* Why a read stopped short: a cut gzip stream says "unexpected end of file". */
-static const char *idx_short_note(gzFile gz, const char *path) {
-  int zerr;
-  const char *msg = idx_zlib_msg(gz, path, &zerr);
-  return (zerr != Z_OK && msg[0] != '\0') ? msg : "the file ends early";
-}
+/* Bytes counted past the declared payload before giving up: enough to report a small
+ * excess exactly, small enough that a bomb costs nothing. */
+#define IDX_TRAILING_PROBE (1 << 16)
 
 /* Reads the magic and ndim big-endian dims; checks the magic and that no dim is zero. */
-static tc_status idx_header(gzFile gz, const char *path, uint32_t magic, int ndim,
+static tc_status idx_header(tc_idx_stream *in, const char *path, uint32_t magic, int ndim,
                             uint32_t *dims) {
   unsigned char h[16];
   size_t need = 4 + 4 * (size_t)ndim, got;
-  TC_TRY(idx_read(gz, path, h, need, &got));
+  TC_TRY(tc_idx_stream_read(in, h, need, &got));
   if (got < 4)
     return tc_set_error(TC_ERR_FORMAT, "file '%s': %zu bytes, too short for an IDX magic",
                         path, got);
@@ -96,70 +44,93 @@ static tc_status idx_header(gzFile gz, const char *path, uint32_t magic, int ndi
   return TC_OK;
 }
 
-/* Counts what follows the declared payload; anything at all means the header is wrong. */
-static tc_status idx_expect_end(gzFile gz, const char *path, size_t declared) {
-  unsigned char buf[4096];
-  size_t extra = 0, got;
+static tc_status idx_short(const char *path, uint64_t have, uint64_t declared,
+                           const char *dims, const char *why) {
+  return tc_set_error(TC_ERR_FORMAT, "file '%s': payload is %llu bytes, header declares %llu "
+                      "(%s); %s", path, (unsigned long long)have, (unsigned long long)declared,
+                      dims, why);
+}
+
+static tc_status idx_trailing(const char *path, uint64_t extra, int capped, uint64_t declared) {
+  return tc_set_error(TC_ERR_FORMAT, "file '%s': %s%llu trailing bytes after the %llu-byte "
+                      "payload the header declares", path, capped ? "at least " : "",
+                      (unsigned long long)extra, (unsigned long long)declared);
+}
+
+/* Counts the content after the header without keeping it, stopping a little past the
+ * declared size: what the file really holds is known before the payload's buffer is
+ * allocated. A plain file's size says it at once. */
+static tc_status idx_measure(tc_idx_stream *s, const char *path, size_t head, uint64_t declared,
+                             const char *dims) {
+  uint64_t have;
+  if (!tc_idx_stream_is_gzip(s)) {
+    uint64_t size = tc_idx_stream_file_size(s);
+    have = size > head ? size - head : 0;
+    if (have < declared)
+      return idx_short(path, have, declared, dims, "the file ends");
+    if (have > declared)
+      return idx_trailing(path, have - declared, 0, declared);
+    return TC_OK;
+  }
+  unsigned char *scratch = malloc(IDX_TRAILING_PROBE);
+  if (scratch == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "file '%s': out of memory", path);
+  size_t got;
+  tc_status st = TC_OK;
+  have = 0;
   do {
-    TC_TRY(idx_read(gz, path, buf, sizeof buf, &got));
-    extra += got;
-  } while (got == sizeof buf);
-  if (extra > 0)
-    return tc_set_error(TC_ERR_FORMAT, "file '%s': %zu trailing bytes after the %zu-byte "
-                        "payload the header declares", path, extra, declared);
+    st = tc_idx_stream_read(s, scratch, IDX_TRAILING_PROBE, &got);
+    have += got;
+  } while (st == TC_OK && got == IDX_TRAILING_PROBE && have <= declared + IDX_TRAILING_PROBE);
+  free(scratch);
+  TC_TRY(st);
+  if (have < declared)
+    return idx_short(path, have, declared, dims, tc_idx_stream_end_note(s));
+  if (have > declared)
+    return idx_trailing(path, have - declared, got == IDX_TRAILING_PROBE, declared);
+  TC_TRY(tc_idx_stream_rewind(s));
+  unsigned char skip[16];
+  return tc_idx_stream_read(s, skip, head, &got);
+}
+
+/* Reads exactly `declared` payload bytes (the file was measured to hold that many) into a
+ * new buffer and checks that nothing follows. */
+static tc_status idx_payload(tc_idx_stream *s, const char *path, size_t head, size_t declared,
+                             const char *dims, unsigned char **out) {
+  TC_TRY(idx_measure(s, path, head, declared, dims));
+  unsigned char *buf = malloc(declared), extra[64];
+  if (buf == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "file '%s': out of memory for %zu bytes", path, declared);
+  size_t got = 0, more = 0;
+  tc_status st = tc_idx_stream_read(s, buf, declared, &got);
+  if (st == TC_OK && got < declared) /* the file changed under us */
+    st = idx_short(path, got, declared, dims, tc_idx_stream_end_note(s));
+  if (st == TC_OK)
+    st = tc_idx_stream_read(s, extra, sizeof extra, &more);
+  if (st == TC_OK && more > 0)
+    st = idx_trailing(path, more, more == sizeof extra, declared);
+  if (st != TC_OK) {
+    free(buf);
+    return st;
+  }
+  *out = buf;
   return TC_OK;
 }
 
-/* Reads exactly `declared` payload bytes into a new buffer and checks nothing follows. The
- * buffer grows with the bytes that actually arrive, so a corrupt header cannot make us
- * allocate (and zero) gigabytes before the short read is noticed. */
-static tc_status idx_payload(gzFile gz, const char *path, size_t declared, const char *dims,
-                             unsigned char **out) {
-  size_t cap = declared < (1u << 20) ? declared : (1u << 20), have = 0, got;
-  unsigned char *buf = malloc(cap);
-  if (buf == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "file '%s': out of memory", path);
-  for (;;) {
-    tc_status s = idx_read(gz, path, buf + have, cap - have, &got);
-    have += got;
-    if (s != TC_OK || have < cap || cap == declared) {
-      if (s == TC_OK && have < declared)
-        s = tc_set_error(TC_ERR_FORMAT, "file '%s': payload is %zu bytes, header declares "
-                         "%zu (%s); %s", path, have, declared, dims, idx_short_note(gz, path));
-      if (s == TC_OK)
-        s = idx_expect_end(gz, path, declared);
-      if (s != TC_OK) {
-        free(buf);
-        return s;
-      }
-      *out = buf;
-      return TC_OK;
-    }
-    size_t grown = cap * 2 < declared ? cap * 2 : declared;
-    unsigned char *nb = realloc(buf, grown);
-    if (nb == NULL) {
-      free(buf);
-      return tc_set_error(TC_ERR_NOMEM, "file '%s': out of memory at %zu bytes", path, grown);
-    }
-    buf = nb;
-    cap = grown;
-  }
-}
-
-static tc_status idx_images_body(gzFile gz, const char *path, tc_dataset **out) {
+static tc_status idx_images_body(tc_idx_stream *in, const char *path, tc_dataset **out) {
   uint32_t d[3];
-  TC_TRY(idx_header(gz, path, TC_IDX_MAGIC_IMAGES, 3, d));
+  TC_TRY(idx_header(in, path, TC_IDX_MAGIC_IMAGES, 3, d));
   uint64_t total = (uint64_t)d[0] * ((uint64_t)d[1] * d[2]);
-  if (d[1] > IDX_MAX_SIDE || d[2] > IDX_MAX_SIDE || total > IDX_MAX_BYTES)
+  if (d[1] > IDX_MAX_SIDE || d[2] > IDX_MAX_SIDE || total > TC_IDX_MAX_BYTES)
     return tc_set_error(TC_ERR_FORMAT, "file '%s': header declares %u images of %ux%u, "
                         "beyond the %u-pixel side or %llu-byte limit", path, (unsigned)d[0],
                         (unsigned)d[1], (unsigned)d[2], IDX_MAX_SIDE,
-                        (unsigned long long)IDX_MAX_BYTES);
+                        (unsigned long long)TC_IDX_MAX_BYTES);
   char dims[96];
   snprintf(dims, sizeof dims, "%u images of %ux%u", (unsigned)d[0], (unsigned)d[1],
            (unsigned)d[2]);
   unsigned char *px = NULL;
-  TC_TRY(idx_payload(gz, path, (size_t)total, dims, &px));
+  TC_TRY(idx_payload(in, path, 16, (size_t)total, dims, &px));
   tc_status s = tc_dataset_create(out, d[0], (int)d[1], (int)d[2]);
   if (s == TC_OK) {
     for (size_t i = 0; i < (size_t)total; i++)
@@ -174,19 +145,24 @@ tc_status tc_idx_read_images(const char *path, tc_dataset **out) {
   if (path == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "idx images: path or out pointer is NULL");
   *out = NULL;
-  gzFile gz;
-  TC_TRY(idx_open(path, &gz));
-  tc_status s = idx_images_body(gz, path, out);
-  gzclose(gz);
+  tc_idx_stream *in;
+  TC_TRY(tc_idx_stream_open(path, &in));
+  tc_status s = idx_images_body(in, path, out);
+  tc_idx_stream_close(in);
   return s;
 }
 
-static tc_status idx_labels_body(gzFile gz, const char *path, uint8_t **labels, int64_t *n) {
+static tc_status idx_labels_body(tc_idx_stream *in, const char *path, uint8_t **labels,
+                                 int64_t *n) {
   uint32_t d[1];
-  TC_TRY(idx_header(gz, path, TC_IDX_MAGIC_LABELS, 1, d));
+  TC_TRY(idx_header(in, path, TC_IDX_MAGIC_LABELS, 1, d));
+  if (d[0] > TC_IDX_MAX_BYTES)
+    return tc_set_error(TC_ERR_FORMAT, "file '%s': header declares %u labels, beyond the "
+                        "%llu-byte limit", path, (unsigned)d[0],
+                        (unsigned long long)TC_IDX_MAX_BYTES);
   char dims[64];
   snprintf(dims, sizeof dims, "%u labels", (unsigned)d[0]);
-  TC_TRY(idx_payload(gz, path, d[0], dims, labels));
+  TC_TRY(idx_payload(in, path, 8, d[0], dims, labels));
   *n = d[0];
   return TC_OK;
 }
@@ -196,10 +172,10 @@ tc_status tc_idx_read_labels(const char *path, uint8_t **labels, int64_t *n) {
     return tc_set_error(TC_ERR_INVALID_ARG, "idx labels: path or out pointer is NULL");
   *labels = NULL;
   *n = 0;
-  gzFile gz;
-  TC_TRY(idx_open(path, &gz));
-  tc_status s = idx_labels_body(gz, path, labels, n);
-  gzclose(gz);
+  tc_idx_stream *in;
+  TC_TRY(tc_idx_stream_open(path, &in));
+  tc_status s = idx_labels_body(in, path, labels, n);
+  tc_idx_stream_close(in);
   return s;
 }
 

@@ -7,8 +7,10 @@
  *
  * The IDX format: a big-endian u32 magic (0x00000803 for a u8 array of 3 dims, images;
  * 0x00000801 for 1 dim, labels), one big-endian u32 per dim, then exactly the product of
- * the dims in bytes. A file that breaks any of that is TC_ERR_FORMAT with a message that
- * names the file and the numbers. Nothing here prints; calls are reentrant. */
+ * the dims in bytes, then the end of the file. A file that breaks any of that is
+ * TC_ERR_FORMAT with a message that names the file and the numbers; the rule is the same for
+ * plain and gzip files (a .gz whose data is followed by bytes that are not gzip is refused
+ * like a plain file with trailing bytes). Nothing here prints; calls are reentrant. */
 #ifndef TC_IDX_H
 #define TC_IDX_H
 
@@ -19,6 +21,10 @@
 
 #define TC_IDX_MAGIC_IMAGES 0x00000803u
 #define TC_IDX_MAGIC_LABELS 0x00000801u
+
+/* The most payload bytes a header may declare: 1 GiB of u8 (4 GiB as float32 in memory),
+ * twenty times Fashion-MNIST's training set. Above it the file is refused unread. */
+#define TC_IDX_MAX_BYTES ((uint64_t)1 << 30)
 
 /* Where Debian's dataset-fashion-mnist package installs its four .gz files. */
 #define TC_FASHION_MNIST_DEBIAN_DIR "/usr/share/datasets/fashion-mnist"

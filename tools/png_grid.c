@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/outpath.h"
+
 #define GRID_MAX_SIDE 65535
 
 typedef struct grid_layout {
@@ -152,6 +154,7 @@ tc_status tc_png_grid_write(const char *path, const tc_png_grid *g) {
   if (path == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "png grid: path is NULL");
   TC_TRY(tc_png_grid_size(g, &height, &width));
+  TC_TRY(tc_output_path_check(path));
   size_t plen = strlen(path);
   uint8_t *px = malloc((size_t)height * width);
   char *tmp = malloc(plen + 16);

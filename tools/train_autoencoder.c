@@ -21,14 +21,19 @@ typedef struct tc_ae_run {
   tc_tensor *x;
   int64_t *order;
   tc_train_position pos;
-  char ckpt[1024];
+  int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
+  tc_train_side side; /* a PNG that failed: stop, save, report */
+  char ckpt[TC_TRAIN_PATH_CAP];
 } tc_ae_run;
 
 static tc_status tc_ae_save(tc_ae_run *r) {
   tc_ckpt_optim co = {"optimizer", r->opt};
-  tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos)};
+  tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
+                       .batch = r->o->batch};
   tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
-  return tc_ckpt_save(r->ckpt, r->net.model, &co, 1, &meta);
+  TC_TRY(tc_ckpt_save(r->ckpt, r->net.model, &co, 1, &meta));
+  r->saved_step = r->pos.step;
+  return TC_OK;
 }
 
 /* Data loss plus the activity penalties the layers put on the tape. */
@@ -85,9 +90,10 @@ static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
     s = tc_dataset_batch(test, NULL, n, TC_CHANNELS_LAST, x->data, NULL);
   if (s == TC_OK)
     s = tc_autoencoder_forward(&r->net, r->g, x, &y);
+  char path[TC_TRAIN_PATH_CAP];
+  if (s == TC_OK)
+    s = tc_train_out_path(r->o, "reconstructions.png", path, sizeof path);
   if (s == TC_OK) {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/reconstructions.png", r->o->out_dir);
     tc_png_grid grid = {.images = x->data, .pairs = y->data, .n = n, .h = test->h, .w = test->w,
                         .rows = 4, .cols = 8};
     s = tc_png_grid_write(path, &grid);
@@ -103,6 +109,7 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
   tc_graph_reset(r->g);
   TC_TRY(tc_train_batch(train, r->order + s * r->o->batch, r->x, 0.0f, 1.0f));
   TC_TRY(tc_ae_loss(r, r->x, &loss, &data_loss));
+  TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
   TC_TRY(tc_graph_backward(r->g, loss));
   TC_TRY(tc_optim_step(r->opt, NULL));
   r->pos.step++;
@@ -115,7 +122,10 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
 static tc_status tc_ae_epoch_end(tc_ae_run *r, const tc_dataset *test, int64_t epoch) {
   double mse;
   TC_TRY(tc_ae_test_mse(r, test, &mse));
-  TC_TRY(tc_ae_write_png(r, test));
+  if (tc_ae_write_png(r, test) != TC_OK) {
+    tc_train_side_fail(&r->side);
+    return TC_OK;
+  }
   tc_progress_note(r->progress, "epoch %lld: test mse %.6f, psnr %.2f dB", (long long)epoch + 1,
                    mse, 10.0 * log10(1.0 / mse));
   return TC_OK;
@@ -134,6 +144,8 @@ static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_da
     }
     if (s == r->pos.steps_per_epoch)
       TC_TRY(tc_ae_epoch_end(r, test, e));
+    if (r->side.failed)
+      *stopped = 3;
   }
   return TC_OK;
 }
@@ -152,14 +164,18 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   r->order = malloc((size_t)train->n * sizeof *r->order);
   if (r->order == NULL)
     return tc_set_error(TC_ERR_NOMEM, "out of memory for the shuffle order");
-  tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt);
+  TC_TRY(tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt));
+  r->saved_step = -1;
   if (o->resume) {
     tc_ckpt_optim co = {"optimizer", r->opt};
     tc_ckpt_meta meta;
     TC_TRY(tc_ckpt_load(r->ckpt, r->net.model, &co, 1, &meta, 0));
-    r->pos.step = meta.step;
-    printf("resumed from %s at step %lld (epoch %lld)\n", r->ckpt, (long long)meta.step,
-           (long long)tc_train_epoch_of(&r->pos) + 1);
+    TC_TRY(tc_train_resume_check(o, &r->pos, &meta, r->ckpt));
+    r->pos.step = r->saved_step = meta.step;
+    char lr[160];
+    tc_train_resume_lr(o, &r->opt, 1, lr, sizeof lr);
+    printf("resumed from %s at step %lld (epoch %lld), %s\n", r->ckpt, (long long)meta.step,
+           (long long)tc_train_epoch_of(&r->pos) + 1, lr);
   }
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch};
   return tc_progress_create(&r->progress, &pc);
@@ -196,6 +212,8 @@ tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
   if (s == TC_OK)
     tc_progress_note(r.progress, "%s checkpoint %s at step %lld", *stopped == 1 ? "interrupted: saved" : "saved",
                      r.ckpt, (long long)r.pos.step);
+  if (s == TC_OK && r.side.failed)
+    s = tc_train_side_report(&r.side, r.ckpt, r.pos.step);
   tc_ae_free(&r);
   return s;
 }

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "core/tensor.h"
+#include "optim/checkpoint.h"
 #include "tools/dataset.h"
 #include "tools/train_opts.h"
 
@@ -12,8 +14,28 @@
  * synthetic set, with a note on stderr when falling back), applying --limit. */
 tc_status tc_train_load_data(const tc_train_opts *o, tc_dataset **train, tc_dataset **test);
 
-/* Creates the output directory (and the checkpoint's) if missing. */
+/* Checks every output before the first step: the paths fit (never cut), the checkpoint and
+ * the PNG are regular files or absent (core/outpath.h), an existing checkpoint is only
+ * replaced with --force (TC_ERR_EXISTS naming --resume and --force otherwise); then creates
+ * the output directory and the checkpoint's if missing, and checks a file can be created
+ * in each (TC_ERR_IO naming the directory). */
 tc_status tc_train_prepare_dirs(const tc_train_opts *o);
+
+/* TC_OK when the loss of `step` is finite; else TC_ERR_STATE saying so and which
+ * checkpoint is kept (the one at ckpt saved at saved_step; none when saved_step < 0). The
+ * loops check before applying the step, so diverged weights are never stepped or saved. */
+tc_status tc_train_check_loss(const tc_tensor *loss, const char *what, int64_t step,
+                              const char *ckpt, int64_t saved_step);
+
+/* A side output (a PNG) that failed: the loop stops, saves its checkpoint as usual, and
+ * then returns tc_train_side_report (TC_ERR_IO: the PNG's error, and that the checkpoint
+ * was saved): a failed image never costs the training. */
+typedef struct tc_train_side {
+  int failed;
+  char msg[1024];
+} tc_train_side;
+void tc_train_side_fail(tc_train_side *side); /* records tc_last_error() */
+tc_status tc_train_side_report(const tc_train_side *side, const char *ckpt, int64_t step);
 
 /* Ctrl-C: the first SIGINT (or SIGTERM) asks the loop to save and stop; a second one kills. */
 void tc_train_catch_signals(void);
@@ -31,6 +53,17 @@ static inline int64_t tc_train_epoch_of(const tc_train_position *p) {
 static inline int64_t tc_train_offset_of(const tc_train_position *p) {
   return p->step % p->steps_per_epoch;
 }
+
+/* On --resume, after the checkpoint loaded: TC_ERR_INVALID_ARG (naming both numbers and
+ * the way out) when it was saved with another --batch, or when this run's steps per epoch
+ * (data, --limit, --batch) would put its step in another epoch than it records. */
+tc_status tc_train_resume_check(const tc_train_opts *o, const tc_train_position *p,
+                                const tc_ckpt_meta *meta, const char *ckpt);
+
+/* On --resume: the checkpoint's learning rate stays unless --lr was given, which replaces
+ * it in all n optimizers. note (for the "resumed" line) says which rate is used and why. */
+void tc_train_resume_lr(const tc_train_opts *o, tc_optim *const *optims, int n, char *note,
+                        size_t cap);
 
 /* 0 to go on; 1 after Ctrl-C; 2 once --max-steps steps are done. */
 int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p);

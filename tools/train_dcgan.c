@@ -25,14 +25,19 @@ typedef struct tc_gan_run {
   tc_rng rng;                 /* latent draws; saved in checkpoints */
   int64_t *order;
   tc_train_position pos;
-  char ckpt[1024];
+  int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
+  tc_train_side side; /* a PNG that failed: stop, save, report */
+  char ckpt[TC_TRAIN_PATH_CAP];
   double last_d, last_g;
 } tc_gan_run;
 
 static tc_status tc_gan_save(tc_gan_run *r) {
   tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
-  tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng};
-  return tc_ckpt_save(r->ckpt, r->net.model, co, 2, &meta);
+  tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng,
+                       .batch = r->o->batch};
+  TC_TRY(tc_ckpt_save(r->ckpt, r->net.model, co, 2, &meta));
+  r->saved_step = r->pos.step;
+  return TC_OK;
 }
 
 static void tc_gan_normal(tc_rng *rng, tc_tensor *t) {
@@ -56,6 +61,8 @@ static tc_status tc_gan_d_step(tc_gan_run *r) {
   TC_TRY(tc_op_bce_with_logits(r->gd, lr, r->ones, &l1));
   TC_TRY(tc_op_bce_with_logits(r->gd, lf, r->zeros, &l0));
   TC_TRY(tc_op_add(r->gd, l1, l0, &loss));
+  TC_TRY(tc_train_check_loss(loss, "discriminator loss", r->pos.step + 1, r->ckpt,
+                             r->saved_step));
   TC_TRY(tc_graph_backward(r->gd, loss));
   r->last_d = loss->data[0];
   return tc_optim_step(r->opt_d, NULL);
@@ -73,6 +80,7 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   tc_gan_freeze_discriminator(r, 1); /* G's step needs no discriminator weight gradients */
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gg, img, &logit));
   TC_TRY(tc_op_bce_with_logits(r->gg, logit, r->ones, &loss));
+  TC_TRY(tc_train_check_loss(loss, "generator loss", r->pos.step + 1, r->ckpt, r->saved_step));
   TC_TRY(tc_graph_backward(r->gg, loss));
   TC_TRY(tc_optim_step(r->opt_g, NULL));
   tc_gan_freeze_discriminator(r, 0);
@@ -89,18 +97,20 @@ static tc_status tc_gan_samples(tc_gan_run *r) {
   tc_graph_reset(r->gd);
   tc_graph_set_recording(r->gd, 0);
   tc_status s = tc_dcgan_generate(&r->net, r->gd, r->fixed_z, 0, &img);
-  char path[1100];
+  char path[TC_TRAIN_PATH_CAP], name[64];
   tc_png_grid grid = {.n = TC_GAN_SAMPLES, .h = r->net.h, .w = r->net.w, .rows = 8, .cols = 8,
                       .signed_range = 1};
   if (s == TC_OK) {
     grid.images = img->data;
-    snprintf(path, sizeof path, "%s/samples_%06lld.png", r->o->out_dir, (long long)r->pos.step);
-    s = tc_png_grid_write(path, &grid);
+    snprintf(name, sizeof name, "samples_%06lld.png", (long long)r->pos.step);
+    s = tc_train_out_path(r->o, name, path, sizeof path);
   }
-  if (s == TC_OK) {
-    snprintf(path, sizeof path, "%s/samples.png", r->o->out_dir);
+  if (s == TC_OK)
     s = tc_png_grid_write(path, &grid);
-  }
+  if (s == TC_OK)
+    s = tc_train_out_path(r->o, "samples.png", path, sizeof path);
+  if (s == TC_OK)
+    s = tc_png_grid_write(path, &grid);
   tc_graph_set_recording(r->gd, 1);
   tc_graph_reset(r->gd);
   return s;
@@ -108,7 +118,10 @@ static tc_status tc_gan_samples(tc_gan_run *r) {
 
 static tc_status tc_gan_after_step(tc_gan_run *r) {
   if (r->pos.step % r->o->sample_every == 0) {
-    TC_TRY(tc_gan_samples(r));
+    if (tc_gan_samples(r) != TC_OK) {
+      tc_train_side_fail(&r->side);
+      return TC_OK;
+    }
     tc_progress_note(r->progress, "step %lld: d loss %.4f, g loss %.4f, wrote %s/samples.png",
                      (long long)r->pos.step, r->last_d, r->last_g, r->o->out_dir);
   }
@@ -123,13 +136,17 @@ static tc_status tc_gan_epochs(tc_gan_run *r, const tc_dataset *train, int *stop
     for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
       TC_TRY(tc_gan_step(r, train, s, e));
       TC_TRY(tc_gan_after_step(r));
-      if ((*stopped = tc_train_stop_reason(r->o, &r->pos)) != 0)
+      if ((*stopped = r->side.failed ? 3 : tc_train_stop_reason(r->o, &r->pos)) != 0)
         return TC_OK;
     }
     tc_progress_note(r->progress, "epoch %lld: d loss %.4f, g loss %.4f", (long long)e + 1,
                      r->last_d, r->last_g);
   }
-  return tc_gan_samples(r);
+  if (tc_gan_samples(r) != TC_OK) {
+    tc_train_side_fail(&r->side);
+    *stopped = 3;
+  }
+  return TC_OK;
 }
 
 static tc_status tc_gan_tensors(tc_gan_run *r, const tc_dataset *train) {
@@ -162,15 +179,20 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));
   TC_TRY(tc_gan_tensors(r, train));
-  tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt);
+  TC_TRY(tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt));
+  r->saved_step = -1;
   if (o->resume) {
     tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
     tc_ckpt_meta meta;
     TC_TRY(tc_ckpt_load(r->ckpt, r->net.model, co, 2, &meta, 0));
-    r->pos.step = meta.step;
+    TC_TRY(tc_train_resume_check(o, &r->pos, &meta, r->ckpt));
+    r->pos.step = r->saved_step = meta.step;
     r->rng = meta.rng;
-    printf("resumed from %s at step %lld (epoch %lld)\n", r->ckpt, (long long)meta.step,
-           (long long)tc_train_epoch_of(&r->pos) + 1);
+    char lr[160];
+    tc_optim *opts[2] = {r->opt_g, r->opt_d};
+    tc_train_resume_lr(o, opts, 2, lr, sizeof lr);
+    printf("resumed from %s at step %lld (epoch %lld), %s\n", r->ckpt, (long long)meta.step,
+           (long long)tc_train_epoch_of(&r->pos) + 1, lr);
   }
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch};
   return tc_progress_create(&r->progress, &pc);
@@ -204,6 +226,8 @@ tc_status tc_train_dcgan(const tc_train_opts *o, const tc_dataset *train, int *s
   if (s == TC_OK)
     tc_progress_note(r.progress, "%s checkpoint %s at step %lld",
                      *stopped == 1 ? "interrupted: saved" : "saved", r.ckpt, (long long)r.pos.step);
+  if (s == TC_OK && r.side.failed)
+    s = tc_train_side_report(&r.side, r.ckpt, r.pos.step);
   tc_gan_free(&r);
   return s;
 }

@@ -34,7 +34,11 @@ void tc_train_opts_help(FILE *out) {
     "  --out DIR            where PNGs and the checkpoint go (default tconv-run)\n"
     "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
     "  --checkpoint-every N also save every N steps (default 500; 0: only at the end)\n"
-    "  --resume             continue from the checkpoint, bit for bit\n"
+    "  --resume             continue from the checkpoint, bit for bit (same --batch,\n"
+    "                       --limit and data; --lr, if given, replaces the saved rate)\n"
+    "  --force              start afresh even though the checkpoint exists (it is\n"
+    "                       replaced at the first save); without --resume or --force an\n"
+    "                       existing checkpoint is an error\n"
     "  --max-steps N        stop after N steps in all (counting resumed ones), with a\n"
     "                       checkpoint, as if interrupted; --resume continues\n"
     "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
@@ -137,6 +141,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     o->synthetic = 1;
   } else if (strcmp(a, "--resume") == 0) {
     o->resume = 1;
+  } else if (strcmp(a, "--force") == 0) {
+    o->force = 1;
   } else if (strcmp(a, "--epochs") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 100000, &v);
     o->epochs = (int)v;
@@ -203,12 +209,28 @@ int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o) {
     if (rc != 0)
       return 2;
   }
+  if (o->resume && o->force) {
+    fprintf(stderr, "tconv train: --resume continues the checkpoint and --force replaces it: "
+                    "give one of them\n");
+    return 2;
+  }
   return tc_resolve(o) == 0 ? 0 : 2;
 }
 
-void tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap) {
-  if (o->checkpoint)
-    snprintf(buf, cap, "%s", o->checkpoint);
-  else
-    snprintf(buf, cap, "%s/checkpoint.npz", o->out_dir);
+tc_status tc_train_out_path(const tc_train_opts *o, const char *name, char *buf, size_t cap) {
+  int n = snprintf(buf, cap, "%s/%s", o->out_dir, name);
+  if (n < 0 || (size_t)n >= cap)
+    return tc_set_error(TC_ERR_INVALID_ARG, "--out '%.60s...': the path of %s would be %d "
+                        "bytes, the limit is %zu", o->out_dir, name, n, cap - 1);
+  return TC_OK;
+}
+
+tc_status tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap) {
+  if (o->checkpoint == NULL)
+    return tc_train_out_path(o, "checkpoint.npz", buf, cap);
+  int n = snprintf(buf, cap, "%s", o->checkpoint);
+  if (n < 0 || (size_t)n >= cap)
+    return tc_set_error(TC_ERR_INVALID_ARG, "--checkpoint '%.60s...' is %d bytes, the limit "
+                        "is %zu", o->checkpoint, n, cap - 1);
+  return TC_OK;
 }

@@ -22,6 +22,7 @@ typedef struct tc_train_opts {
   const char *out_dir;    /* PNGs and, by default, the checkpoint */
   const char *checkpoint; /* NULL: <out_dir>/checkpoint.npz */
   int resume;
+  int force;              /* start afresh over an existing checkpoint */
   int epochs;
   long batch;
   long limit;             /* at most this many training images; 0 = all */
@@ -42,7 +43,12 @@ typedef struct tc_train_opts {
 int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o);
 void tc_train_opts_help(FILE *out);
 
-/* The checkpoint path (o->checkpoint or <out_dir>/checkpoint.npz) into buf. */
-void tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap);
+/* Room for any path the training writes (PATH_MAX on Linux). */
+#define TC_TRAIN_PATH_CAP 4096
+
+/* The checkpoint path (o->checkpoint or <out_dir>/checkpoint.npz) into buf, and
+ * <out_dir>/<name>: TC_ERR_INVALID_ARG when it does not fit in cap (never cut short). */
+tc_status tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap);
+tc_status tc_train_out_path(const tc_train_opts *o, const char *name, char *buf, size_t cap);
 
 #endif
