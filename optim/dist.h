@@ -47,7 +47,8 @@ typedef struct tc_dist tc_dist;
 int tc_dist_have_mpi(void);
 
 /* Joins the MPI job when the process was started by mpirun (and the build has MPI), else
- * makes a group of one. MPI is initialised once per process, here; tc_dist_free finalises
+ * makes a group of one. MPI is initialised once per process, here; tc_dist_free waits for
+ * every rank (a barrier: a rank that fails exits only after rank 0 said why) and finalises
  * it. Errors: TC_ERR_NOMEM, TC_ERR_IO when MPI_Init fails. */
 tc_status tc_dist_init(tc_dist **out);
 void tc_dist_free(tc_dist *d);

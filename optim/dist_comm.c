@@ -86,6 +86,10 @@ void tc_dist_free(tc_dist *d) {
   if (d == NULL)
     return;
 #ifdef TCONV_HAVE_MPI
+  /* mpirun ends the job when a rank exits non-zero: the barrier keeps rank 0 (which says
+   * why) alive until every rank is here. */
+  if (d->size > 1)
+    MPI_Barrier(MPI_COMM_WORLD);
   if (d->mpi)
     MPI_Finalize();
 #endif

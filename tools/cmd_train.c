@@ -42,13 +42,10 @@ int tc_cmd_train(int argc, char **argv) {
   tc_dataset_free(train);
   tc_dataset_free(test);
   int rank = tc_train_dist() ? tc_dist_rank(tc_train_dist()) : 0;
-  tc_train_dist_end();
-  if (s != TC_OK) {
-    if (rank == 0)
-      fprintf(stderr, "tconv train: %s\n", tc_last_error());
-    else
-      fprintf(stderr, "tconv train (rank %d): %s\n", rank, tc_last_error());
-    return 1;
-  }
-  return stopped == 1 ? 130 : 0;
+  if (s != TC_OK && rank == 0)
+    fprintf(stderr, "tconv train: %s\n", tc_last_error());
+  else if (s != TC_OK)
+    fprintf(stderr, "tconv train (rank %d): %s\n", rank, tc_last_error());
+  tc_train_dist_end(); /* waits for every rank: none exits (and ends the job) before rank 0 said why */
+  return s != TC_OK ? 1 : stopped == 1 ? 130 : 0;
 }
