@@ -20,9 +20,11 @@ int tc_cmd_train(int argc, char **argv) {
   int stopped = 0;
   /* One rank or several (tools/train_dist.h): rank 0 alone makes files and prints. */
   tc_status s = tc_train_dist_start(argc, argv, &o);
+  int usage = s == TC_ERR_INVALID_ARG; /* shards, rank count, options differing: exit 2 */
   if (s == TC_OK) {
     tc_status loaded = tc_train_load_data(&o, &train, &test);
     s = tc_train_dist_check_data(loaded, train);
+    usage = loaded == TC_OK && s == TC_ERR_INVALID_ARG; /* the ranks' images differ */
   }
   if (s == TC_OK)
     s = tc_train_dist_after_root(tc_train_root() ? tc_train_prepare_dirs(&o) : TC_OK);
@@ -47,5 +49,5 @@ int tc_cmd_train(int argc, char **argv) {
   else if (s != TC_OK)
     fprintf(stderr, "tconv train (rank %d): %s\n", rank, tc_last_error());
   tc_train_dist_end(); /* waits for every rank: none exits (and ends the job) before rank 0 said why */
-  return s != TC_OK ? 1 : stopped == 1 ? 130 : 0;
+  return s != TC_OK ? 1 + usage : stopped == 1 ? 130 : 0;
 }

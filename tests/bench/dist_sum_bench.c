@@ -6,9 +6,11 @@
  * fills its shards' "gradients" with values of widely different magnitudes (so that any
  * other order of additions would change bits), sums them with tc_dist_sum, and compares
  * every element with the balanced tree over all shards computed here alone: exit 1 on
- * the first difference. Then rank 0 prints the median time of 9 sums (the ranks meet
- * before each) and the bandwidth: algorithm (vector bytes / time) and bus (times
- * 2(N-1)/N, the bytes each rank moves in a bandwidth-optimal allreduce). */
+ * the first difference. Then rank 0 prints the median and the best time of 15 sums (the
+ * ranks meet before each) and the bandwidth at the median: algorithm (vector bytes / time)
+ * and bus (times 2(N-1)/N, the bytes each rank moves in a bandwidth-optimal allreduce). On
+ * a machine shared with other work the best time is the nearer to the exchange's own cost:
+ * a collective needs every rank on a core at once. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,7 @@ static tc_status bench(tc_dist *d, int shards, int64_t n) {
   tc_optim *opt = NULL;
   tc_dist_sum *s = NULL;
   tc_param *p;
-  double secs[9];
+  double secs[15];
   tc_optim_config c = tc_optim_config_default(TC_OPTIM_SGD);
   tc_status st = tc_model_create(&m, 1);
   if (st == TC_OK)
@@ -72,7 +74,7 @@ static tc_status bench(tc_dist *d, int shards, int64_t n) {
     st = tc_dist_sum_create(&s, d, shards, 0);
   if (st == TC_OK)
     st = tc_dist_sum_add_optim(s, opt);
-  for (int r = 0; st == TC_OK && r < 9; r++)
+  for (int r = 0; st == TC_OK && r < 15; r++)
     st = one_sum(d, s, p, &secs[r]);
   for (int64_t i = 0; st == TC_OK && i < n; i++)
     if (p->value->grad[i] != tree(0, shards, i) * (1.0f / (float)shards))
@@ -80,12 +82,12 @@ static tc_status bench(tc_dist *d, int shards, int64_t n) {
                         (double)p->value->grad[i], (double)(tree(0, shards, i) / (float)shards));
   st = tc_dist_agree(d, st);
   if (st == TC_OK && tc_dist_rank(d) == 0) {
-    qsort(secs, 9, sizeof *secs, cmp_double);
+    qsort(secs, 15, sizeof *secs, cmp_double);
     int ranks = tc_dist_size(d);
-    double bytes = 4.0 * (double)n, t = secs[4];
-    printf("%d ranks %4d shards %9lld floats: %9.1f us, algorithm %8.1f MB/s, bus %8.1f MB/s, "
-           "bit-exact\n", ranks, shards, (long long)n, 1e6 * t, bytes / t / 1e6,
-           bytes * 2.0 * (ranks - 1) / ranks / t / 1e6);
+    double bytes = 4.0 * (double)n, t = secs[7];
+    printf("%d ranks %4d shards %9lld floats: median %9.1f us (best %8.1f us), algorithm "
+           "%8.1f MB/s, bus %8.1f MB/s, bit-exact\n", ranks, shards, (long long)n, 1e6 * t,
+           1e6 * secs[0], bytes / t / 1e6, bytes * 2.0 * (ranks - 1) / ranks / t / 1e6);
   }
   tc_dist_sum_free(s);
   tc_optim_free(opt);

@@ -2,33 +2,51 @@
 # dist_cli.sh TCONV MPIEXEC — `tconv train` on 2 MPI ranks (docs/distributed.md): the same
 # bits as 1 rank (autoencoder and DCGAN), resume from 2 ranks on 1 and back, a killed rank
 # ends the job and leaves the last good checkpoint (which resumes bit for bit), a rank that
-# cannot read its data or was given other options ends the job with rank 0 naming it.
-# MPIEXEC is empty when CMake found no MPI: the test is then skipped (exit 77).
+# cannot read its data, has other images or was given other options ends the job with rank
+# 0 naming it. First, without MPI, the shard counts one process refuses.
+# MPIEXEC is empty when CMake found no MPI: the MPI part is then skipped (exit 77).
 set -euo pipefail
 tconv=$1
 mpiexec=${2:-}
+work=$(mktemp -d /tmp/tconv_dist_XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# 0. shard counts the rule cannot use: exit 2, a message naming the option, nothing written
+expect_usage() { # expect_usage MESSAGE ARGS...
+  local msg=$1 rc=0
+  shift
+  "$tconv" train --synthetic --limit 64 --epochs 1 --threads 1 --out "$work/u" "$@" \
+    >"$work/u.log" 2>&1 || rc=$?
+  [ "$rc" = 2 ] || fail "$* gave exit status $rc, expected 2"
+  grep -q "^tconv train: $msg" "$work/u.log" || { cat "$work/u.log"; fail "$*: no '$msg'"; }
+  [ ! -e "$work/u" ] || fail "$*: wrote $work/u"
+}
+expect_usage "--shards 3 is not a power of two" --batch 12 --shards 3
+expect_usage "--batch 6 is not a multiple of --shards 4" --batch 6 --shards 4
+echo "ok: --shards 3 and a batch the shards do not divide are refused"
 if [ -z "$mpiexec" ]; then
   echo "SKIP: tconv was built without MPI (install libopenmpi-dev openmpi-bin and reconfigure)"
   exit 77
 fi
-work=$(mktemp -d /tmp/tconv_dist_XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 mpi=("$mpiexec" --allow-run-as-root --oversubscribe)
 # A small IDX data set (256 training images, 32 test images): seconds per run, not minutes.
-python3 - "$work/data" <<'PY'
+python3 - "$work/sets" <<'PY'
 import os, struct, sys
-d = sys.argv[1]; os.makedirs(d)
-for split, n in (("train", 256), ("t10k", 32)):
-    with open(f"{d}/{split}-images-idx3-ubyte", "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes((i * 7 + i // 784) % 256 for i in range(n * 784)))
-    with open(f"{d}/{split}-labels-idx1-ubyte", "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
+d = sys.argv[1]
+for sub, step in (("data", 7), ("other", 5)):  # "other": the same sizes, other pixels
+    os.makedirs(f"{d}/{sub}")
+    for split, n in (("train", 256), ("t10k", 32)):
+        with open(f"{d}/{sub}/{split}-images-idx3-ubyte", "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, n, 28, 28) +
+                    bytes((i * step + i // 784) % 256 for i in range(n * 784)))
+        with open(f"{d}/{sub}/{split}-labels-idx1-ubyte", "wb") as f:
+            f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
 PY
 
 two() { "${mpi[@]}" -np 2 "$tconv" train "$@"; }
-ae=(--data "$work/data" --batch 16 --threads 1 --checkpoint-every 0)
-gan=(--model dcgan --data "$work/data" --batch 16 --epochs 1 --sample-every 5 --threads 1)
+ae=(--data "$work/sets/data" --batch 16 --threads 1 --checkpoint-every 0)
+gan=(--model dcgan --data "$work/sets/data" --batch 16 --epochs 1 --sample-every 5 --threads 1)
 
 # 1. autoencoder: 2 ranks end with the same checkpoint and PNG as 1 rank
 "$tconv" train "${ae[@]}" --epochs 2 --out "$work/a1" >/dev/null 2>&1
@@ -84,10 +102,10 @@ end=$((step + 4))
 cmp -s "$work/k/checkpoint.npz" "$work/k1/checkpoint.npz" || fail "resume after the kill differs"
 echo "ok: a killed rank ended the job (rc $rc); its checkpoint (step $step) resumes bit for bit"
 
-# 5. a rank that cannot read its data, and ranks given other options: rank 0 says which
+# 5. a rank that cannot read its data, other images or other options: rank 0 says which
 base=(--batch 16 --threads 1 --epochs 1)
 set +e
-"${mpi[@]}" -np 1 "$tconv" train "${base[@]}" --data "$work/data" --out "$work/d" : \
+"${mpi[@]}" -np 1 "$tconv" train "${base[@]}" --data "$work/sets/data" --out "$work/d" : \
   -np 1 "$tconv" train "${base[@]}" --data "$work/missing" --out "$work/d" >"$work/d.log" 2>&1
 rc=$?
 set -e
@@ -95,13 +113,24 @@ set -e
 grep -q "^tconv train: rank 1: .*missing" "$work/d.log" || { cat "$work/d.log"; fail "rank 0 did not name rank 1"; }
 [ ! -e "$work/d/checkpoint.npz" ] || fail "a checkpoint was written"
 set +e
+"${mpi[@]}" -np 1 "$tconv" train "${base[@]}" --data "$work/sets/data" --out "$work/i" : \
+  -np 1 "$tconv" train "${base[@]}" --data "$work/sets/other" --out "$work/i" >"$work/i.log" 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "ranks with other images: exit status $rc, expected 2"
+grep -q "^tconv train: the training images differ between ranks: rank 1" "$work/i.log" ||
+  { cat "$work/i.log"; fail "no message on other images"; }
+[ ! -e "$work/i" ] || fail "ranks with other images wrote $work/i"
+set +e
 "${mpi[@]}" -np 1 "$tconv" train "${ae[@]}" --epochs 1 --out "$work/o" : \
   -np 1 "$tconv" train "${ae[@]}" --epochs 2 --out "$work/o" >"$work/o.log" 2>&1
 rc=$?
 set -e
-[ "$rc" != 0 ] || fail "mismatched options left exit status 0"
+[ "$rc" = 2 ] || fail "mismatched options: exit status $rc, expected 2"
 grep -q "^tconv train: the options differ between ranks: rank 1" "$work/o.log" || { cat "$work/o.log"; fail "no mismatch message"; }
-two "${ae[@]}" --epochs 1 --shards 1 --out "$work/s" >"$work/s.log" 2>&1 && fail "2 ranks ran 1 shard"
+rc=0
+two "${ae[@]}" --epochs 1 --shards 1 --out "$work/s" >"$work/s.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "2 ranks and 1 shard: exit status $rc, expected 2"
 grep -q "2 ranks do not divide --shards 1" "$work/s.log" || { cat "$work/s.log"; fail "shard message"; }
-echo "ok: missing data, other options and too few shards end the job with rank 0 naming why"
-echo "dist_cli: 5 passed, 0 failed"
+echo "ok: missing data, other images, other options and too few shards end the job, rank 0 naming why"
+echo "dist_cli: 6 passed, 0 failed"
