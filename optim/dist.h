@@ -121,12 +121,14 @@ tc_status tc_dist_sum_push(tc_dist_sum *s, const float *extra);
 tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
                              int *any_flag);
 
-/* Elements summed per step, steps finished, and seconds spent in the cross-rank part of
- * finish (the communication and the top of the tree). */
+/* Elements summed per step, steps finished, seconds spent in the cross-rank part of finish
+ * (waiting for the other ranks, the communication and the top of the tree), and seconds
+ * from each begin to its finish (this rank's shards: forward, backward, local tree). */
 typedef struct tc_dist_sum_stats {
   int64_t elements;
   int64_t steps;
   double seconds;
+  double local_seconds;
 } tc_dist_sum_stats;
 tc_dist_sum_stats tc_dist_sum_stats_of(const tc_dist_sum *s);
 

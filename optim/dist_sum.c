@@ -27,6 +27,7 @@ struct tc_dist_sum {
   float *stack;       /* depth leaves of len floats: the partial sums of the binary counter */
   int level[16], top, depth, pushed;
   int64_t chunk;      /* this rank's slice of a leaf in the cross-rank part */
+  double began;       /* clock at begin */
   float *send, *recv, *all;
   tc_dist_sum_stats stats;
 };
@@ -132,6 +133,7 @@ tc_status tc_dist_sum_begin(tc_dist_sum *s) {
   if (s->stack == NULL)
     TC_TRY(tc_dist_sum_alloc(s));
   s->top = s->pushed = 0;
+  s->began = tc_dist_now();
   float *at = s->snapshot;
   for (int i = 0; i < s->n_spans; i++)
     if (s->spans[i].is_state) {
@@ -214,14 +216,22 @@ static void tc_dist_top(tc_dist_sum *s) {
                   s->chunk);
 }
 
+/* The gathered slices, times 1/S (a power of two: exact), back into the leaf layout (the
+ * bottom of the stack, free now) and from there into the variables and extra_out. */
 static void tc_dist_unpack(tc_dist_sum *s, float *extra_out) {
-  int64_t c = s->chunk - 2, at = 0;
-  float inv = 1.0f / (float)s->shards; /* a power of two: the scaling is exact */
-  for (int i = 0; i < s->n_spans; i++)
-    for (int64_t k = 0; k < s->spans[i].n; k++, at++)
-      s->spans[i].data[k] = s->all[(at / c) * s->chunk + at % c] * inv;
-  for (int e = 0; e < s->n_extra && extra_out; e++, at++)
-    extra_out[e] = s->all[(at / c) * s->chunk + at % c] * inv;
+  int64_t c = s->chunk - 2;
+  float inv = 1.0f / (float)s->shards, *total = s->stack;
+  for (int j = 0; j < s->d->size; j++) {
+    const float *piece = s->all + (int64_t)j * s->chunk;
+    for (int64_t k = 0; k < c && j * c + k < s->len; k++)
+      total[j * c + k] = piece[k] * inv;
+  }
+  for (int i = 0; i < s->n_spans; i++) {
+    memcpy(s->spans[i].data, total, (size_t)s->spans[i].n * sizeof *total);
+    total += s->spans[i].n;
+  }
+  if (extra_out != NULL && s->n_extra > 0)
+    memcpy(extra_out, total, (size_t)s->n_extra * sizeof *total);
 }
 
 tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
@@ -232,6 +242,7 @@ tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *e
   if (s->stack == NULL) /* nothing to send with: still agree, so that no rank waits */
     return tc_dist_agree(s->d, local);
   double t0 = tc_dist_now();
+  s->stats.local_seconds += t0 - s->began;
   tc_dist_pack(s, local != TC_OK, flag);
   tc_status st = tc_dist_alltoall_f32(s->d, s->send, s->recv, s->chunk);
   if (st == TC_OK)

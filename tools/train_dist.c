@@ -129,6 +129,7 @@ void tc_train_dist_report(const tc_dist_sum *const *sums, int n, FILE *out) {
       continue;
     double us = 1e6 * st.seconds / (double)st.steps, bytes = 4.0 * (double)st.elements;
     fprintf(out, "dist: %d ranks, sum %d: %lld floats per step, %.1f us per sum (%.1f MB/s of "
-            "gradient)\n", tc_dist_size(tc_job), i, (long long)st.elements, us, bytes / us);
+            "gradient) after %.1f us of rank 0's shards\n", tc_dist_size(tc_job), i,
+            (long long)st.elements, us, bytes / us, 1e6 * st.local_seconds / (double)st.steps);
   }
 }
