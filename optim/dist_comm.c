@@ -77,6 +77,16 @@ tc_status tc_dist_init(tc_dist **out) {
       return s;
     }
   }
+#else
+  /* Started by mpirun with several ranks, each process would train alone and all would
+   * write the same files. */
+  const char *n = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE")
+                                                 : getenv("PMI_SIZE");
+  if (n != NULL && atoi(n) > 1) {
+    free(d);
+    return tc_set_error(TC_ERR_UNSUPPORTED, "started as one of %d MPI ranks, but this tconv "
+                        "was built without MPI (install libopenmpi-dev and rebuild)", atoi(n));
+  }
 #endif
   *out = d;
   return TC_OK;

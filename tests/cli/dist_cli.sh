@@ -26,6 +26,13 @@ expect_usage "--shards 3 is not a power of two" --batch 12 --shards 3
 expect_usage "--batch 6 is not a multiple of --shards 4" --batch 6 --shards 4
 echo "ok: --shards 3 and a batch the shards do not divide are refused"
 if [ -z "$mpiexec" ]; then
+  # what mpirun would pass: each process refuses to train alone as "one of 2 ranks"
+  rc=0
+  OMPI_COMM_WORLD_SIZE=2 "$tconv" train --synthetic --epochs 1 --out "$work/n" >"$work/n.log" 2>&1 ||
+    rc=$?
+  [ "$rc" = 1 ] && grep -q "one of 2 MPI ranks, but this tconv was built without MPI" "$work/n.log" ||
+    { cat "$work/n.log"; fail "a build without MPI under mpirun: exit status $rc"; }
+  echo "ok: a build without MPI refuses to run as one of several ranks"
   echo "SKIP: tconv was built without MPI (install libopenmpi-dev openmpi-bin and reconfigure)"
   exit 77
 fi
