@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# dist_cli.sh TCONV MPIEXEC — `tconv train` on 2 MPI ranks (docs/distributed.md): the same
-# bits as 1 rank (autoencoder and DCGAN), resume from 2 ranks on 1 and back, a killed rank
+# dist_cli.sh TCONV MPIEXEC — `tconv train` on 2 and 4 MPI ranks (docs/distributed.md): the
+# same bits as 1 rank (autoencoder and DCGAN), resume from 2 ranks on 1 and back, a killed rank
 # ends the job and leaves the last good checkpoint (which resumes bit for bit), a rank that
 # cannot read its data, has other images or was given other options ends the job with rank
 # 0 naming it. First, without MPI, the shard counts one process refuses.
@@ -71,6 +71,13 @@ cmp -s "$work/g1/checkpoint.npz" "$work/g2/checkpoint.npz" || fail "dcgan: 2 ran
 cmp -s "$work/g1/samples.png" "$work/g2/samples.png" || fail "dcgan samples.png differs"
 echo "ok: dcgan on 2 ranks = 1 rank, bit for bit"
 
+# 2b. 4 ranks (one shard each, 2 cores oversubscribed): still the same bits
+"${mpi[@]}" -np 4 "$tconv" train "${ae[@]}" --epochs 2 --out "$work/a4" >/dev/null 2>&1 || fail "4 ranks"
+cmp -s "$work/a1/checkpoint.npz" "$work/a4/checkpoint.npz" || fail "autoencoder: 4 ranks differ"
+"${mpi[@]}" -np 4 "$tconv" train "${gan[@]}" --out "$work/g4" >/dev/null 2>&1 || fail "dcgan on 4 ranks"
+cmp -s "$work/g1/checkpoint.npz" "$work/g4/checkpoint.npz" || fail "dcgan: 4 ranks differ"
+echo "ok: 4 ranks = 1 rank, bit for bit (both models)"
+
 # 3. resume with another rank count: 2 ranks then 1, and 1 rank then 2
 two "${ae[@]}" --epochs 2 --out "$work/r21" --max-steps 11 >/dev/null 2>&1 || fail "2-rank part"
 "$tconv" train "${ae[@]}" --epochs 2 --out "$work/r21" --resume >/dev/null 2>&1
@@ -140,4 +147,4 @@ two "${ae[@]}" --epochs 1 --shards 1 --out "$work/s" >"$work/s.log" 2>&1 || rc=$
 [ "$rc" = 2 ] || fail "2 ranks and 1 shard: exit status $rc, expected 2"
 grep -q "2 ranks do not divide --shards 1" "$work/s.log" || { cat "$work/s.log"; fail "shard message"; }
 echo "ok: missing data, other images, other options and too few shards end the job, rank 0 naming why"
-echo "dist_cli: 6 passed, 0 failed"
+echo "dist_cli: 7 passed, 0 failed"
