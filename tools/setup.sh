@@ -13,6 +13,7 @@ if [ "${1:-}" = "--tests" ]; then want_tests=1; shift; fi
 build_dir=${1:-build}
 
 packages=(build-essential cmake pkg-config zlib1g-dev libzip-dev libpng-dev libomp-dev
+          libopenmpi-dev openmpi-bin
           dataset-fashion-mnist)
 if [ "$want_tests" = 1 ]; then
   packages+=(check clang libclang-rt-14-dev python3-numpy file)

@@ -10,6 +10,7 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_dist.h"
 #include "tools/train_runs.h"
 
 typedef struct tc_ae_run {
@@ -18,7 +19,8 @@ typedef struct tc_ae_run {
   tc_graph *g;
   tc_optim *opt;
   tc_progress *progress;
-  tc_tensor *x;
+  tc_tensor *x;               /* one shard: batch / shards images */
+  tc_dist_sum *sum;           /* the shards' gradients, summed in the fixed tree */
   int64_t *order;
   tc_train_position pos;
   int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
@@ -31,7 +33,7 @@ static tc_status tc_ae_save(tc_ae_run *r) {
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
                        .batch = r->o->batch};
   tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
-  TC_TRY(tc_ckpt_save(r->ckpt, r->net.model, &co, 1, &meta));
+  TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, &co, 1, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
 }
@@ -103,14 +105,27 @@ static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
   return s;
 }
 
-static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
+/* Shard k of the step's batch: its gradients (and loss) into the tree. */
+static tc_status tc_ae_shard(tc_ae_run *r, const tc_dataset *train, const int64_t *idx, int k) {
   tc_tensor *loss;
   float data_loss;
   tc_graph_reset(r->g);
-  TC_TRY(tc_train_batch(train, r->order + s * r->o->batch, r->x, 0.0f, 1.0f));
+  tc_dist_sum_restore(r->sum);
+  TC_TRY(tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f));
   TC_TRY(tc_ae_loss(r, r->x, &loss, &data_loss));
   TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
   TC_TRY(tc_graph_backward(r->g, loss));
+  return tc_dist_sum_push(r->sum, &data_loss);
+}
+
+static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
+  int first, count;
+  float data_loss;
+  tc_dist_sum_local(r->sum, &first, &count);
+  tc_status st = tc_dist_sum_begin(r->sum);
+  for (int k = first; st == TC_OK && k < first + count; k++)
+    st = tc_ae_shard(r, train, r->order + s * r->o->batch, k);
+  TC_TRY(tc_train_dist_finish(r->sum, st, &data_loss));
   TC_TRY(tc_optim_step(r->opt, NULL));
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, data_loss);
@@ -121,14 +136,17 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
 
 static tc_status tc_ae_epoch_end(tc_ae_run *r, const tc_dataset *test, int64_t epoch) {
   double mse;
-  TC_TRY(tc_ae_test_mse(r, test, &mse));
-  if (tc_ae_write_png(r, test) != TC_OK) {
-    tc_train_side_fail(&r->side);
-    return TC_OK;
+  tc_status s = TC_OK;
+  if (tc_train_root()) { /* rank 0 alone evaluates and writes */
+    s = tc_ae_test_mse(r, test, &mse);
+    if (s == TC_OK && tc_ae_write_png(r, test) != TC_OK)
+      tc_train_side_fail(&r->side);
+    else if (s == TC_OK)
+      tc_progress_note(r->progress, "epoch %lld: test mse %.6f, psnr %.2f dB",
+                       (long long)epoch + 1, mse, 10.0 * log10(1.0 / mse));
   }
-  tc_progress_note(r->progress, "epoch %lld: test mse %.6f, psnr %.2f dB", (long long)epoch + 1,
-                   mse, 10.0 * log10(1.0 / mse));
-  return TC_OK;
+  TC_TRY(tc_train_dist_after_root(s));
+  return tc_train_dist_share_side(&r->side);
 }
 
 /* Runs the epochs from the resume position; *stopped says why it ended early (if it did).
@@ -159,8 +177,11 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_autoencoder_create(&r->net, o, train->h, train->w));
   TC_TRY(tc_graph_create(&r->g));
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
-  int64_t shape[4] = {o->batch, train->h, train->w, 1};
+  int64_t shape[4] = {o->batch / o->shards, train->h, train->w, 1};
   TC_TRY(tc_tensor_create(&r->x, 4, shape));
+  TC_TRY(tc_dist_sum_create(&r->sum, tc_train_dist(), (int)o->shards, 1));
+  TC_TRY(tc_dist_sum_add_optim(r->sum, r->opt));
+  TC_TRY(tc_dist_sum_add_state(r->sum, r->net.model));
   r->order = malloc((size_t)train->n * sizeof *r->order);
   if (r->order == NULL)
     return tc_set_error(TC_ERR_NOMEM, "out of memory for the shuffle order");
@@ -169,15 +190,15 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   if (o->resume) {
     tc_ckpt_optim co = {"optimizer", r->opt};
     tc_ckpt_meta meta;
-    TC_TRY(tc_ckpt_load(r->ckpt, r->net.model, &co, 1, &meta, 0));
+    TC_TRY(tc_train_dist_resume(r->ckpt, r->net.model, &co, 1, &meta));
     TC_TRY(tc_train_resume_check(o, &r->pos, &meta, r->ckpt));
     r->pos.step = r->saved_step = meta.step;
-    char lr[160];
-    tc_train_resume_lr(o, &r->opt, 1, lr, sizeof lr);
-    printf("resumed from %s at step %lld (epoch %lld), %s\n", r->ckpt, (long long)meta.step,
-           (long long)tc_train_epoch_of(&r->pos) + 1, lr);
+    tc_train_dist_resumed(o, &r->opt, 1, r->ckpt, &r->pos);
+  } else {
+    TC_TRY(tc_dist_broadcast_model(tc_train_dist(), r->net.model));
   }
-  tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch};
+  tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
+                           .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
   return tc_progress_create(&r->progress, &pc);
 }
 
@@ -185,6 +206,9 @@ static void tc_ae_free(tc_ae_run *r) {
   if (r->progress)
     tc_progress_finish(r->progress);
   tc_progress_free(r->progress);
+  if (r->sum)
+    tc_train_dist_report((const tc_dist_sum *const[]){r->sum}, 1, stdout);
+  tc_dist_sum_free(r->sum);
   free(r->order);
   tc_tensor_free(r->x);
   tc_optim_free(r->opt);
@@ -201,9 +225,11 @@ tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
   tc_status s = tc_ae_setup(&r, train);
   if (s == TC_OK && r.pos.step == 0) {
     double mse;
-    s = tc_ae_test_mse(&r, test, &mse);
-    if (s == TC_OK)
+    if (tc_train_root())
+      s = tc_ae_test_mse(&r, test, &mse);
+    if (s == TC_OK && tc_train_root())
       tc_progress_note(r.progress, "epoch 0: test mse %.6f (untrained)", mse);
+    s = tc_train_dist_after_root(s);
   }
   if (s == TC_OK)
     s = tc_ae_epochs(&r, train, test, stopped);

@@ -152,8 +152,13 @@ void tc_train_catch_signals(void) {
 
 int tc_train_interrupted(void) { return tc_stop_requested != 0; }
 
+/* Several MPI ranks: a stop request counts from the step that all ranks agreed on it
+ * (tools/train_dist.c), so that every rank stops after the same step. -1: one process. */
+static int tc_stop_agreed = -1;
+void tc_train_agree_stop(int any) { tc_stop_agreed = any; }
+
 int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p) {
-  if (tc_stop_requested)
+  if (tc_stop_agreed >= 0 ? tc_stop_agreed : tc_stop_requested)
     return 1;
   return (o->max_steps > 0 && p->step >= o->max_steps) ? 2 : 0;
 }

@@ -40,6 +40,8 @@ tc_status tc_train_side_report(const tc_train_side *side, const char *ckpt, int6
 /* Ctrl-C: the first SIGINT (or SIGTERM) asks the loop to save and stop; a second one kills. */
 void tc_train_catch_signals(void);
 int tc_train_interrupted(void);
+/* Several MPI ranks: from now on, tc_train_stop_reason's Ctrl-C is the agreed `any`. */
+void tc_train_agree_stop(int any);
 
 /* Where a run resumes: the epoch (0-based) and the step within it. */
 typedef struct tc_train_position {

@@ -11,6 +11,7 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_dist.h"
 #include "tools/train_runs.h"
 
 #define TC_GAN_SAMPLES 64
@@ -18,10 +19,13 @@
 typedef struct tc_gan_run {
   const tc_train_opts *o;
   tc_dcgan net;
-  tc_graph *gg, *gd;          /* the generator's step and the discriminator's */
+  tc_graph **gg, *gd;         /* the generator's step (one per local shard) and D's */
+  tc_tensor **img;            /* each local shard's generated images, on its gg */
+  int n_local;
   tc_optim *opt_g, *opt_d;
+  tc_dist_sum *state_sum, *d_sum, *g_sum; /* batch-norm statistics, D's and G's gradients */
   tc_progress *progress;
-  tc_tensor *real, *fake, *z, *ones, *zeros, *fixed_z;
+  tc_tensor *real, *fake, *z, *ones, *zeros, *fixed_z; /* z: the whole batch; others a shard */
   tc_rng rng;                 /* latent draws; saved in checkpoints */
   int64_t *order;
   tc_train_position pos;
@@ -35,7 +39,7 @@ static tc_status tc_gan_save(tc_gan_run *r) {
   tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng,
                        .batch = r->o->batch};
-  TC_TRY(tc_ckpt_save(r->ckpt, r->net.model, co, 2, &meta));
+  TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, co, 2, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
 }
@@ -51,11 +55,26 @@ static void tc_gan_freeze_discriminator(tc_gan_run *r, int frozen) {
   tc_dense_set_trainable(r->net.d_logit, !frozen);
 }
 
-/* D step: real images toward 1, the generator's (detached) images toward 0. */
-static tc_status tc_gan_d_step(tc_gan_run *r) {
+/* Shard k's generator pass (training mode: batch norm on the shard's statistics, from the
+ * step's moving statistics) on its rows of z, taped on graph kl for G's step. */
+static tc_status tc_gan_generate_shard(tc_gan_run *r, int kl, int k) {
+  int64_t b = r->real->shape[0], shape[2] = {b, r->o->latent};
+  tc_tensor *z;
+  tc_graph_reset(r->gg[kl]);
+  tc_dist_sum_restore(r->state_sum);
+  TC_TRY(tc_tensor_arena(&z, tc_graph_arena(r->gg[kl]), 2, shape));
+  memcpy(z->data, r->z->data + (int64_t)k * z->size, (size_t)z->size * sizeof(float));
+  TC_TRY(tc_dcgan_generate(&r->net, r->gg[kl], z, 1, &r->img[kl]));
+  return tc_dist_sum_push(r->state_sum, NULL);
+}
+
+/* D on shard k: real images toward 1, the generator's (detached) images toward 0. */
+static tc_status tc_gan_d_shard(tc_gan_run *r, const tc_dataset *train, const int64_t *idx,
+                                int kl, int k) {
   tc_tensor *lr, *lf, *l1, *l0, *loss;
+  TC_TRY(tc_train_shard_batch(train, idx, k, r->real, -1.0f, 1.0f));
+  memcpy(r->fake->data, r->img[kl]->data, (size_t)r->fake->size * sizeof(float));
   tc_graph_reset(r->gd);
-  tc_gan_freeze_discriminator(r, 0);
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gd, r->real, &lr));
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gd, r->fake, &lf));
   TC_TRY(tc_op_bce_with_logits(r->gd, lr, r->ones, &l1));
@@ -64,27 +83,47 @@ static tc_status tc_gan_d_step(tc_gan_run *r) {
   TC_TRY(tc_train_check_loss(loss, "discriminator loss", r->pos.step + 1, r->ckpt,
                              r->saved_step));
   TC_TRY(tc_graph_backward(r->gd, loss));
-  r->last_d = loss->data[0];
-  return tc_optim_step(r->opt_d, NULL);
+  return tc_dist_sum_push(r->d_sum, &loss->data[0]);
 }
 
-/* One iteration: G makes a batch, D learns from it, then G learns through the new D. */
-static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
-  tc_tensor *img, *logit, *loss;
-  TC_TRY(tc_train_batch(train, r->order + s * r->o->batch, r->real, -1.0f, 1.0f));
-  tc_gan_normal(&r->rng, r->z);
-  tc_graph_reset(r->gg);
-  TC_TRY(tc_dcgan_generate(&r->net, r->gg, r->z, 1, &img));
-  memcpy(r->fake->data, img->data, (size_t)img->size * sizeof(float));
-  TC_TRY(tc_gan_d_step(r));
-  tc_gan_freeze_discriminator(r, 1); /* G's step needs no discriminator weight gradients */
-  TC_TRY(tc_dcgan_discriminate(&r->net, r->gg, img, &logit));
-  TC_TRY(tc_op_bce_with_logits(r->gg, logit, r->ones, &loss));
+/* G on shard kl: its images through the new D toward 1 (G's step needs no D gradients). */
+static tc_status tc_gan_g_shard(tc_gan_run *r, int kl) {
+  tc_tensor *logit, *loss;
+  TC_TRY(tc_dcgan_discriminate(&r->net, r->gg[kl], r->img[kl], &logit));
+  TC_TRY(tc_op_bce_with_logits(r->gg[kl], logit, r->ones, &loss));
   TC_TRY(tc_train_check_loss(loss, "generator loss", r->pos.step + 1, r->ckpt, r->saved_step));
-  TC_TRY(tc_graph_backward(r->gg, loss));
-  TC_TRY(tc_optim_step(r->opt_g, NULL));
+  TC_TRY(tc_graph_backward(r->gg[kl], loss));
+  return tc_dist_sum_push(r->g_sum, &loss->data[0]);
+}
+
+/* One iteration: G makes a batch, D learns from it, then G learns through the new D; each
+ * phase over this rank's shards, summed across ranks (tools/train_dist.h). */
+static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
+  const int64_t *idx = r->order + s * r->o->batch;
+  int first, count;
+  float d_loss, g_loss;
+  tc_dist_sum_local(r->d_sum, &first, &count);
+  tc_gan_normal(&r->rng, r->z);
+  tc_status st = tc_dist_sum_begin(r->state_sum);
+  for (int kl = 0; st == TC_OK && kl < count; kl++)
+    st = tc_gan_generate_shard(r, kl, first + kl);
+  TC_TRY(tc_train_dist_finish(r->state_sum, st, NULL));
   tc_gan_freeze_discriminator(r, 0);
-  r->last_g = loss->data[0];
+  st = tc_dist_sum_begin(r->d_sum);
+  for (int kl = 0; st == TC_OK && kl < count; kl++)
+    st = tc_gan_d_shard(r, train, idx, kl, first + kl);
+  TC_TRY(tc_train_dist_finish(r->d_sum, st, &d_loss));
+  TC_TRY(tc_optim_step(r->opt_d, NULL));
+  r->last_d = d_loss;
+  tc_gan_freeze_discriminator(r, 1);
+  st = tc_dist_sum_begin(r->g_sum);
+  for (int kl = 0; st == TC_OK && kl < count; kl++)
+    st = tc_gan_g_shard(r, kl);
+  st = tc_train_dist_finish(r->g_sum, st, &g_loss);
+  tc_gan_freeze_discriminator(r, 0);
+  TC_TRY(st);
+  TC_TRY(tc_optim_step(r->opt_g, NULL));
+  r->last_g = g_loss;
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, r->last_g);
   return TC_OK;
@@ -116,12 +155,18 @@ static tc_status tc_gan_samples(tc_gan_run *r) {
   return s;
 }
 
+/* Rank 0 alone writes the grids; every rank learns whether it could. */
+static tc_status tc_gan_root_samples(tc_gan_run *r) {
+  if (tc_train_root() && tc_gan_samples(r) != TC_OK)
+    tc_train_side_fail(&r->side); /* a side output: stop, save, report (train_common.h) */
+  return tc_train_dist_share_side(&r->side);
+}
+
 static tc_status tc_gan_after_step(tc_gan_run *r) {
   if (r->pos.step % r->o->sample_every == 0) {
-    if (tc_gan_samples(r) != TC_OK) {
-      tc_train_side_fail(&r->side);
+    TC_TRY(tc_gan_root_samples(r));
+    if (r->side.failed)
       return TC_OK;
-    }
     tc_progress_note(r->progress, "step %lld: d loss %.4f, g loss %.4f, wrote %s/samples.png",
                      (long long)r->pos.step, r->last_d, r->last_g, r->o->out_dir);
   }
@@ -142,15 +187,15 @@ static tc_status tc_gan_epochs(tc_gan_run *r, const tc_dataset *train, int *stop
     tc_progress_note(r->progress, "epoch %lld: d loss %.4f, g loss %.4f", (long long)e + 1,
                      r->last_d, r->last_g);
   }
-  if (tc_gan_samples(r) != TC_OK) {
-    tc_train_side_fail(&r->side);
+  TC_TRY(tc_gan_root_samples(r));
+  if (r->side.failed)
     *stopped = 3;
-  }
   return TC_OK;
 }
 
 static tc_status tc_gan_tensors(tc_gan_run *r, const tc_dataset *train) {
-  int64_t n = r->o->batch, img[4] = {n, train->h, train->w, 1}, lat[2] = {n, r->o->latent};
+  int64_t n = r->o->batch / r->o->shards, img[4] = {n, train->h, train->w, 1};
+  int64_t lat[2] = {r->o->batch, r->o->latent};
   int64_t lab[2] = {n, 1}, fix[2] = {TC_GAN_SAMPLES, r->o->latent};
   TC_TRY(tc_tensor_create(&r->real, 4, img));
   TC_TRY(tc_tensor_create(&r->fake, 4, img));
@@ -167,6 +212,25 @@ static tc_status tc_gan_tensors(tc_gan_run *r, const tc_dataset *train) {
   return r->order ? TC_OK : tc_set_error(TC_ERR_NOMEM, "out of memory for the shuffle order");
 }
 
+/* The shard sums, and a graph per local shard (G's tape lives from its forward to its step). */
+static tc_status tc_gan_shards(tc_gan_run *r) {
+  int shards = (int)r->o->shards, first;
+  TC_TRY(tc_dist_sum_create(&r->state_sum, tc_train_dist(), shards, 0));
+  TC_TRY(tc_dist_sum_add_state(r->state_sum, r->net.model));
+  TC_TRY(tc_dist_sum_create(&r->d_sum, tc_train_dist(), shards, 1));
+  TC_TRY(tc_dist_sum_add_optim(r->d_sum, r->opt_d));
+  TC_TRY(tc_dist_sum_create(&r->g_sum, tc_train_dist(), shards, 1));
+  TC_TRY(tc_dist_sum_add_optim(r->g_sum, r->opt_g));
+  tc_dist_sum_local(r->d_sum, &first, &r->n_local);
+  r->gg = calloc((size_t)r->n_local, sizeof *r->gg);
+  r->img = calloc((size_t)r->n_local, sizeof *r->img);
+  if (r->gg == NULL || r->img == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "out of memory for %d shards", r->n_local);
+  for (int kl = 0; kl < r->n_local; kl++)
+    TC_TRY(tc_graph_create(&r->gg[kl]));
+  return TC_OK;
+}
+
 static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   const tc_train_opts *o = r->o;
   r->pos.steps_per_epoch = train->n / o->batch;
@@ -174,27 +238,27 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
     return tc_set_error(TC_ERR_INVALID_ARG, "--batch %ld is larger than the %lld training images",
                         o->batch, (long long)train->n);
   TC_TRY(tc_dcgan_create(&r->net, o, train->h, train->w));
-  TC_TRY(tc_graph_create(&r->gg));
   TC_TRY(tc_graph_create(&r->gd));
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));
   TC_TRY(tc_gan_tensors(r, train));
+  TC_TRY(tc_gan_shards(r));
   TC_TRY(tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt));
   r->saved_step = -1;
   if (o->resume) {
     tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
     tc_ckpt_meta meta;
-    TC_TRY(tc_ckpt_load(r->ckpt, r->net.model, co, 2, &meta, 0));
+    TC_TRY(tc_train_dist_resume(r->ckpt, r->net.model, co, 2, &meta));
     TC_TRY(tc_train_resume_check(o, &r->pos, &meta, r->ckpt));
     r->pos.step = r->saved_step = meta.step;
     r->rng = meta.rng;
-    char lr[160];
     tc_optim *opts[2] = {r->opt_g, r->opt_d};
-    tc_train_resume_lr(o, opts, 2, lr, sizeof lr);
-    printf("resumed from %s at step %lld (epoch %lld), %s\n", r->ckpt, (long long)meta.step,
-           (long long)tc_train_epoch_of(&r->pos) + 1, lr);
+    tc_train_dist_resumed(o, opts, 2, r->ckpt, &r->pos);
+  } else {
+    TC_TRY(tc_dist_broadcast_model(tc_train_dist(), r->net.model));
   }
-  tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch};
+  tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
+                           .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
   return tc_progress_create(&r->progress, &pc);
 }
 
@@ -202,13 +266,22 @@ static void tc_gan_free(tc_gan_run *r) {
   if (r->progress)
     tc_progress_finish(r->progress);
   tc_progress_free(r->progress);
+  if (r->d_sum)
+    tc_train_dist_report((const tc_dist_sum *const[]){r->state_sum, r->d_sum, r->g_sum}, 3,
+                         stdout);
+  tc_dist_sum_free(r->state_sum);
+  tc_dist_sum_free(r->d_sum);
+  tc_dist_sum_free(r->g_sum);
+  for (int kl = 0; r->gg && kl < r->n_local; kl++)
+    tc_graph_free(r->gg[kl]);
+  free(r->gg);
+  free(r->img);
   free(r->order);
   tc_tensor *t[6] = {r->real, r->fake, r->z, r->ones, r->zeros, r->fixed_z};
   for (int i = 0; i < 6; i++)
     tc_tensor_free(t[i]);
   tc_optim_free(r->opt_g);
   tc_optim_free(r->opt_d);
-  tc_graph_free(r->gg);
   tc_graph_free(r->gd);
   tc_dcgan_free(&r->net);
 }

@@ -27,7 +27,10 @@ void tc_train_opts_help(FILE *out) {
     "  --latent N           latent size (default 32 autoencoder, 64 dcgan)\n"
     "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
     "  --threads N          OpenMP threads (default: all cores)\n"
-    "  --limit N            use only the first N training images\n\n"
+    "  --limit N            use only the first N training images\n"
+    "  --shards N           split each batch into N shards summed in a fixed tree, so that\n"
+    "                       1, 2, 4 ... MPI ranks dividing N give the same bits (a power of\n"
+    "                       two; default: 4, or fewer when --batch needs; docs/distributed.md)\n\n"
     "data and output:\n"
     "  --data DIR           {train,t10k}-{images,labels}-idx?-ubyte[.gz] (MNIST works too)\n"
     "  --synthetic          the built-in synthetic set even if Fashion-MNIST is installed\n"
@@ -51,7 +54,8 @@ void tc_train_opts_help(FILE *out) {
     "  --activity-regularizer SPEC\n"
     "  --kernel-constraint SPEC     e.g. max_norm:2:axis=0,1,2\n"
     "  --bias-constraint SPEC\n\n"
-    "Ctrl-C saves a checkpoint and stops (exit status 130); --resume continues it.\n");
+    "Ctrl-C saves a checkpoint and stops (exit status 130); --resume continues it.\n"
+    "Several processes: mpirun -np N tconv train ... (docs/distributed.md).\n");
 }
 
 static void tc_defaults(tc_train_opts *o) {
@@ -158,6 +162,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 0, 0x7fffffffL, &o->seed);
   } else if (strcmp(a, "--threads") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->threads);
+  } else if (strcmp(a, "--shards") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1024, &o->shards);
   } else if (strcmp(a, "--checkpoint-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 0, 1L << 40, &o->checkpoint_every);
   } else if (strcmp(a, "--max-steps") == 0) {
