@@ -1,6 +1,7 @@
 /* arena.c — chunked bump allocator, compacted to one block on reset. */
 #include "core/arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,14 @@ void tc_arena_reset(tc_arena *a) {
   }
   a->head->used = 0;
   a->used = 0;
+}
+
+int tc_arena_holds(const tc_arena *a, const void *p) {
+  uintptr_t q = (uintptr_t)p;
+  for (const tc_chunk *c = a->head; c != NULL; c = c->next)
+    if (q >= (uintptr_t)c->mem && q < (uintptr_t)c->mem + c->used)
+      return 1;
+  return 0;
 }
 
 size_t tc_arena_used(const tc_arena *a) { return a->used; }

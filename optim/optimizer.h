@@ -15,6 +15,9 @@
  *   penalty += regularizer(v) (every weight, frozen ones too, as a constant)
  *   if trainable: g = v->grad + dregularizer/dv; clip; v <- update(v, g); v <- constraint(v)
  * Clipping by global norm looks at the gradients of all trainable variables at once.
+ * Only the variables the last backward pass reached are updated (the newest grad_gen among
+ * the trainable ones); the others keep value and slots (docs/semantics.md). A step that
+ * fails changes no variable, slot or step count.
  * Slots (momentum, Adam m/v, ...) are created on the first step a variable is trainable,
  * live with the optimizer, and are named "<param>/<slot>" for checkpoints. */
 #ifndef TC_OPTIMIZER_H
@@ -71,7 +74,10 @@ tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *
 void tc_optim_free(tc_optim *opt);
 
 /* One step with the gradients now in each variable's grad. reg_total (may be NULL)
- * receives the regularization penalty of the weights before the update. */
+ * receives the regularization penalty of the weights before the update. All or nothing:
+ * an error (an invalid constraint or regularizer, a failing callback constraint, slots
+ * that no longer fit their variable) leaves every variable, slot and tc_optim_steps as
+ * they were. */
 tc_status tc_optim_step(tc_optim *opt, double *reg_total);
 
 /* The penalty alone, without an update (for logging and for evaluating a loss). */

@@ -35,14 +35,14 @@ static int tc_slot_layout(const tc_optim_config *c, const char **names, float *i
   }
 }
 
+int tc_optim_slot_layout_count(const tc_optim *o) {
+  const char *names[TC_OPTIM_MAX_SLOTS];
+  float init[TC_OPTIM_MAX_SLOTS];
+  return tc_slot_layout(&o->cfg, names, init);
+}
+
 tc_status tc_optim_var_prepare(tc_optim *o, tc_optim_var *v) {
   tc_tensor *w = v->param->value;
-  if (v->g == NULL) {
-    v->g = tc_aligned_alloc((size_t)w->size * sizeof(float));
-    if (v->g == NULL)
-      return tc_set_error(TC_ERR_NOMEM, "optimizer: no memory for the gradient of '%s'",
-                          v->param->name);
-  }
   const char *names[TC_OPTIM_MAX_SLOTS];
   float init[TC_OPTIM_MAX_SLOTS];
   int n = tc_slot_layout(&o->cfg, names, init);
@@ -56,6 +56,7 @@ tc_status tc_optim_var_prepare(tc_optim *o, tc_optim_var *v) {
     }
     tc_tensor_fill(v->slots[k], init[k]);
     snprintf(v->slot_names[k], sizeof v->slot_names[k], "%s/%s", v->param->name, names[k]);
+    v->new_slots |= 1u << k;
   }
   return TC_OK;
 }

@@ -21,7 +21,7 @@ void tc_optim_clip(tc_optim *o) {
   double global = 0.0;
   for (int i = 0; i < o->n_vars; i++) {
     tc_optim_var *v = &o->vars[i];
-    if (!v->param->trainable)
+    if (!v->fresh)
       continue;
     int64_t n = v->param->value->size;
     if (c->clip_value > 0.0f)
@@ -40,7 +40,7 @@ void tc_optim_clip(tc_optim *o) {
   if (global <= c->clip_global_norm)
     return;
   for (int i = 0; i < o->n_vars; i++)
-    if (o->vars[i].param->trainable)
+    if (o->vars[i].fresh)
       tc_scale(o->vars[i].g, o->vars[i].param->value->size, c->clip_global_norm / global);
 }
 
@@ -58,9 +58,9 @@ static void tc_update_sgd(const tc_optim_config *c, float *w, const float *g, fl
 }
 
 static void tc_update_adam(const tc_optim_config *c, int64_t t, float *w, const float *g,
-                           tc_tensor **slots, int64_t n) {
-  float *m = slots[0]->data, *v = slots[1]->data;
-  float *vhat = c->amsgrad ? slots[2]->data : NULL;
+                           float *const *slots, int64_t n) {
+  float *m = slots[0], *v = slots[1];
+  float *vhat = c->amsgrad ? slots[2] : NULL;
   double bc1 = 1.0 - pow(c->beta1, (double)t), bc2 = 1.0 - pow(c->beta2, (double)t);
   /* hat: η_t = η·sqrt(bc2)/bc1 and ε as given; corrected ≡ hat with ε/sqrt(bc2). */
   float lr_t = (float)(c->lr * sqrt(bc2) / bc1);
@@ -79,9 +79,9 @@ static void tc_update_adam(const tc_optim_config *c, int64_t t, float *w, const 
 }
 
 static void tc_update_rmsprop(const tc_optim_config *c, float *w, const float *g,
-                              tc_tensor **slots, int64_t n) {
-  float *ms = slots[0]->data, *mom = slots[1]->data;
-  float *mg = c->centered ? slots[2]->data : NULL;
+                              float *const *slots, int64_t n) {
+  float *ms = slots[0], *mom = slots[1];
+  float *mg = c->centered ? slots[2] : NULL;
   for (int64_t i = 0; i < n; i++) {
     ms[i] = c->rho * ms[i] + (1.0f - c->rho) * g[i] * g[i];
     float denom = ms[i];
@@ -102,22 +102,20 @@ static void tc_update_adagrad(const tc_optim_config *c, float *w, const float *g
   }
 }
 
-void tc_optim_update(const tc_optim *o, tc_optim_var *v) {
-  const tc_optim_config *c = &o->cfg;
-  float *w = v->param->value->data;
-  int64_t n = v->param->value->size;
+void tc_optim_update(const tc_optim_config *c, int64_t t, float *w, const float *g,
+                     float *const *s, int64_t n) {
   switch (c->kind) {
   case TC_OPTIM_SGD:
-    tc_update_sgd(c, w, v->g, v->slots[0] ? v->slots[0]->data : NULL, n);
+    tc_update_sgd(c, w, g, c->momentum != 0.0f ? s[0] : NULL, n);
     break;
   case TC_OPTIM_ADAM:
-    tc_update_adam(c, o->t, w, v->g, v->slots, n);
+    tc_update_adam(c, t, w, g, s, n);
     break;
   case TC_OPTIM_RMSPROP:
-    tc_update_rmsprop(c, w, v->g, v->slots, n);
+    tc_update_rmsprop(c, w, g, s, n);
     break;
   case TC_OPTIM_ADAGRAD:
-    tc_update_adagrad(c, w, v->g, v->slots[0]->data, n);
+    tc_update_adagrad(c, w, g, s[0], n);
     break;
   default:
     break;
