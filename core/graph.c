@@ -42,19 +42,28 @@ void tc_graph_free(tc_graph *g) {
 }
 
 void tc_graph_reset(tc_graph *g) {
+  if (g == NULL)
+    return;
   g->n_nodes = 0;
   g->n_losses = 0;
   g->backward_done = 0;
   tc_arena_reset(g->arena);
 }
 
-tc_arena *tc_graph_arena(tc_graph *g) { return g->arena; }
-void tc_graph_set_recording(tc_graph *g, int on) { g->recording = on != 0; }
-int tc_graph_recording(const tc_graph *g) { return g->recording; }
-int tc_graph_node_count(const tc_graph *g) { return g->n_nodes; }
+/* The small accessors answer NULL or 0 for a NULL graph: they have no status to return. */
+tc_arena *tc_graph_arena(tc_graph *g) { return g ? g->arena : NULL; }
+void tc_graph_set_recording(tc_graph *g, int on) {
+  if (g != NULL)
+    g->recording = on != 0;
+}
+int tc_graph_recording(const tc_graph *g) { return g ? g->recording : 0; }
+int tc_graph_node_count(const tc_graph *g) { return g ? g->n_nodes : 0; }
 
 tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int64_t *shape,
                               tc_tensor *const *in, int n_in) {
+  if (g == NULL || out == NULL || (in == NULL && n_in > 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_new_output: %s is NULL",
+                        g == NULL ? "the graph" : out == NULL ? "out" : "the input list");
   TC_TRY(tc_tensor_arena(out, g->arena, rank, shape));
   int needs = 0;
   for (int i = 0; i < n_in; i++)
@@ -80,15 +89,22 @@ static tc_status tc_grow(void **buf, int *cap, int need, size_t elem) {
 
 tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
                           tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx) {
+  if (g == NULL || out == NULL || backward == NULL || (in == NULL && n_in > 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_record: op '%s': %s is NULL",
+                        op ? op : "?",
+                        g == NULL ? "the graph" : out == NULL ? "out"
+                        : backward == NULL ? "the backward function" : "the input list");
+  if (n_in < 0 || n_in > TC_NODE_MAX_INPUTS)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_record: op '%s' has %d inputs, at most %d",
+                        op ? op : "?", n_in, TC_NODE_MAX_INPUTS);
   if (!out->requires_grad)
     return TC_OK;
-  TC_ASSERT(n_in >= 0 && n_in <= TC_NODE_MAX_INPUTS);
   if (g->backward_done)
     return tc_set_error(TC_ERR_STATE, "graph: op '%s' recorded after backward; reset first", op);
   TC_TRY(tc_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof(tc_node)));
   tc_node *n = &g->nodes[g->n_nodes];
   memset(n, 0, sizeof *n);
-  n->op = op;
+  n->op = op ? op : "custom op";
   n->backward = backward;
   n->out = out;
   n->n_in = n_in;
@@ -229,7 +245,7 @@ tc_status tc_graph_add_loss(tc_graph *g, tc_tensor *scalar) {
   return TC_OK;
 }
 
-int tc_graph_loss_count(const tc_graph *g) { return g->n_losses; }
+int tc_graph_loss_count(const tc_graph *g) { return g ? g->n_losses : 0; }
 tc_tensor *tc_graph_loss_at(const tc_graph *g, int i) {
-  return (i >= 0 && i < g->n_losses) ? g->losses[i] : NULL;
+  return (g != NULL && i >= 0 && i < g->n_losses) ? g->losses[i] : NULL;
 }

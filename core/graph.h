@@ -45,7 +45,8 @@ struct tc_node {
 tc_status tc_graph_create(tc_graph **out);
 void tc_graph_free(tc_graph *g);
 
-/* Forgets the tape, the extra losses and every arena tensor; keeps the memory. */
+/* Forgets the tape, the extra losses and every arena tensor; keeps the memory. NULL does
+ * nothing; the accessors below answer NULL or 0 for a NULL graph. */
 void tc_graph_reset(tc_graph *g);
 
 tc_arena *tc_graph_arena(tc_graph *g);
@@ -60,7 +61,8 @@ tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int6
                               tc_tensor *const *in, int n_in);
 
 /* Records one op (no-op when out->requires_grad is 0). ctx must live in the arena (or be
- * static). Fails with TC_ERR_NOMEM if the tape cannot grow. */
+ * static). Fails with TC_ERR_INVALID_ARG for a NULL graph, out or backward, or n_in outside
+ * 0..TC_NODE_MAX_INPUTS; TC_ERR_NOMEM if the tape cannot grow. */
 tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
                           tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx);
 

@@ -100,10 +100,17 @@ void tc_optim_free(tc_optim *o) {
   free(o);
 }
 
-void tc_optim_set_lr(tc_optim *o, float lr) { o->cfg.lr = lr; }
-float tc_optim_lr(const tc_optim *o) { return o->cfg.lr; }
-int64_t tc_optim_steps(const tc_optim *o) { return o->t; }
-void tc_optim_set_steps(tc_optim *o, int64_t t) { o->t = t; }
+/* The accessors do nothing with, or answer 0 for, a NULL optimizer: no status to return. */
+void tc_optim_set_lr(tc_optim *o, float lr) {
+  if (o != NULL)
+    o->cfg.lr = lr;
+}
+float tc_optim_lr(const tc_optim *o) { return o ? o->cfg.lr : 0.0f; }
+int64_t tc_optim_steps(const tc_optim *o) { return o ? o->t : 0; }
+void tc_optim_set_steps(tc_optim *o, int64_t t) {
+  if (o != NULL)
+    o->t = t;
+}
 
 tc_status tc_optim_regularization(const tc_optim *o, double *reg_total) {
   if (o == NULL || reg_total == NULL)

@@ -83,6 +83,7 @@ tc_status tc_optim_step(tc_optim *opt, double *reg_total);
 /* The penalty alone, without an update (for logging and for evaluating a loss). */
 tc_status tc_optim_regularization(const tc_optim *opt, double *reg_total);
 
+/* For a NULL optimizer the setters do nothing and the getters answer 0 (or NULL). */
 void tc_optim_set_lr(tc_optim *opt, float lr);
 float tc_optim_lr(const tc_optim *opt);
 int64_t tc_optim_steps(const tc_optim *opt);   /* steps taken (the t of Adam) */

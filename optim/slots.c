@@ -72,14 +72,14 @@ tc_status tc_optim_ensure_slots(tc_optim *o) {
 
 int tc_optim_slot_count(const tc_optim *o) {
   int n = 0;
-  for (int i = 0; i < o->n_vars; i++)
+  for (int i = 0; o != NULL && i < o->n_vars; i++)
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++)
       n += o->vars[i].slots[k] != NULL;
   return n;
 }
 
 tc_tensor *tc_optim_slot_at(const tc_optim *o, int index, const char **name) {
-  for (int i = 0; i < o->n_vars; i++)
+  for (int i = 0; o != NULL && i < o->n_vars; i++)
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++) {
       if (o->vars[i].slots[k] == NULL)
         continue;
@@ -93,6 +93,11 @@ tc_tensor *tc_optim_slot_at(const tc_optim *o, int index, const char **name) {
 }
 
 tc_tensor *tc_optim_find_slot(const tc_optim *o, const char *param, const char *slot) {
+  if (o == NULL || param == NULL || slot == NULL) {
+    tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_find_slot: %s is NULL",
+                 o == NULL ? "the optimizer" : param == NULL ? "the variable name" : "the slot");
+    return NULL;
+  }
   char want[TC_NAME_MAX + 16];
   snprintf(want, sizeof want, "%s/%s", param, slot);
   for (int i = 0; i < o->n_vars; i++)

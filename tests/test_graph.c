@@ -249,6 +249,55 @@ START_TEST(backward_stamps_only_reached_leaves) {
 }
 END_TEST
 
+static tc_status no_backward(tc_node *n) {
+  (void)n;
+  return TC_OK;
+}
+
+/* NULL arguments: a status naming the argument, or nothing done; never a crash. */
+START_TEST(null_arguments_are_refused) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 1), *y;
+  ck_assert_int_eq(tc_graph_new_output(NULL, &y, 1, s, &a, 1), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_new_output(g, NULL, 1, s, &a, 1), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_new_output(g, &y, 1, s, NULL, 1), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "input list"));
+  ck_assert_int_eq(tc_graph_new_output(g, &y, 1, s, &a, 1), TC_OK);
+  ck_assert_int_eq(tc_graph_record(NULL, "op", no_backward, y, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_record(g, "op", NULL, y, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "backward function"));
+  ck_assert_int_eq(tc_graph_record(g, "op", no_backward, NULL, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_record(g, "op", no_backward, y, &a, 9, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "9 inputs"));
+  ck_assert_int_eq(tc_graph_node_count(g), 0);
+  ck_assert_int_eq(tc_graph_record(g, NULL, no_backward, y, &a, 1, NULL), TC_OK);
+  ck_assert_int_eq(tc_graph_node_count(g), 1);
+  tc_graph_reset(NULL);
+  tc_graph_set_recording(NULL, 0);
+  ck_assert_ptr_null(tc_graph_arena(NULL));
+  ck_assert_int_eq(tc_graph_recording(NULL), 0);
+  ck_assert_int_eq(tc_graph_node_count(NULL), 0);
+  ck_assert_int_eq(tc_graph_loss_count(NULL), 0);
+  ck_assert_ptr_null(tc_graph_loss_at(NULL, 0));
+  ck_assert_int_eq(tc_graph_add_loss(NULL, a), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_create(NULL), TC_ERR_INVALID_ARG);
+  tc_tensor_fill(NULL, 1.0f);
+  ck_assert_int_eq(tc_tensor_same_shape(a, NULL), 0);
+  char buf[32];
+  ck_assert_str_eq(tc_shape_str(NULL, buf, sizeof buf), "(no tensor)");
+  ck_assert_str_eq(tc_shape_str(a, NULL, 0), "");
+  ck_assert_int_eq(tc_tensor_create(NULL, 1, s), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_tensor_require_grad(NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_null(tc_arena_alloc(NULL, 8));
+  tc_arena_reset(NULL);
+  ck_assert_uint_eq(tc_arena_used(NULL), 0);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
 START_TEST(recording_off_tapes_nothing) {
   tc_graph *g;
   ck_assert_int_eq(tc_graph_create(&g), TC_OK);
@@ -278,6 +327,7 @@ int main(void) {
   tcase_add_test(tc, owned_tensor_without_gradient_buffer_is_refused);
   tcase_add_test(tc, loss_from_before_reset_is_refused);
   tcase_add_test(tc, backward_stamps_only_reached_leaves);
+  tcase_add_test(tc, null_arguments_are_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
