@@ -93,8 +93,7 @@ void tc_optim_free(tc_optim *o) {
   for (int i = 0; i < o->n_vars; i++) {
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++)
       tc_tensor_free(o->vars[i].slots[k]);
-    tc_aligned_free(o->vars[i].g);
-    tc_aligned_free(o->vars[i].stage);
+    tc_optim_var_free_scratch(&o->vars[i]);
   }
   free(o->vars);
   free(o);

@@ -90,7 +90,8 @@ int64_t tc_optim_steps(const tc_optim *opt);   /* steps taken (the t of Adam) */
 void tc_optim_set_steps(tc_optim *opt, int64_t t);
 
 /* Slots, for checkpoints: iterate i < count; name is "<param>/<slot>" (e.g.
- * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). */
+ * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). A step gives a
+ * slot tensor a new data buffer (the staged one): keep the tensor, not its data pointer. */
 int tc_optim_slot_count(const tc_optim *opt);
 tc_tensor *tc_optim_slot_at(const tc_optim *opt, int i, const char **name);
 tc_tensor *tc_optim_find_slot(const tc_optim *opt, const char *param, const char *slot);

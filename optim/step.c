@@ -22,23 +22,36 @@ static void tc_mark_fresh(tc_optim *o) {
   }
 }
 
-/* g and stage, sized for the variable as it is now. */
-static tc_status tc_scratch(tc_optim_var *v) {
-  int64_t n = v->param->value->size;
-  if (v->g != NULL && v->scratch_size == n)
-    return TC_OK;
+static void tc_scratch_free(tc_optim_var *v) {
   tc_aligned_free(v->g);
   tc_aligned_free(v->stage);
-  v->g = tc_aligned_alloc((size_t)n * sizeof(float));
-  v->stage = tc_aligned_alloc((size_t)n * (1 + TC_OPTIM_MAX_SLOTS) * sizeof(float));
+  v->g = v->stage = NULL;
+  for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++) {
+    tc_aligned_free(v->stage_slots[k]);
+    v->stage_slots[k] = NULL;
+  }
+}
+
+/* g and the stage buffers, sized for the variable as it is now. */
+static tc_status tc_scratch(tc_optim_var *v, int n_slots) {
+  int64_t n = v->param->value->size;
+  size_t bytes = (size_t)n * sizeof(float);
+  if (v->g != NULL && v->scratch_size != n)
+    tc_scratch_free(v);
   v->scratch_size = n;
-  if (v->g == NULL || v->stage == NULL) {
-    tc_aligned_free(v->g);
-    tc_aligned_free(v->stage);
-    v->g = v->stage = NULL;
+  if (v->g == NULL)
+    v->g = tc_aligned_alloc(bytes);
+  if (v->stage == NULL)
+    v->stage = tc_aligned_alloc(bytes);
+  int ok = v->g != NULL && v->stage != NULL;
+  for (int k = 0; k < n_slots; k++) {
+    if (v->stage_slots[k] == NULL)
+      v->stage_slots[k] = tc_aligned_alloc(bytes);
+    ok = ok && v->stage_slots[k] != NULL;
+  }
+  if (!ok)
     return tc_set_error(TC_ERR_NOMEM, "optimizer: no memory for the step of '%s' (%lld floats)",
                         v->param->name, (long long)n);
-  }
   return TC_OK;
 }
 
@@ -67,17 +80,13 @@ static tc_status tc_full_gradient(tc_optim_var *v) {
   return s;
 }
 
-/* The new value (stage[0..n)) and slots (the next n each): update at step t, constrain. */
+/* The new value (stage) and slots (stage_slots): update at step t, then constrain. */
 static tc_status tc_stage_var(const tc_optim *o, tc_optim_var *v, int n_slots, int64_t t) {
   tc_tensor *w = v->param->value;
-  int64_t n = w->size;
-  float *s[TC_OPTIM_MAX_SLOTS];
-  memcpy(v->stage, w->data, (size_t)n * sizeof(float));
-  for (int k = 0; k < n_slots; k++) {
-    s[k] = v->stage + (k + 1) * n;
-    memcpy(s[k], v->slots[k]->data, (size_t)n * sizeof(float));
-  }
-  tc_optim_update(&o->cfg, t, v->stage, v->g, s, n);
+  const float *s[TC_OPTIM_MAX_SLOTS] = {NULL};
+  for (int k = 0; k < n_slots; k++)
+    s[k] = v->slots[k]->data;
+  tc_optim_update(&o->cfg, t, w->data, v->stage, v->g, s, v->stage_slots, w->size);
   tc_tensor staged = *w; /* the variable's shape over the staged values */
   staged.data = v->stage;
   tc_status st = tc_constraint_apply(&v->param->constraint, &staged);
@@ -93,7 +102,7 @@ static tc_status tc_stage_all(tc_optim *o, int n_slots) {
       continue;
     TC_TRY(tc_optim_var_prepare(o, v));
     TC_TRY(tc_check_var(v, n_slots));
-    TC_TRY(tc_scratch(v));
+    TC_TRY(tc_scratch(v, n_slots));
     TC_TRY(tc_full_gradient(v));
   }
   tc_optim_clip(o);
@@ -117,13 +126,19 @@ static void tc_drop_new_slots(tc_optim *o) {
   }
 }
 
+/* The value is copied (layers and plans hold the tensor and read its data); the slots,
+ * which only the optimizer holds, trade buffers with their stage. */
 static void tc_commit_var(tc_optim_var *v, int n_slots) {
   tc_tensor *w = v->param->value;
-  size_t bytes = (size_t)w->size * sizeof(float);
-  memcpy(w->data, v->stage, bytes);
-  for (int k = 0; k < n_slots; k++)
-    memcpy(v->slots[k]->data, v->stage + (k + 1) * w->size, bytes);
+  memcpy(w->data, v->stage, (size_t)w->size * sizeof(float));
+  for (int k = 0; k < n_slots; k++) {
+    float *old = v->slots[k]->data;
+    v->slots[k]->data = v->stage_slots[k];
+    v->stage_slots[k] = old;
+  }
 }
+
+void tc_optim_var_free_scratch(tc_optim_var *v) { tc_scratch_free(v); }
 
 tc_status tc_optim_apply(tc_optim *o) {
   tc_mark_fresh(o);
