@@ -59,4 +59,11 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
 void tc_activation_backward(tc_activation act, const float *z, const float *y,
                             const float *dy, float *dz, int64_t n, int64_t axis_len);
 
+/* Which smooth piece of act the point z lies on (softmax: elementwise pieces of none).
+ * The number changes exactly where act, act' or act'' jumps: 0 for relu, leaky_relu, elu,
+ * selu and softsign (whose act'' jumps there); 0 and 6 for relu6; ±2.5 for hard_sigmoid.
+ * The others are smooth everywhere and always answer 0. A central difference whose two
+ * points share a piece estimates act' to O(h²); across pieces it is no test at all. */
+int tc_activation_piece(tc_activation act, float z);
+
 #endif

@@ -1,6 +1,7 @@
 /* arena.c — chunked bump allocator, compacted to one block on reset. */
 #include "core/arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,8 @@ void tc_arena_free(tc_arena *a) {
 }
 
 void *tc_arena_alloc(tc_arena *a, size_t bytes) {
+  if (a == NULL)
+    return NULL;
   size_t need = (bytes + TC_ALIGN - 1) / TC_ALIGN * TC_ALIGN;
   if (need == 0)
     need = TC_ALIGN;
@@ -97,6 +100,8 @@ void *tc_arena_calloc(tc_arena *a, size_t bytes) {
 }
 
 void tc_arena_reset(tc_arena *a) {
+  if (a == NULL)
+    return;
   if (a->head->next != NULL) {
     /* Several chunks mean the last step outgrew the arena: replace them by one block
      * big enough for the whole high-water mark. If that fails, keep the largest. */
@@ -113,5 +118,13 @@ void tc_arena_reset(tc_arena *a) {
   a->used = 0;
 }
 
-size_t tc_arena_used(const tc_arena *a) { return a->used; }
-size_t tc_arena_high_water(const tc_arena *a) { return a->high_water; }
+int tc_arena_holds(const tc_arena *a, const void *p) {
+  uintptr_t q = (uintptr_t)p;
+  for (const tc_chunk *c = a ? a->head : NULL; c != NULL; c = c->next)
+    if (q >= (uintptr_t)c->mem && q < (uintptr_t)c->mem + c->used)
+      return 1;
+  return 0;
+}
+
+size_t tc_arena_used(const tc_arena *a) { return a ? a->used : 0; }
+size_t tc_arena_high_water(const tc_arena *a) { return a ? a->high_water : 0; }

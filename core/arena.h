@@ -29,6 +29,10 @@ void *tc_arena_calloc(tc_arena *a, size_t bytes);
 /* Releases everything allocated since creation or the last reset. */
 void tc_arena_reset(tc_arena *a);
 
+/* 1 if p lies in memory handed out since the last reset (compares addresses only, so a
+ * pointer from before a reset is answered 0 without being read). */
+int tc_arena_holds(const tc_arena *a, const void *p);
+
 /* Bytes handed out since the last reset, and the most ever handed out between resets. */
 size_t tc_arena_used(const tc_arena *a);
 size_t tc_arena_high_water(const tc_arena *a);

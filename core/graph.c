@@ -1,6 +1,7 @@
 /* graph.c — tape recording and reverse-mode accumulation. */
 #include "core/graph.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,19 +42,28 @@ void tc_graph_free(tc_graph *g) {
 }
 
 void tc_graph_reset(tc_graph *g) {
+  if (g == NULL)
+    return;
   g->n_nodes = 0;
   g->n_losses = 0;
   g->backward_done = 0;
   tc_arena_reset(g->arena);
 }
 
-tc_arena *tc_graph_arena(tc_graph *g) { return g->arena; }
-void tc_graph_set_recording(tc_graph *g, int on) { g->recording = on != 0; }
-int tc_graph_recording(const tc_graph *g) { return g->recording; }
-int tc_graph_node_count(const tc_graph *g) { return g->n_nodes; }
+/* The small accessors answer NULL or 0 for a NULL graph: they have no status to return. */
+tc_arena *tc_graph_arena(tc_graph *g) { return g ? g->arena : NULL; }
+void tc_graph_set_recording(tc_graph *g, int on) {
+  if (g != NULL)
+    g->recording = on != 0;
+}
+int tc_graph_recording(const tc_graph *g) { return g ? g->recording : 0; }
+int tc_graph_node_count(const tc_graph *g) { return g ? g->n_nodes : 0; }
 
 tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int64_t *shape,
                               tc_tensor *const *in, int n_in) {
+  if (g == NULL || out == NULL || (in == NULL && n_in > 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_new_output: %s is NULL",
+                        g == NULL ? "the graph" : out == NULL ? "out" : "the input list");
   TC_TRY(tc_tensor_arena(out, g->arena, rank, shape));
   int needs = 0;
   for (int i = 0; i < n_in; i++)
@@ -79,9 +89,16 @@ static tc_status tc_grow(void **buf, int *cap, int need, size_t elem) {
 
 tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
                           tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx) {
+  if (g == NULL || out == NULL || backward == NULL || (in == NULL && n_in > 0))
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_record: op '%s': %s is NULL",
+                        op ? op : "?",
+                        g == NULL ? "the graph" : out == NULL ? "out"
+                        : backward == NULL ? "the backward function" : "the input list");
+  if (n_in < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_record: op '%s' has %d inputs",
+                        op ? op : "?", n_in);
   if (!out->requires_grad)
     return TC_OK;
-  TC_ASSERT(n_in >= 0);
   if (g->backward_done)
     return tc_set_error(TC_ERR_STATE, "graph: op '%s' recorded after backward; reset first", op);
   TC_TRY(tc_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof(tc_node)));
@@ -94,7 +111,7 @@ tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
   tc_node *n = &g->nodes[g->n_nodes];
   memset(n, 0, sizeof *n);
   n->in = ins;
-  n->op = op;
+  n->op = op ? op : "custom op";
   n->backward = backward;
   n->out = out;
   n->n_in = n_in;
@@ -103,6 +120,27 @@ tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
   n->ctx = ctx;
   n->graph = g;
   out->node = g->n_nodes++;
+  return TC_OK;
+}
+
+/* An owned tensor whose requires_grad was set by hand has no gradient buffer; an arena one
+ * here would dangle after the reset (and tc_tensor_free would free it). Checked before any
+ * gradient is touched, so a refused backward changes nothing. */
+static tc_status tc_check_leaves(const tc_graph *g, int last) {
+  for (int i = 0; i <= last; i++) {
+    const tc_node *n = &g->nodes[i];
+    for (int j = 0; j < n->n_in; j++) {
+      const tc_tensor *t = n->in[j];
+      if (t != NULL && t->requires_grad && t->node < 0 && t->owns_data && t->grad == NULL) {
+        char buf[96];
+        return tc_set_error(TC_ERR_STATE,
+                            "tc_graph_backward: input %d of '%s', an owned tensor of shape %s, "
+                            "has requires_grad set but no gradient buffer; make it with "
+                            "tc_tensor_require_grad",
+                            j, n->op, tc_shape_str(t, buf, sizeof buf));
+      }
+    }
+  }
   return TC_OK;
 }
 
@@ -130,20 +168,64 @@ static tc_status tc_prepare_grads(tc_graph *g, int last) {
   return TC_OK;
 }
 
-tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss) {
-  if (g == NULL || loss == NULL)
-    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_backward: NULL argument");
-  if (loss->size != 1)
-    return tc_set_error(TC_ERR_SHAPE, "tc_graph_backward: loss has %lld elements, need 1",
-                        (long long)loss->size);
-  if (g->backward_done)
-    return tc_set_error(TC_ERR_STATE, "tc_graph_backward: called twice; reset the graph first");
-  if (!loss->requires_grad || loss->node < 0 || loss->node >= g->n_nodes ||
-      g->nodes[loss->node].out != loss)
+/* Stamps with `gen` the leaves the loss depends on: inputs of the nodes reached walking back
+ * from it. A leaf used only by ops the loss does not depend on gets a zero gradient but no
+ * stamp: like TF1's compute_gradients returning None, the optimizer leaves it alone. */
+static tc_status tc_stamp_reached(tc_graph *g, int last, uint64_t gen) {
+  unsigned char *reached = tc_arena_calloc(g->arena, (size_t)last + 1);
+  if (reached == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "graph: no memory to mark %d nodes", last + 1);
+  reached[last] = 1;
+  for (int i = last; i >= 0; i--) {
+    if (!reached[i])
+      continue;
+    tc_node *n = &g->nodes[i];
+    for (int j = 0; j < n->n_in; j++) {
+      tc_tensor *t = n->in[j];
+      if (t == NULL || !t->requires_grad)
+        continue;
+      if (t->node >= 0 && t->node < i)
+        reached[t->node] = 1;
+      else if (t->node < 0)
+        t->grad_gen = gen;
+    }
+  }
+  return TC_OK;
+}
+
+/* The index of loss on the tape, found by address alone: a loss from before a reset (its
+ * memory may be gone) is never read. -1 when it is not there. */
+static int tc_find_on_tape(const tc_graph *g, const tc_tensor *loss) {
+  for (int i = g->n_nodes - 1; i >= 0; i--)
+    if (g->nodes[i].out == loss)
+      return i;
+  return -1;
+}
+
+static tc_status tc_loss_not_on_tape(const tc_graph *g, const tc_tensor *loss) {
+  if (tc_arena_holds(g->arena, loss))
     return tc_set_error(TC_ERR_INVALID_ARG,
                         "tc_graph_backward: the loss was not computed on this graph from "
                         "anything that requires a gradient");
-  int last = loss->node;
+  return tc_set_error(TC_ERR_STATE,
+                      "tc_graph_backward: the loss is not on this graph's tape: it was made "
+                      "before the last tc_graph_reset, on another graph, or is not an op's "
+                      "output");
+}
+
+tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss) {
+  static atomic_uint_fast64_t passes;
+  if (g == NULL || loss == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_backward: NULL argument");
+  if (g->backward_done)
+    return tc_set_error(TC_ERR_STATE, "tc_graph_backward: called twice; reset the graph first");
+  int last = tc_find_on_tape(g, loss);
+  if (last < 0)
+    return tc_loss_not_on_tape(g, loss);
+  if (loss->size != 1)
+    return tc_set_error(TC_ERR_SHAPE, "tc_graph_backward: loss has %lld elements, need 1",
+                        (long long)loss->size);
+  TC_TRY(tc_check_leaves(g, last));
   TC_TRY(tc_prepare_grads(g, last));
   loss->grad[0] = 1.0f;
   for (int i = last; i >= 0; i--) {
@@ -154,6 +236,7 @@ tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss) {
       return s;
     }
   }
+  TC_TRY(tc_stamp_reached(g, last, (uint64_t)atomic_fetch_add(&passes, 1) + 1));
   g->backward_done = 1;
   return TC_OK;
 }
@@ -169,7 +252,7 @@ tc_status tc_graph_add_loss(tc_graph *g, tc_tensor *scalar) {
   return TC_OK;
 }
 
-int tc_graph_loss_count(const tc_graph *g) { return g->n_losses; }
+int tc_graph_loss_count(const tc_graph *g) { return g ? g->n_losses : 0; }
 tc_tensor *tc_graph_loss_at(const tc_graph *g, int i) {
-  return (i >= 0 && i < g->n_losses) ? g->losses[i] : NULL;
+  return (g != NULL && i >= 0 && i < g->n_losses) ? g->losses[i] : NULL;
 }

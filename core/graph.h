@@ -14,6 +14,8 @@
  * inputs requires a gradient. backward() zeroes the gradients of every tensor on the tape
  * (leaves included), seeds d(loss)/d(loss) = 1 and runs the recorded backward functions in
  * reverse, so a tensor used by several ops receives the sum of their contributions.
+ * Every tensor the tape made dies with tc_graph_reset; an owned tensor that requires a
+ * gradient needs its own buffer (tc_tensor_require_grad), never an arena one.
  * A graph is used by one thread at a time. */
 #ifndef TC_GRAPH_H
 #define TC_GRAPH_H
@@ -42,7 +44,8 @@ struct tc_node {
 tc_status tc_graph_create(tc_graph **out);
 void tc_graph_free(tc_graph *g);
 
-/* Forgets the tape, the extra losses and every arena tensor; keeps the memory. */
+/* Forgets the tape, the extra losses and every arena tensor; keeps the memory. NULL does
+ * nothing; the accessors below answer NULL or 0 for a NULL graph. */
 void tc_graph_reset(tc_graph *g);
 
 tc_arena *tc_graph_arena(tc_graph *g);
@@ -57,12 +60,18 @@ tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int6
                               tc_tensor *const *in, int n_in);
 
 /* Records one op (no-op when out->requires_grad is 0). ctx must live in the arena (or be
- * static). Fails with TC_ERR_NOMEM if the tape cannot grow. */
+ * static). Fails with TC_ERR_INVALID_ARG for a NULL graph, out or backward, or n_in
+ * below 0 (any count above is fine: concat takes N); TC_ERR_NOMEM if the tape cannot grow. */
 tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
                           tc_tensor *out, tc_tensor *const *in, int n_in, void *ctx);
 
-/* Runs backward from a one-element tensor produced on this tape. Fails with TC_ERR_STATE
- * when called twice without a reset, TC_ERR_SHAPE for a non-scalar loss. */
+/* Runs backward from a one-element tensor produced on this tape, then stamps every leaf
+ * the loss depends on with this pass's number (tensor->grad_gen; see the optimizer).
+ * Fails with TC_ERR_STATE when called twice without a reset, for a loss that is not on the
+ * tape (made before the last reset: it is not read), and for an owned input whose
+ * requires_grad was set without tc_tensor_require_grad (it has no gradient buffer); with
+ * TC_ERR_SHAPE for a non-scalar loss; TC_ERR_INVALID_ARG for a loss made on this graph
+ * from nothing that requires a gradient. */
 tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss);
 
 /* Extra loss terms that layers add during forward (the activity regularizer); a training

@@ -111,7 +111,7 @@ tc_status tc_tensor_arena(tc_tensor **out, tc_arena *arena, int rank, const int6
 }
 
 int tc_tensor_same_shape(const tc_tensor *a, const tc_tensor *b) {
-  if (a->rank != b->rank)
+  if (a == NULL || b == NULL || a->rank != b->rank)
     return 0;
   for (int i = 0; i < a->rank; i++)
     if (a->shape[i] != b->shape[i])
@@ -121,7 +121,13 @@ int tc_tensor_same_shape(const tc_tensor *a, const tc_tensor *b) {
 
 const char *tc_shape_str(const tc_tensor *t, char *buf, size_t cap) {
   size_t used = 0;
+  if (buf == NULL || cap == 0)
+    return "";
   buf[0] = '\0';
+  if (t == NULL) {
+    snprintf(buf, cap, "(no tensor)");
+    return buf;
+  }
   used += (size_t)snprintf(buf, cap, "(");
   for (int i = 0; i < t->rank && used < cap; i++)
     used += (size_t)snprintf(buf + used, cap - used, i ? ", %lld" : "%lld",
@@ -142,6 +148,8 @@ tc_status tc_tensor_copy(tc_tensor *dst, const tc_tensor *src) {
 }
 
 void tc_tensor_fill(tc_tensor *t, float value) {
+  if (t == NULL)
+    return;
   for (int64_t i = 0; i < t->size; i++)
     t->data[i] = value;
 }

@@ -31,6 +31,9 @@ typedef struct tc_tensor {
   int requires_grad;   /* 1: backward computes a gradient for this tensor */
   int owns_data;       /* 1: tc_tensor_free releases data and grad */
   int node;            /* index of the graph node that produced it; -1 for a leaf */
+  uint64_t grad_gen;   /* leaves: number of the backward pass that last reached this tensor
+                          (tc_graph_backward numbers them 1, 2, ... process-wide); 0: none.
+                          The optimizer applies only the newest (docs/semantics.md). */
 } tc_tensor;
 
 /* Creates an owned, zero-filled tensor. rank 0..TC_MAX_RANK, every dim >= 1. */

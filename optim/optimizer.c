@@ -67,15 +67,15 @@ tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_create: NULL argument");
   *out = NULL;
   TC_TRY(tc_config_check(cfg));
-  tc_optim *o = calloc(1, sizeof *o);
   int n = tc_model_param_count(model);
-  o->vars = calloc((size_t)(n > 0 ? n : 1), sizeof *o->vars);
-  if (o == NULL || o->vars == NULL) {
-    if (o)
-      free(o->vars);
+  tc_optim *o = calloc(1, sizeof *o);
+  tc_optim_var *vars = calloc((size_t)(n > 0 ? n : 1), sizeof *vars);
+  if (o == NULL || vars == NULL) {
+    free(vars);
     free(o);
-    return tc_set_error(TC_ERR_NOMEM, "tc_optim_create: out of memory");
+    return tc_set_error(TC_ERR_NOMEM, "tc_optim_create: out of memory for %d variables", n);
   }
+  o->vars = vars;
   o->cfg = *cfg;
   size_t plen = prefix ? strlen(prefix) : 0;
   for (int i = 0; i < n; i++) {
@@ -93,16 +93,23 @@ void tc_optim_free(tc_optim *o) {
   for (int i = 0; i < o->n_vars; i++) {
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++)
       tc_tensor_free(o->vars[i].slots[k]);
-    tc_aligned_free(o->vars[i].g);
+    tc_optim_var_free_scratch(&o->vars[i]);
   }
   free(o->vars);
   free(o);
 }
 
-void tc_optim_set_lr(tc_optim *o, float lr) { o->cfg.lr = lr; }
-float tc_optim_lr(const tc_optim *o) { return o->cfg.lr; }
-int64_t tc_optim_steps(const tc_optim *o) { return o->t; }
-void tc_optim_set_steps(tc_optim *o, int64_t t) { o->t = t; }
+/* The accessors do nothing with, or answer 0 for, a NULL optimizer: no status to return. */
+void tc_optim_set_lr(tc_optim *o, float lr) {
+  if (o != NULL)
+    o->cfg.lr = lr;
+}
+float tc_optim_lr(const tc_optim *o) { return o ? o->cfg.lr : 0.0f; }
+int64_t tc_optim_steps(const tc_optim *o) { return o ? o->t : 0; }
+void tc_optim_set_steps(tc_optim *o, int64_t t) {
+  if (o != NULL)
+    o->t = t;
+}
 
 tc_status tc_optim_regularization(const tc_optim *o, double *reg_total) {
   if (o == NULL || reg_total == NULL)
@@ -122,42 +129,13 @@ tc_status tc_optim_regularization(const tc_optim *o, double *reg_total) {
   return TC_OK;
 }
 
-/* g = dloss/dv + dregularizer/dv for one trainable variable. */
-static tc_status tc_full_gradient(tc_optim_var *v) {
-  tc_tensor *w = v->param->value;
-  if (w->grad == NULL)
-    return tc_set_error(TC_ERR_STATE, "variable '%s' has no gradient buffer", v->param->name);
-  memcpy(v->g, w->grad, (size_t)w->size * sizeof(float));
-  double unused;
-  tc_status s = tc_regularizer_apply(&v->param->regularizer, w, &unused, v->g);
-  if (s != TC_OK)
-    tc_error_prefix("regularizer of '%s'", v->param->name);
-  return s;
-}
-
+/* Every step is all or nothing (step.c): on an error no variable, slot or counter moved. */
 tc_status tc_optim_step(tc_optim *o, double *reg_total) {
   if (o == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_step: optimizer is NULL");
   double reg = 0.0;
   TC_TRY(tc_optim_regularization(o, &reg));
-  for (int i = 0; i < o->n_vars; i++)
-    if (o->vars[i].param->trainable) {
-      TC_TRY(tc_optim_var_prepare(o, &o->vars[i]));
-      TC_TRY(tc_full_gradient(&o->vars[i]));
-    }
-  tc_optim_clip(o);
-  o->t++;
-  for (int i = 0; i < o->n_vars; i++) {
-    tc_optim_var *v = &o->vars[i];
-    if (!v->param->trainable)
-      continue;
-    tc_optim_update(o, v);
-    tc_status s = tc_constraint_apply(&v->param->constraint, v->param->value);
-    if (s != TC_OK) {
-      tc_error_prefix("constraint of '%s'", v->param->name);
-      return s;
-    }
-  }
+  TC_TRY(tc_optim_apply(o));
   if (reg_total)
     *reg_total = reg;
   return TC_OK;

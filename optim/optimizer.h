@@ -15,6 +15,9 @@
  *   penalty += regularizer(v) (every weight, frozen ones too, as a constant)
  *   if trainable: g = v->grad + dregularizer/dv; clip; v <- update(v, g); v <- constraint(v)
  * Clipping by global norm looks at the gradients of all trainable variables at once.
+ * Only the variables the last backward pass reached are updated (the newest grad_gen among
+ * the trainable ones); the others keep value and slots (docs/semantics.md). A step that
+ * fails changes no variable, slot or step count.
  * Slots (momentum, Adam m/v, ...) are created on the first step a variable is trainable,
  * live with the optimizer, and are named "<param>/<slot>" for checkpoints. */
 #ifndef TC_OPTIMIZER_H
@@ -75,19 +78,24 @@ tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *
 void tc_optim_free(tc_optim *opt);
 
 /* One step with the gradients now in each variable's grad. reg_total (may be NULL)
- * receives the regularization penalty of the weights before the update. */
+ * receives the regularization penalty of the weights before the update. All or nothing:
+ * an error (an invalid constraint or regularizer, a failing callback constraint, slots
+ * that no longer fit their variable) leaves every variable, slot and tc_optim_steps as
+ * they were. */
 tc_status tc_optim_step(tc_optim *opt, double *reg_total);
 
 /* The penalty alone, without an update (for logging and for evaluating a loss). */
 tc_status tc_optim_regularization(const tc_optim *opt, double *reg_total);
 
+/* For a NULL optimizer the setters do nothing and the getters answer 0 (or NULL). */
 void tc_optim_set_lr(tc_optim *opt, float lr);
 float tc_optim_lr(const tc_optim *opt);
 int64_t tc_optim_steps(const tc_optim *opt);   /* steps taken (the t of Adam) */
 void tc_optim_set_steps(tc_optim *opt, int64_t t);
 
 /* Slots, for checkpoints: iterate i < count; name is "<param>/<slot>" (e.g.
- * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). */
+ * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). A step gives a
+ * slot tensor a new data buffer (the staged one): keep the tensor, not its data pointer. */
 int tc_optim_slot_count(const tc_optim *opt);
 tc_tensor *tc_optim_slot_at(const tc_optim *opt, int i, const char **name);
 tc_tensor *tc_optim_find_slot(const tc_optim *opt, const char *param, const char *slot);

@@ -35,14 +35,14 @@ static int tc_slot_layout(const tc_optim_config *c, const char **names, float *i
   }
 }
 
+int tc_optim_slot_layout_count(const tc_optim *o) {
+  const char *names[TC_OPTIM_MAX_SLOTS];
+  float init[TC_OPTIM_MAX_SLOTS];
+  return tc_slot_layout(&o->cfg, names, init);
+}
+
 tc_status tc_optim_var_prepare(tc_optim *o, tc_optim_var *v) {
   tc_tensor *w = v->param->value;
-  if (v->g == NULL) {
-    v->g = tc_aligned_alloc((size_t)w->size * sizeof(float));
-    if (v->g == NULL)
-      return tc_set_error(TC_ERR_NOMEM, "optimizer: no memory for the gradient of '%s'",
-                          v->param->name);
-  }
   const char *names[TC_OPTIM_MAX_SLOTS];
   float init[TC_OPTIM_MAX_SLOTS];
   int n = tc_slot_layout(&o->cfg, names, init);
@@ -56,6 +56,7 @@ tc_status tc_optim_var_prepare(tc_optim *o, tc_optim_var *v) {
     }
     tc_tensor_fill(v->slots[k], init[k]);
     snprintf(v->slot_names[k], sizeof v->slot_names[k], "%s/%s", v->param->name, names[k]);
+    v->new_slots |= 1u << k;
   }
   return TC_OK;
 }
@@ -71,14 +72,14 @@ tc_status tc_optim_ensure_slots(tc_optim *o) {
 
 int tc_optim_slot_count(const tc_optim *o) {
   int n = 0;
-  for (int i = 0; i < o->n_vars; i++)
+  for (int i = 0; o != NULL && i < o->n_vars; i++)
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++)
       n += o->vars[i].slots[k] != NULL;
   return n;
 }
 
 tc_tensor *tc_optim_slot_at(const tc_optim *o, int index, const char **name) {
-  for (int i = 0; i < o->n_vars; i++)
+  for (int i = 0; o != NULL && i < o->n_vars; i++)
     for (int k = 0; k < TC_OPTIM_MAX_SLOTS; k++) {
       if (o->vars[i].slots[k] == NULL)
         continue;
@@ -92,6 +93,11 @@ tc_tensor *tc_optim_slot_at(const tc_optim *o, int index, const char **name) {
 }
 
 tc_tensor *tc_optim_find_slot(const tc_optim *o, const char *param, const char *slot) {
+  if (o == NULL || param == NULL || slot == NULL) {
+    tc_set_error(TC_ERR_INVALID_ARG, "tc_optim_find_slot: %s is NULL",
+                 o == NULL ? "the optimizer" : param == NULL ? "the variable name" : "the slot");
+    return NULL;
+  }
   char want[TC_NAME_MAX + 16];
   snprintf(want, sizeof want, "%s/%s", param, slot);
   for (int i = 0; i < o->n_vars; i++)

@@ -21,7 +21,7 @@ void tc_optim_clip(tc_optim *o) {
   double global = 0.0;
   for (int i = 0; i < o->n_vars; i++) {
     tc_optim_var *v = &o->vars[i];
-    if (!v->param->trainable)
+    if (!v->fresh)
       continue;
     int64_t n = v->param->value->size;
     if (c->clip_value > 0.0f)
@@ -40,84 +40,92 @@ void tc_optim_clip(tc_optim *o) {
   if (global <= c->clip_global_norm)
     return;
   for (int i = 0; i < o->n_vars; i++)
-    if (o->vars[i].param->trainable)
+    if (o->vars[i].fresh)
       tc_scale(o->vars[i].g, o->vars[i].param->value->size, c->clip_global_norm / global);
 }
 
-static void tc_update_sgd(const tc_optim_config *c, float *w, const float *g, float *a,
-                          int64_t n) {
+/* Every rule reads the old value and slots (w, s) and writes the new ones (w_out, s_out);
+ * the same buffers may be given for both. The arithmetic is the one of FORMAT.md §7.2. */
+static void tc_update_sgd(const tc_optim_config *c, const float *w, float *w_out,
+                          const float *g, const float *a, float *a_out, int64_t n) {
   if (a == NULL) {
     for (int64_t i = 0; i < n; i++)
-      w[i] -= c->lr * g[i];
+      w_out[i] = w[i] - c->lr * g[i];
     return;
   }
   for (int64_t i = 0; i < n; i++) {
-    a[i] = c->momentum * a[i] + g[i];
-    w[i] -= c->nesterov ? c->lr * (g[i] + c->momentum * a[i]) : c->lr * a[i];
+    float acc = c->momentum * a[i] + g[i];
+    a_out[i] = acc;
+    w_out[i] = w[i] - (c->nesterov ? c->lr * (g[i] + c->momentum * acc) : c->lr * acc);
   }
 }
 
-static void tc_update_adam(const tc_optim_config *c, int64_t t, float *w, const float *g,
-                           tc_tensor **slots, int64_t n) {
-  float *m = slots[0]->data, *v = slots[1]->data;
-  float *vhat = c->amsgrad ? slots[2]->data : NULL;
+static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, float *w_out,
+                           const float *g, const float *const *s, float *const *s_out,
+                           int64_t n) {
   double bc1 = 1.0 - pow(c->beta1, (double)t), bc2 = 1.0 - pow(c->beta2, (double)t);
   /* hat: η_t = η·sqrt(bc2)/bc1 and ε as given; corrected ≡ hat with ε/sqrt(bc2). */
   float lr_t = (float)(c->lr * sqrt(bc2) / bc1);
   float eps = c->epsilon_mode == TC_ADAM_EPSILON_HAT ? c->epsilon
                                                      : (float)(c->epsilon * sqrt(bc2));
   for (int64_t i = 0; i < n; i++) {
-    m[i] = c->beta1 * m[i] + (1.0f - c->beta1) * g[i];
-    v[i] = c->beta2 * v[i] + (1.0f - c->beta2) * g[i] * g[i];
-    float denom_v = v[i];
-    if (vhat) {
-      vhat[i] = fmaxf(vhat[i], v[i]);
-      denom_v = vhat[i];
+    float m = c->beta1 * s[0][i] + (1.0f - c->beta1) * g[i];
+    float v = c->beta2 * s[1][i] + (1.0f - c->beta2) * g[i] * g[i];
+    s_out[0][i] = m;
+    s_out[1][i] = v;
+    float denom_v = v;
+    if (c->amsgrad) {
+      denom_v = fmaxf(s[2][i], v);
+      s_out[2][i] = denom_v;
     }
-    w[i] -= lr_t * m[i] / (sqrtf(denom_v) + eps);
+    w_out[i] = w[i] - lr_t * m / (sqrtf(denom_v) + eps);
   }
 }
 
-static void tc_update_rmsprop(const tc_optim_config *c, float *w, const float *g,
-                              tc_tensor **slots, int64_t n) {
-  float *ms = slots[0]->data, *mom = slots[1]->data;
-  float *mg = c->centered ? slots[2]->data : NULL;
-  for (int64_t i = 0; i < n; i++) {
-    ms[i] = c->rho * ms[i] + (1.0f - c->rho) * g[i] * g[i];
-    float denom = ms[i];
-    if (mg) {
-      mg[i] = c->rho * mg[i] + (1.0f - c->rho) * g[i];
-      denom -= mg[i] * mg[i];
-    }
-    mom[i] = c->momentum * mom[i] + c->lr * g[i] / sqrtf(denom + c->epsilon);
-    w[i] -= mom[i];
-  }
-}
-
-static void tc_update_adagrad(const tc_optim_config *c, float *w, const float *g, float *acc,
+static void tc_update_rmsprop(const tc_optim_config *c, const float *w, float *w_out,
+                              const float *g, const float *const *s, float *const *s_out,
                               int64_t n) {
   for (int64_t i = 0; i < n; i++) {
-    acc[i] += g[i] * g[i];
-    w[i] -= c->lr * g[i] / sqrtf(acc[i] + c->epsilon);
+    float ms = c->rho * s[0][i] + (1.0f - c->rho) * g[i] * g[i];
+    s_out[0][i] = ms;
+    float denom = ms;
+    if (c->centered) {
+      float mg = c->rho * s[2][i] + (1.0f - c->rho) * g[i];
+      s_out[2][i] = mg;
+      denom -= mg * mg;
+    }
+    float mom = c->momentum * s[1][i] + c->lr * g[i] / sqrtf(denom + c->epsilon);
+    s_out[1][i] = mom;
+    w_out[i] = w[i] - mom;
   }
 }
 
-void tc_optim_update(const tc_optim *o, tc_optim_var *v) {
-  const tc_optim_config *c = &o->cfg;
-  float *w = v->param->value->data;
-  int64_t n = v->param->value->size;
+static void tc_update_adagrad(const tc_optim_config *c, const float *w, float *w_out,
+                              const float *g, const float *acc, float *acc_out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    float a = acc[i] + g[i] * g[i];
+    acc_out[i] = a;
+    w_out[i] = w[i] - c->lr * g[i] / sqrtf(a + c->epsilon);
+  }
+}
+
+void tc_optim_update(const tc_optim_config *c, int64_t t, const float *w, float *w_out,
+                     const float *g, const float *const *s, float *const *s_out, int64_t n) {
   switch (c->kind) {
   case TC_OPTIM_SGD:
-    tc_update_sgd(c, w, v->g, v->slots[0] ? v->slots[0]->data : NULL, n);
+    if (c->momentum != 0.0f)
+      tc_update_sgd(c, w, w_out, g, s[0], s_out[0], n);
+    else
+      tc_update_sgd(c, w, w_out, g, NULL, NULL, n);
     break;
   case TC_OPTIM_ADAM:
-    tc_update_adam(c, o->t, w, v->g, v->slots, n);
+    tc_update_adam(c, t, w, w_out, g, s, s_out, n);
     break;
   case TC_OPTIM_RMSPROP:
-    tc_update_rmsprop(c, w, v->g, v->slots, n);
+    tc_update_rmsprop(c, w, w_out, g, s, s_out, n);
     break;
   case TC_OPTIM_ADAGRAD:
-    tc_update_adagrad(c, w, v->g, v->slots[0]->data, n);
+    tc_update_adagrad(c, w, w_out, g, s[0], s_out[0], n);
     break;
   default:
     break;

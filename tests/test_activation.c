@@ -111,6 +111,32 @@ START_TEST(kinks_follow_tf) {
 }
 END_TEST
 
+/* Every point where an activation or its first two derivatives jump is in
+ * tc_activation_piece: on a grid through all the break points (step 1/64, so 0, ±2.5 and
+ * 6 are on it), a central difference with h = 1/32 whose two points share a piece matches
+ * the analytic derivative to 2e-3 relative (the O(h²) truncation, h²/6 times the third
+ * derivative, stays near 1e-3 here). Softsign's jump in act'' at 0 alone misses that by
+ * 0.03: it had been left out and made `tconv gradcheck --seed 7` report false failures. */
+START_TEST(every_break_point_is_a_piece_boundary) {
+  const double h = 1.0 / 32;
+  for (int k = 0; k < TC_ACT_COUNT; k++) {
+    if (k == TC_ACT_SOFTMAX)
+      continue;
+    tc_activation a = tc_activation_make((tc_activation_kind)k);
+    for (int i = -448; i <= 448; i++) {
+      float z = (float)i / 64.0f, zs[2] = {z - (float)h, z + (float)h}, ys[2];
+      tc_activation_forward(a, zs, ys, 2, 2);
+      if (tc_activation_piece(a, zs[0]) != tc_activation_piece(a, zs[1]))
+        continue;
+      double numeric = ((double)ys[1] - ys[0]) / (2 * h), analytic = deriv_at(a, z);
+      ck_assert_msg(fabs(numeric - analytic) <= 2e-3 * fmax(1.0, fabs(analytic)),
+                    "%s at %g: numeric %.6g, analytic %.6g", tc_activation_name(a.kind),
+                    (double)z, numeric, analytic);
+    }
+  }
+}
+END_TEST
+
 START_TEST(extreme_inputs_stay_finite) {
   float z[6] = {-1000.0f, -100.0f, -30.0f, 30.0f, 100.0f, 1000.0f}, y[6], dz[6], dy[6];
   for (int i = 0; i < 6; i++)
@@ -262,6 +288,7 @@ int main(void) {
   TCase *tc = tcase_create("activation");
   tcase_add_test(tc, elementwise_forward_and_backward_match_the_formulas);
   tcase_add_test(tc, kinks_follow_tf);
+  tcase_add_test(tc, every_break_point_is_a_piece_boundary);
   tcase_add_test(tc, extreme_inputs_stay_finite);
   tcase_add_test(tc, softmax_rows_and_jacobian);
   tcase_add_test(tc, in_place_aliasing_is_allowed);

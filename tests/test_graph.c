@@ -173,6 +173,131 @@ START_TEST(error_paths) {
 }
 END_TEST
 
+/* requires_grad set by hand on an owned tensor: no gradient buffer of its own, and an arena
+ * one would dangle after the reset (tc_tensor_free would then free arena memory). */
+START_TEST(owned_tensor_without_gradient_buffer_is_refused) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 1), *b = leaf(1, s, (float[]){3, 4}, 0), *ab, *loss;
+  b->requires_grad = 1; /* not through tc_tensor_require_grad */
+  ck_assert_int_eq(tc_op_mul(g, a, b, &ab), TC_OK);
+  ck_assert_int_eq(tc_op_sum(g, ab, &loss), TC_OK);
+  a->grad[0] = 7.0f;
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "tc_tensor_require_grad"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "(2)"));
+  ck_assert_ptr_null(b->grad);
+  ck_assert_float_eq(a->grad[0], 7.0f); /* nothing touched */
+  ck_assert_int_eq(a->grad_gen, 0);
+  ck_assert_int_eq(tc_tensor_require_grad(b), TC_OK); /* the way out */
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  ck_assert_float_eq(b->grad[1], 2.0f);
+  tc_graph_reset(g);
+  tc_tensor_free(a);
+  tc_tensor_free(b); /* frees its own buffer */
+  tc_graph_free(g);
+}
+END_TEST
+
+/* A loss from before tc_graph_reset is never read: its memory may be gone (the arena
+ * folds its chunks on reset; the big tensor forces a second chunk). */
+START_TEST(loss_from_before_reset_is_refused) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  for (int big = 0; big < 2; big++) {
+    int64_t s[1] = {big ? 600000 : 2};
+    tc_tensor *a, *scaled, *loss, *again;
+    ck_assert_int_eq(tc_tensor_create(&a, 1, s), TC_OK);
+    ck_assert_int_eq(tc_tensor_require_grad(a), TC_OK);
+    ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &scaled), TC_OK); /* 2.4 MB in the arena */
+    ck_assert_int_eq(tc_op_sum(g, scaled, &loss), TC_OK);
+    tc_graph_reset(g);
+    ck_assert_int_eq(tc_graph_backward(g, loss), TC_ERR_STATE);
+    ck_assert_ptr_nonnull(strstr(tc_last_error(), "before the last tc_graph_reset"));
+    ck_assert_int_eq(tc_op_sum(g, a, &again), TC_OK); /* the graph itself is fine */
+    ck_assert_int_eq(tc_graph_backward(g, again), TC_OK);
+    ck_assert_float_eq(a->grad[0], 1.0f);
+    tc_graph_reset(g);
+    tc_tensor_free(a);
+  }
+  tc_graph_free(g);
+}
+END_TEST
+
+/* Backward stamps the leaves the loss depends on, and only those. */
+START_TEST(backward_stamps_only_reached_leaves) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 1), *b = leaf(1, s, (float[]){3, 4}, 1);
+  tc_tensor *sa, *sb;
+  ck_assert_int_eq(tc_op_sum(g, b, &sb), TC_OK); /* on the tape, not in the loss */
+  ck_assert_int_eq(tc_op_sum(g, a, &sa), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, sa), TC_OK);
+  ck_assert_uint_gt(a->grad_gen, 0);
+  ck_assert_uint_eq(b->grad_gen, 0);
+  uint64_t first = a->grad_gen;
+  tc_graph_reset(g);
+  ck_assert_int_eq(tc_op_sum(g, b, &sb), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, sb), TC_OK);
+  ck_assert_uint_gt(b->grad_gen, first);
+  ck_assert_uint_eq(a->grad_gen, first);
+  tc_tensor_free(a);
+  tc_tensor_free(b);
+  tc_graph_free(g);
+}
+END_TEST
+
+static tc_status no_backward(tc_node *n) {
+  (void)n;
+  return TC_OK;
+}
+
+/* NULL arguments: a status naming the argument, or nothing done; never a crash. */
+START_TEST(null_arguments_are_refused) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 1), *y;
+  ck_assert_int_eq(tc_graph_new_output(NULL, &y, 1, s, &a, 1), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_new_output(g, NULL, 1, s, &a, 1), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_new_output(g, &y, 1, s, NULL, 1), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "input list"));
+  ck_assert_int_eq(tc_graph_new_output(g, &y, 1, s, &a, 1), TC_OK);
+  ck_assert_int_eq(tc_graph_record(NULL, "op", no_backward, y, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_record(g, "op", NULL, y, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "backward function"));
+  ck_assert_int_eq(tc_graph_record(g, "op", no_backward, NULL, &a, 1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_record(g, "op", no_backward, y, &a, -1, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "-1 inputs"));
+  ck_assert_int_eq(tc_graph_node_count(g), 0);
+  ck_assert_int_eq(tc_graph_record(g, NULL, no_backward, y, &a, 1, NULL), TC_OK);
+  ck_assert_int_eq(tc_graph_node_count(g), 1);
+  tc_graph_reset(NULL);
+  tc_graph_set_recording(NULL, 0);
+  ck_assert_ptr_null(tc_graph_arena(NULL));
+  ck_assert_int_eq(tc_graph_recording(NULL), 0);
+  ck_assert_int_eq(tc_graph_node_count(NULL), 0);
+  ck_assert_int_eq(tc_graph_loss_count(NULL), 0);
+  ck_assert_ptr_null(tc_graph_loss_at(NULL, 0));
+  ck_assert_int_eq(tc_graph_add_loss(NULL, a), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_graph_create(NULL), TC_ERR_INVALID_ARG);
+  tc_tensor_fill(NULL, 1.0f);
+  ck_assert_int_eq(tc_tensor_same_shape(a, NULL), 0);
+  char buf[32];
+  ck_assert_str_eq(tc_shape_str(NULL, buf, sizeof buf), "(no tensor)");
+  ck_assert_str_eq(tc_shape_str(a, NULL, 0), "");
+  ck_assert_int_eq(tc_tensor_create(NULL, 1, s), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_tensor_require_grad(NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_null(tc_arena_alloc(NULL, 8));
+  tc_arena_reset(NULL);
+  ck_assert_uint_eq(tc_arena_used(NULL), 0);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
 START_TEST(recording_off_tapes_nothing) {
   tc_graph *g;
   ck_assert_int_eq(tc_graph_create(&g), TC_OK);
@@ -199,6 +324,10 @@ int main(void) {
   tcase_add_test(tc, activation_chain_matches_formula);
   tcase_add_test(tc, error_paths);
   tcase_add_test(tc, recording_off_tapes_nothing);
+  tcase_add_test(tc, owned_tensor_without_gradient_buffer_is_refused);
+  tcase_add_test(tc, loss_from_before_reset_is_refused);
+  tcase_add_test(tc, backward_stamps_only_reached_leaves);
+  tcase_add_test(tc, null_arguments_are_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -234,6 +234,26 @@ START_TEST(bad_strings_and_arguments) {
   ck_assert_int_eq(tc_optim_create(&o, &c, m, NULL), TC_ERR_INVALID_ARG);
   ck_assert_int_eq(tc_optim_create(NULL, &c, m, NULL), TC_ERR_INVALID_ARG);
   ck_assert_int_eq(tc_optim_step(NULL, NULL), TC_ERR_INVALID_ARG);
+  c = tc_optim_config_default(TC_OPTIM_SGD);
+  ck_assert_int_eq(tc_optim_create(&o, NULL, m, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_optim_create(&o, &c, NULL, NULL), TC_ERR_INVALID_ARG);
+  double reg;
+  ck_assert_int_eq(tc_optim_regularization(NULL, &reg), TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_optim_ensure_slots(NULL), TC_ERR_INVALID_ARG);
+  /* The accessors have no status: NULL does nothing, or answers 0 / NULL. */
+  tc_optim_set_lr(NULL, 1.0f);
+  tc_optim_set_steps(NULL, 3);
+  ck_assert_float_eq(tc_optim_lr(NULL), 0.0f);
+  ck_assert_int_eq(tc_optim_steps(NULL), 0);
+  ck_assert_int_eq(tc_optim_slot_count(NULL), 0);
+  ck_assert_ptr_null(tc_optim_slot_at(NULL, 0, NULL));
+  ck_assert_ptr_null(tc_optim_find_slot(NULL, "l/w", "m"));
+  ck_assert_int_eq(tc_optim_create(&o, &c, m, NULL), TC_OK);
+  ck_assert_int_eq(tc_optim_regularization(o, NULL), TC_ERR_INVALID_ARG);
+  ck_assert_ptr_null(tc_optim_find_slot(o, NULL, "m"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "variable name"));
+  tc_optim_free(o);
+  tc_optim_free(NULL);
   tc_model_free(m);
 }
 END_TEST

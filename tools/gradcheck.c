@@ -83,24 +83,6 @@ typedef struct tc_gc_state {
   void *ws; /* the plan's workspace (the fast kernels need one) */
 } tc_gc_state;
 
-/* Which smooth piece of the activation z falls on; a ±h step that changes it for any
- * element straddles a kink, where a central difference means nothing. */
-static unsigned char tc_kink_side(tc_activation_kind kind, float z) {
-  switch (kind) {
-  case TC_ACT_RELU:
-  case TC_ACT_LEAKY_RELU:
-  case TC_ACT_ELU:
-  case TC_ACT_SELU:
-    return z > 0.0f;
-  case TC_ACT_RELU6:
-    return (unsigned char)((z > 0.0f) + (z >= 6.0f));
-  case TC_ACT_HARD_SIGMOID:
-    return (unsigned char)((z >= -2.5f) + (z > 2.5f));
-  default:
-    return 0;
-  }
-}
-
 static double tc_gc_loss(tc_gc_state *st, unsigned char *side) {
   const tc_conv2dt_plan *pl = &st->plan;
   tc_conv2dt_forward(pl, st->x->data, st->k->data, st->b ? st->b->data : NULL, st->z, st->ws);
@@ -109,7 +91,7 @@ static double tc_gc_loss(tc_gc_state *st, unsigned char *side) {
   double loss = 0.0;
   for (int64_t i = 0; i < pl->y_size; i++) {
     loss += (double)st->y[i] * st->dy->data[i];
-    side[i] = tc_kink_side(st->cfg->act.kind, st->z[i]);
+    side[i] = (unsigned char)tc_activation_piece(st->cfg->act, st->z[i]);
   }
   return loss;
 }

@@ -4,6 +4,7 @@
 
 #include "core/version.h"
 #include "tools/commands.h"
+#include "tools/omp_wait.h"
 
 typedef struct tc_command {
   const char *name;
@@ -32,6 +33,7 @@ static void tc_usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  tc_omp_wait_policy_default(argv);
   if (argc < 2) {
     tc_usage(stderr);
     return 2;
