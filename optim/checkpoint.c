@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 
 #define TC_CKPT_KEY 320
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "optim/checkpoint.h"
 
 typedef struct tc_copy {
