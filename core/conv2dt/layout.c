@@ -150,7 +150,6 @@ static size_t zero_row_offset(const fgeom *g) {
   return m;
 }
 
-
 /* igemm backward data with kernel rows as wide pairs: the kw taps' dy pixels side by side,
  * one k-group; only where a row sums in the same order through either kernel: one tap
  * batch, and no last single panel (the GEMM kernel's 6x16 tile splits even and odd k). */
@@ -175,7 +174,9 @@ static int any_fast(const tc_conv2dt_plan *q) {
 }
 
 /* The shared part holds what one kernel needs at a time: the packed weights and the zero
- * row (forward, backward data) or, from offset 0, the partial sums (backward weights). */
+ * row (forward, backward data) or, from offset 0, the partial sums (backward weights) of
+ * the chosen algorithms. The per-thread part is the largest any fast algorithm of the
+ * shape needs, as before the plan recorded its choices (the same workspace_bytes). */
 void tc_ct_layout(tc_conv2dt_plan *q) {
   fgeom g = fgeom_of(q);
   blocking bl[2] = {tc_ct_block_forward(&g), tc_ct_block_backward_data(&g)};
