@@ -430,10 +430,21 @@ static outputs run_all(const tc_conv2dt_plan *plan, const float *x, const float 
 
 static void free_outputs(outputs o) { free(o.y), free(o.dx), free(o.dk), free(o.db); }
 
+/* libomp (LLVM 14) leaks its thread arrays when a team grows past an earlier team of 2 or
+ * more (LeakSanitizer reports 1440 bytes a thread at exit, with no tconv frame): a first
+ * team of the largest size avoids it. */
+static void start_omp_pool(int nthreads) {
+  int seen = 0;
+#pragma omp parallel num_threads(nthreads) reduction(+ : seen)
+  seen += 1;
+  ck_assert_int_ge(seen, 1);
+}
+
 /* The plan's outputs at 1 thread against 2, 3 and 7 (odd teams split chunks, tasks and
  * slabs unevenly): the same bits. */
 static void same_bits_at_1_2_3_7_threads(const tc_conv2dt_plan *plan, uint64_t seed) {
   static const int teams[] = {2, 3, 7};
+  start_omp_pool(7);
   tc_test_rng r;
   tc_test_rng_init(&r, seed);
   float *x = rand_buf(&r, plan->x_size), *k = rand_buf(&r, plan->kernel_size);
