@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tensor.h"
+#include "core/aligned.h"
 
 typedef struct tc_chunk {
   struct tc_chunk *next;

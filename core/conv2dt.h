@@ -49,6 +49,34 @@ typedef struct tc_conv2dt_params {
   int groups;                             /* default 1; divides C and F */
 } tc_conv2dt_params;
 
+/* The three directions a plan runs, and the algorithms each may run (docs/kernels.md):
+ *   direct       the gather loops: any layout, groups, dilation (the only one for NCHW,
+ *                groups > 1 or dilation > 1); every direction
+ *   igemm        implicit GEMM over tap batches: forward and backward data, NHWC
+ *   few_filters  forward with F <= 4 (dot kernel), backward data and weights with F <= 8
+ *                and kh*kw*F <= 384 (all taps in one reduction)
+ *   tasks        backward weights by (taps, filter block, channel block) tasks
+ *   slabs        backward weights by pixel slabs into partial sums (F <= 192, C <= 256) */
+typedef enum tc_conv2dt_dir {
+  TC_CONV2DT_FORWARD = 0,
+  TC_CONV2DT_BACKWARD_DATA = 1,
+  TC_CONV2DT_BACKWARD_WEIGHTS = 2
+} tc_conv2dt_dir;
+#define TC_CONV2DT_DIRS 3
+typedef enum tc_conv2dt_algo {
+  TC_CONV2DT_DIRECT = 0,
+  TC_CONV2DT_IGEMM = 1,
+  TC_CONV2DT_FEW_FILTERS = 2,
+  TC_CONV2DT_TASKS = 3,
+  TC_CONV2DT_SLABS = 4
+} tc_conv2dt_algo;
+#define TC_CONV2DT_ALGOS 5
+
+struct tc_ukr_table; /* core/ukr/ukr.h */
+
+/* A primitive descriptor: the geometry, and what tc_conv2dt_plan_create chose once for it
+ * (each direction's algorithm, the micro-kernel table, the blocking, the workspace
+ * layout). The kernels switch on these and re-derive none of them. Copyable by value. */
 typedef struct tc_conv2dt_plan {
   tc_conv2dt_params p;
   int64_t n;        /* batch */
@@ -57,6 +85,18 @@ typedef struct tc_conv2dt_plan {
   int pad_top, pad_left;
   int64_t x_size, y_size, kernel_size; /* element counts */
   size_t workspace_bytes;
+  /* The choices (read them through tc_conv2dt_plan_describe; set them only through
+   * tc_conv2dt_plan_force). */
+  tc_conv2dt_algo algo[TC_CONV2DT_DIRS];
+  const struct tc_ukr_table *ukr; /* micro-kernels of the fast algorithms */
+  int threads;                    /* the most threads a call runs (1: too small for a team) */
+  size_t shared_bytes;            /* workspace: shared part, then per thread: */
+  size_t thread_bytes;
+  size_t zero_row;                /* offset of few_filters forward's row of zeros */
+  int kcg[2], nc[2];              /* igemm blocking, forward and backward data: K per */
+  int btaps[2];                   /* group, N per block, taps packed per block */
+  int rowb;                       /* igemm backward data: kernel rows as wide pairs */
+  int slabs;                      /* slabs of slabs or few_filters backward weights */
 } tc_conv2dt_plan;
 
 /* TF defaults: strides 1, valid, channels_last, no output_padding, dilation 1, groups 1. */
@@ -87,10 +127,28 @@ tc_status tc_data_format_parse(const char *s, tc_data_format *out);
 const char *tc_padding_name(tc_padding p);
 const char *tc_data_format_name(tc_data_format f);
 
-/* The instruction set of the micro-kernels the fast path runs: "avx512", "avx2" or
+/* The instruction set of the micro-kernels plans choose by default: "avx512", "avx2" or
  * "portable" (the widest the CPU has, capped by TCONV_ISA / TCONV_FORCE_PORTABLE=1; see
- * docs/kernels.md). */
+ * docs/kernels.md), or "invalid" when TCONV_ISA holds an unknown value (plan create then
+ * fails, naming it). */
 const char *tc_conv2dt_kernel_isa(void);
+
+/* Runs `dir` of the plan with `algo` instead of the one chosen (tests and benchmarks: each
+ * algorithm on purpose). Recomputes the workspace layout: workspace_bytes may grow.
+ * Errors: TC_ERR_INVALID_ARG for NULL or values out of range, TC_ERR_UNSUPPORTED where the
+ * algorithm does not apply to the plan (the message says which condition fails, with the
+ * numbers); the plan is then unchanged. */
+tc_status tc_conv2dt_plan_force(tc_conv2dt_plan *plan, tc_conv2dt_dir dir, tc_conv2dt_algo algo);
+
+/* What the plan chose, as oneDNN's impl_info_str: "fwd=igemm bwd_data=few_filters
+ * bwd_weights=slabs:4 isa=avx512 threads=2 ws=1.2MB". Writes at most cap bytes
+ * (NUL-terminated) and returns buf. */
+const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, size_t cap);
+
+/* "direct", "igemm", "few_filters", "tasks", "slabs"; "forward", "backward_data",
+ * "backward_weights". */
+const char *tc_conv2dt_algo_name(tc_conv2dt_algo algo);
+const char *tc_conv2dt_dir_name(tc_conv2dt_dir dir);
 
 /* FLOPs of one kernel call as the benchmarks count them: 2*N*H*W*C*(F/groups)*kh*kw. */
 double tc_conv2dt_flops(const tc_conv2dt_plan *plan);

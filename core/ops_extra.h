@@ -1,68 +1,7 @@
-/* ops_extra.h — the ops that decoders, autoencoders and DCGANs need beyond core/ops.h:
- * conv2d, matmul, batch normalization, the logistic loss and flatten.
- *
- *   tc_tensor *h, *z, *loss;
- *   tc_op_conv2d(g, x, kernel, bias, &plan, &h);             // plan: core/conv2d.h
- *   tc_op_flatten(g, h, &h);                                 // (N, rest)
- *   tc_op_matmul(g, h, w, &z);                               // (N, K) · (K, 1)
- *   tc_op_bce_with_logits(g, z, labels, &loss);
- *
- * Like the ops of core/ops.h, each checks its arguments, computes its output in the
- * graph's arena, records its backward when an input requires a gradient, and fails with
- * a status and a message that names the op and the shapes. */
+/* ops_extra.h — kept so that existing callers build: every op is declared in core/ops.h. */
 #ifndef TC_OPS_EXTRA_H
 #define TC_OPS_EXTRA_H
 
-#include "core/conv2d.h"
-#include "core/graph.h"
-
-/* y = conv2d(x, kernel) + bias (bias may be NULL). The plan fixes the shapes and must
- * describe x (checked); the op keeps a pointer to it, so it must outlive backward. */
-tc_status tc_op_conv2d(tc_graph *g, tc_tensor *x, tc_tensor *kernel, tc_tensor *bias,
-                       const tc_conv2d_plan *plan, tc_tensor **out);
-
-/* out = a · b for a (M, K) and b (K, N), both rank 2. OpenMP over the rows of the output
- * (and of each gradient), no atomics: the same bits for any thread count. */
-tc_status tc_op_matmul(tc_graph *g, tc_tensor *a, tc_tensor *b, tc_tensor **out);
-
-/* Batch normalization over every axis but `axis` (negative counts from the end).
- *   training:  mean, var = batch statistics (var biased, 1/m), m = size / channels;
- *              y = gamma * (x - mean) / sqrt(var + epsilon) + beta, differentiated through
- *              the statistics; when update_moving, then
- *              moving_mean     -= (moving_mean - mean) * (1 - momentum)
- *              moving_variance -= (moving_variance - var * c) * (1 - momentum)
- *              with c = m/(m-1) when unbiased_moving_variance and m > 1, else 1
- *              (TF's assign_moving_average form; TF's fused kernel is what applies c).
- *   inference: mean, var = moving_mean, moving_variance (constants).
- * gamma and beta may be NULL (scale = 1, center = 0); moving_mean and moving_variance
- * are required (inference reads them, training updates them). They all hold one value
- * per channel. The moving statistics get no gradient. */
-typedef struct tc_batch_norm_args {
-  int axis;                     /* the channel axis; -1 = last */
-  float epsilon;                /* Keras default 1e-3 */
-  float momentum;               /* Keras default 0.99 */
-  int training;                 /* 1: batch statistics; 0: moving statistics */
-  int update_moving;            /* training only: 1 updates the moving statistics */
-  int unbiased_moving_variance; /* 1: Bessel's m/(m-1) in the moving variance update */
-} tc_batch_norm_args;
-
-/* Keras' defaults: axis -1, epsilon 1e-3, momentum 0.99, training, update, biased. */
-tc_batch_norm_args tc_batch_norm_args_default(void);
-
-tc_status tc_op_batch_norm(tc_graph *g, tc_tensor *x, tc_tensor *gamma, tc_tensor *beta,
-                           tc_tensor *moving_mean, tc_tensor *moving_variance,
-                           const tc_batch_norm_args *args, tc_tensor **out);
-
-/* mean over all elements of TF's sigmoid_cross_entropy_with_logits in its stable form,
- *   max(x, 0) - x*z + log(1 + exp(-|x|)),
- * logits x and targets z of the same shape; d/dx = (sigmoid(x) - z) / n. targets get no
- * gradient. */
-tc_status tc_op_bce_with_logits(tc_graph *g, tc_tensor *logits, tc_tensor *targets,
-                                tc_tensor **out);
-
-/* (N, d1, d2, ...) → (N, d1*d2*...) sharing x's data, as Keras Flatten for channels_last
- * (no transpose for channels_first: the elements keep their stored order). Rank >= 1;
- * a rank-1 x becomes (N, 1). */
-tc_status tc_op_flatten(tc_graph *g, tc_tensor *x, tc_tensor **out);
+#include "core/ops.h"
 
 #endif

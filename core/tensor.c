@@ -7,15 +7,6 @@
 
 #include "core/arena.h"
 
-void *tc_aligned_alloc(size_t bytes) {
-  size_t rounded = (bytes + TC_ALIGN - 1) / TC_ALIGN * TC_ALIGN;
-  if (rounded == 0)
-    rounded = TC_ALIGN;
-  return aligned_alloc(TC_ALIGN, rounded);
-}
-
-void tc_aligned_free(void *p) { free(p); }
-
 tc_status tc_shape_check(const char *what, int rank, const int64_t *shape, int64_t *size) {
   if (rank < 0 || rank > TC_MAX_RANK)
     return tc_set_error(TC_ERR_SHAPE, "%s: rank %d is outside 0..%d", what, rank, TC_MAX_RANK);

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/aligned.h" /* TC_ALIGN, tc_aligned_alloc: tensors own aligned blocks */
 #include "core/status.h"
 
 #define TC_MAX_RANK 8
-#define TC_ALIGN 64
 
 typedef struct tc_arena tc_arena;
 
@@ -63,9 +63,5 @@ const char *tc_shape_str(const tc_tensor *t, char *buf, size_t cap);
 tc_status tc_tensor_copy(tc_tensor *dst, const tc_tensor *src);
 
 void tc_tensor_fill(tc_tensor *t, float value);
-
-/* 64-byte aligned allocation helpers (sizes rounded up to a multiple of TC_ALIGN). */
-void *tc_aligned_alloc(size_t bytes);
-void tc_aligned_free(void *p);
 
 #endif

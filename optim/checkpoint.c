@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/finite.h"
-#include "core/npz.h"
+#include "core/io/npz.h"
 
 #define TC_CKPT_KEY 320
 

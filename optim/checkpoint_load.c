@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/finite.h"
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "optim/checkpoint.h"
 
 typedef struct tc_copy {

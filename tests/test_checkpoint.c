@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "core/ops.h"
 #include "layers/conv2d_transpose.h"
 #include "optim/checkpoint.h"

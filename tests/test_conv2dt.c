@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/conv2dt.h"
-#include "core/conv2dt_internal.h"
+#include "core/conv2dt/internal.h"
 #include "core/status.h"
 #include "support/ref_conv2dt.h"
 #include "support/testutil.h"
@@ -120,12 +122,24 @@ static double products_scale(double count) { return count > 225.0 ? count / 225.
  * each with the reference; returns the largest excess over tolerance (<= 0). wscale
  * widens backward_weights' tolerance for cases that sum far more than ~225 products per
  * element (float error grows with the number of terms). */
+/* What check_case runs instead of the plan's choices: a micro-kernel table (NULL: the
+ * plan's) and an algorithm per direction (-1: the plan's). */
+static const tc_ukr_table *forced_ukr;
+static int forced_algo[TC_CONV2DT_DIRS] = {-1, -1, -1};
+
 static double check_case_scaled(const conv_case *cc, uint64_t seed, double wscale) {
   char what[256];
   describe(cc, what, sizeof what);
   tc_conv2dt_plan plan;
   ck_assert_msg(tc_conv2dt_plan_create(&plan, &cc->p, cc->n, cc->h, cc->w, cc->c) == TC_OK,
                 "%s: %s", what, tc_last_error());
+  if (forced_ukr)
+    plan.ukr = forced_ukr;
+  for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+    if (forced_algo[d] >= 0)
+      ck_assert_msg(tc_conv2dt_plan_force(&plan, (tc_conv2dt_dir)d,
+                                          (tc_conv2dt_algo)forced_algo[d]) == TC_OK,
+                    "%s: %s", what, tc_last_error());
   check_plan(cc, &plan, what);
   void *ws = ws_alloc(&plan);
   tc_test_rng r;
@@ -416,29 +430,51 @@ static outputs run_all(const tc_conv2dt_plan *plan, const float *x, const float 
 
 static void free_outputs(outputs o) { free(o.y), free(o.dx), free(o.dk), free(o.db); }
 
-START_TEST(bit_identical_for_one_and_two_threads) {
+/* libomp (LLVM 14) leaks its thread arrays when a team grows past an earlier team of 2 or
+ * more (LeakSanitizer reports 1440 bytes a thread at exit, with no tconv frame): a first
+ * team of the largest size avoids it. */
+static void start_omp_pool(int nthreads) {
+  int seen = 0;
+#pragma omp parallel num_threads(nthreads) reduction(+ : seen)
+  seen += 1;
+  ck_assert_int_ge(seen, 1);
+}
+
+/* The plan's outputs at 1 thread against 2, 3 and 7 (odd teams split chunks, tasks and
+ * slabs unevenly): the same bits. */
+static void same_bits_at_1_2_3_7_threads(const tc_conv2dt_plan *plan, uint64_t seed) {
+  static const int teams[] = {2, 3, 7};
+  start_omp_pool(7);
+  tc_test_rng r;
+  tc_test_rng_init(&r, seed);
+  float *x = rand_buf(&r, plan->x_size), *k = rand_buf(&r, plan->kernel_size);
+  float *bias = rand_buf(&r, plan->p.filters), *dy = rand_buf(&r, plan->y_size);
+  omp_set_num_threads(1);
+  outputs one = run_all(plan, x, k, bias, dy);
+  for (int t = 0; t < 3; t++) {
+    omp_set_num_threads(teams[t]);
+    outputs o = run_all(plan, x, k, bias, dy);
+    ck_assert_mem_eq(one.y, o.y, sizeof(float) * (size_t)plan->y_size);
+    ck_assert_mem_eq(one.dx, o.dx, sizeof(float) * (size_t)plan->x_size);
+    ck_assert_mem_eq(one.dk, o.dk, sizeof(float) * (size_t)plan->kernel_size);
+    ck_assert_mem_eq(one.db, o.db, sizeof(float) * (size_t)plan->p.filters);
+    free_outputs(o);
+  }
+  free_outputs(one);
+  free(x), free(k), free(bias), free(dy);
+}
+
+START_TEST(bit_identical_for_one_two_three_and_seven_threads) {
   for (int fmt = 0; fmt < 2; fmt++) {
     conv_case cc = make_case(4, 9, 7, 8, 10, 4, 3, 2, 2, TC_PADDING_SAME,
                              (tc_data_format)fmt);
     cc.p.groups = 2;
+    omp_set_num_threads(7);
     tc_conv2dt_plan plan;
     ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
     /* large enough that the kernels do go parallel */
     ck_assert_double_ge(tc_conv2dt_flops(&plan), 131072.0);
-    tc_test_rng r;
-    tc_test_rng_init(&r, 77);
-    float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
-    float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
-    omp_set_num_threads(1);
-    outputs one = run_all(&plan, x, k, bias, dy);
-    omp_set_num_threads(2);
-    outputs two = run_all(&plan, x, k, bias, dy);
-    ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
-    ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
-    ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
-    ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
-    free_outputs(one), free_outputs(two);
-    free(x), free(k), free(bias), free(dy);
+    same_bits_at_1_2_3_7_threads(&plan, 77);
   }
 }
 END_TEST
@@ -450,11 +486,20 @@ END_TEST
  * edge of the chunking, the row groups and the panels. Run once per instruction set:
  * portable C always, AVX2 and AVX-512 where the CPU has them (a test that the CPU cannot
  * run says so by returning early: the portable one still runs). */
+/* 1 when every direction of cc's plan runs a fast algorithm. */
+static int fast_case(const conv_case *cc) {
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc->p, cc->n, cc->h, cc->w, cc->c), TC_OK);
+  for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+    if (plan.algo[d] == TC_CONV2DT_DIRECT)
+      return 0;
+  return 1;
+}
+
 static void odd_sizes(tc_isa isa) {
-  if (tc_conv2dt_set_isa((int)isa) != isa) { /* the CPU lacks it */
-    tc_conv2dt_set_isa(-1);
+  forced_ukr = tc_ukr_for(isa);
+  if (!forced_ukr) /* the CPU lacks it */
     return;
-  }
   static const int chans[] = {1, 7, 9, 17, 65, 129}, widths[] = {1, 3, 31};
   int t = 0;
   for (int ci = 0; ci < 6; ci++)
@@ -463,10 +508,10 @@ static void odd_sizes(tc_isa isa) {
       int k = wi == 0 ? 4 : 3, s = 1 + (ci + wi) % 3; /* k 4 > an input of width 1 */
       conv_case cc = make_case(2, wi == 2 ? 2 : 5, w, c, f, k, k + 1 - wi % 2, s, s,
                                (tc_padding)(t % 2), TC_CHANNELS_LAST);
-      ck_assert_int_eq(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}), 1);
+      ck_assert_int_eq(fast_case(&cc), 1);
       check_case(&cc, 500 + (uint64_t)t++);
     }
-  tc_conv2dt_set_isa(-1);
+  forced_ukr = NULL;
 }
 
 START_TEST(odd_sizes_avx512) { odd_sizes(TC_ISA_AVX512); }
@@ -571,7 +616,7 @@ START_TEST(random_fast_path_shapes) {
     }
     if (tf_rejects(&cc))
       continue;
-    ck_assert(tc_conv2dt_fast_applies(&(tc_conv2dt_plan){.p = cc.p}));
+    ck_assert(fast_case(&cc));
     check_case_scaled(&cc, 3000 + (uint64_t)t,
                       products_scale((double)cc.n * cc.h * cc.w));
     ran++;
@@ -617,7 +662,7 @@ END_TEST
  * many filters (GEMM tiles), 3 filters (dot kernel, gathered dy), 1 filter with a 9x9
  * stride-3 kernel (several dot-kernel tap batches per row) and 1 filter with a 4x4 kernel
  * over 16200 pixels (backward weights: several pixel slabs, each its own partial sums). */
-START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
+START_TEST(fast_path_bit_identical_for_one_two_three_and_seven_threads) {
   const conv_case cases[] = {
       make_case(8, 12, 12, 96, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
       make_case(4, 16, 16, 24, 3, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
@@ -631,25 +676,161 @@ START_TEST(fast_path_bit_identical_for_one_and_two_threads) {
       make_case(64, 16, 16, 64, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
   for (int ci = 0; ci < 7; ci++) {
     const conv_case cc = cases[ci];
-    omp_set_num_threads(2); /* the workspace is sized for the threads at plan time */
+    omp_set_num_threads(7); /* the workspace is sized for the threads at plan time */
     tc_conv2dt_plan plan;
     ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
-    ck_assert(tc_conv2dt_fast_applies(&plan));
-    tc_test_rng r;
-    tc_test_rng_init(&r, 78 + (uint64_t)ci);
-    float *x = rand_buf(&r, plan.x_size), *k = rand_buf(&r, plan.kernel_size);
-    float *bias = rand_buf(&r, cc.p.filters), *dy = rand_buf(&r, plan.y_size);
-    omp_set_num_threads(1);
-    outputs one = run_all(&plan, x, k, bias, dy);
-    omp_set_num_threads(2);
-    outputs two = run_all(&plan, x, k, bias, dy);
-    ck_assert_mem_eq(one.y, two.y, sizeof(float) * (size_t)plan.y_size);
-    ck_assert_mem_eq(one.dx, two.dx, sizeof(float) * (size_t)plan.x_size);
-    ck_assert_mem_eq(one.dk, two.dk, sizeof(float) * (size_t)plan.kernel_size);
-    ck_assert_mem_eq(one.db, two.db, sizeof(float) * (size_t)cc.p.filters);
-    free_outputs(one), free_outputs(two);
-    free(x), free(k), free(bias), free(dy);
+    ck_assert(fast_case(&cc));
+    same_bits_at_1_2_3_7_threads(&plan, 78 + (uint64_t)ci);
   }
+}
+END_TEST
+
+/* ---- each algorithm on purpose ---- */
+
+/* Shapes that between them admit every algorithm of every direction: few filters (1, 3, 8),
+ * many filters, short and long K, stride 1 and 2, more than 512 pixels (slabs). */
+static conv_case algo_shape(int i) {
+  const conv_case cases[] = {
+      make_case(2, 7, 9, 13, 3, 3, 3, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(3, 12, 12, 20, 24, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(2, 16, 16, 17, 8, 4, 4, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST),
+      make_case(2, 6, 5, 70, 40, 5, 5, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(3, 16, 16, 9, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
+  return cases[i];
+}
+#define ALGO_SHAPES 5
+
+/* Every (direction, algorithm) that applies to a shape, forced alone and compared with the
+ * reference; every algorithm of every direction must have run on some shape. */
+START_TEST(each_algorithm_forced_matches_reference) {
+  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}};
+  for (int i = 0; i < ALGO_SHAPES; i++) {
+    conv_case cc = algo_shape(i);
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+    for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+      for (int a = 0; a < TC_CONV2DT_ALGOS; a++) {
+        tc_conv2dt_plan q = plan;
+        if (tc_conv2dt_plan_force(&q, (tc_conv2dt_dir)d, (tc_conv2dt_algo)a) != TC_OK)
+          continue;
+        forced_algo[d] = a;
+        check_case_scaled(&cc, 4000 + (uint64_t)(i * 16 + d * 5 + a),
+                          products_scale((double)cc.n * cc.h * cc.w));
+        forced_algo[d] = -1;
+        ran[d][a]++;
+      }
+  }
+  static const int want[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {
+      {1, 1, 1, 0, 0}, {1, 1, 1, 0, 0}, {1, 0, 1, 1, 1}};
+  for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+    for (int a = 0; a < TC_CONV2DT_ALGOS; a++)
+      ck_assert_msg(want[d][a] ? ran[d][a] > 0 : ran[d][a] == 0, "%s ran %s on %d shapes",
+                    tc_conv2dt_dir_name((tc_conv2dt_dir)d),
+                    tc_conv2dt_algo_name((tc_conv2dt_algo)a), ran[d][a]);
+}
+END_TEST
+
+/* Each forced fast algorithm also gives the same bits at 1, 2, 3 and 7 threads. */
+START_TEST(each_algorithm_forced_is_bit_identical_across_threads) {
+  for (int i = 0; i < ALGO_SHAPES; i++) {
+    conv_case cc = algo_shape(i);
+    omp_set_num_threads(7);
+    tc_conv2dt_plan plan;
+    ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+    for (int a = 1; a < TC_CONV2DT_ALGOS; a++) {
+      tc_conv2dt_plan q = plan;
+      int any = 0;
+      for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+        any |= tc_conv2dt_plan_force(&q, (tc_conv2dt_dir)d, (tc_conv2dt_algo)a) == TC_OK;
+      if (any)
+        same_bits_at_1_2_3_7_threads(&q, 5000 + (uint64_t)(i * 8 + a));
+    }
+  }
+}
+END_TEST
+
+/* Forcing an algorithm where it does not apply is an error that names the algorithm, the
+ * direction and the numbers, and leaves the plan as it was. */
+START_TEST(forcing_an_algorithm_that_does_not_apply_is_refused) {
+  tc_conv2dt_params p = tc_conv2dt_params_default(16, 3, 3);
+  tc_conv2dt_plan plan, before;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 2, 8, 8, 24), TC_OK);
+  before = plan;
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, TC_CONV2DT_FEW_FILTERS),
+                   TC_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'few_filters' does not apply to forward"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "has 16"));
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_BACKWARD_WEIGHTS, TC_CONV2DT_IGEMM),
+                   TC_ERR_UNSUPPORTED);
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, TC_CONV2DT_SLABS),
+                   TC_ERR_UNSUPPORTED);
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_BACKWARD_WEIGHTS, TC_CONV2DT_SLABS),
+                   TC_ERR_UNSUPPORTED); /* 128 pixels: one slab */
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "128 pixels"));
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, (tc_conv2dt_dir)3, TC_CONV2DT_DIRECT),
+                   TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, (tc_conv2dt_algo)-1),
+                   TC_ERR_INVALID_ARG);
+  ck_assert_int_eq(tc_conv2dt_plan_force(NULL, TC_CONV2DT_FORWARD, TC_CONV2DT_DIRECT),
+                   TC_ERR_INVALID_ARG);
+  ck_assert_mem_eq(&plan, &before, sizeof plan);
+  p.data_format = TC_CHANNELS_FIRST;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 2, 8, 8, 24), TC_OK);
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, TC_CONV2DT_IGEMM),
+                   TC_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "channels_first"));
+  ck_assert_int_eq(plan.algo[TC_CONV2DT_FORWARD], TC_CONV2DT_DIRECT);
+  ck_assert_int_eq(plan.workspace_bytes, 0);
+}
+END_TEST
+
+/* The plan says what it chose: fast algorithms by shape, direct for NCHW. */
+START_TEST(plan_describes_its_choice) {
+  char buf[256];
+  tc_conv2dt_params p = tc_conv2dt_params_default(64, 5, 5);
+  p.stride_h = p.stride_w = 2, p.padding = TC_PADDING_SAME;
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 128), TC_OK);
+  tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
+  ck_assert_msg(strstr(buf, "fwd=igemm bwd_data=igemm") && strstr(buf, "isa="), "%s", buf);
+  ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_BACKWARD_WEIGHTS, TC_CONV2DT_DIRECT),
+                   TC_OK);
+  ck_assert_msg(strstr(tc_conv2dt_plan_describe(&plan, buf, sizeof buf), "bwd_weights=direct"),
+                "%s", buf);
+  p.filters = 1;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
+  tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
+  ck_assert_msg(strstr(buf, "fwd=few_filters bwd_data=few_filters bwd_weights=few_filters"),
+                "%s", buf);
+  p.data_format = TC_CHANNELS_FIRST;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
+  tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
+  ck_assert_msg(strstr(buf, "fwd=direct bwd_data=direct bwd_weights=direct"), "%s", buf);
+  ck_assert_str_eq(tc_conv2dt_plan_describe(&plan, buf, 4), "fwd");
+}
+END_TEST
+
+/* An unknown TCONV_ISA: plan create fails, naming the value and the accepted ones (the
+ * choice is made once per process, so a fresh child process sets it first). */
+START_TEST(unknown_isa_in_the_environment_is_refused) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    setenv("TCONV_ISA", "avx3", 1);
+    unsetenv("TCONV_FORCE_PORTABLE");
+    tc_conv2dt_params p = tc_conv2dt_params_default(4, 3, 3);
+    tc_conv2dt_plan plan;
+    int ok = tc_conv2dt_plan_create(&plan, &p, 1, 4, 4, 4) == TC_ERR_INVALID_ARG &&
+             strstr(tc_last_error(), "TCONV_ISA 'avx3'") &&
+             strstr(tc_last_error(), "'portable', 'avx2', 'avx512'") &&
+             tc_conv2dt_plan_create(&plan, &p, 1, 4, 4, 4) == TC_ERR_INVALID_ARG &&
+             strcmp(tc_conv2dt_kernel_isa(), "invalid") == 0;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "plan create accepted TCONV_ISA=avx3 or its message lacks the value");
 }
 END_TEST
 
@@ -816,7 +997,7 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, kernel_larger_than_input);
   tcase_add_test(ref, big_stride);
   tcase_add_test(ref, groups_equal_channels);
-  tcase_add_test(ref, bit_identical_for_one_and_two_threads);
+  tcase_add_test(ref, bit_identical_for_one_two_three_and_seven_threads);
   tcase_add_test(ref, odd_sizes_avx512);
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
@@ -826,7 +1007,9 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, slab_backward_weights);
   tcase_add_test(ref, random_fast_path_shapes);
   tcase_add_test(ref, large_reduction_backward_weights);
-  tcase_add_test(ref, fast_path_bit_identical_for_one_and_two_threads);
+  tcase_add_test(ref, fast_path_bit_identical_for_one_two_three_and_seven_threads);
+  tcase_add_test(ref, each_algorithm_forced_matches_reference);
+  tcase_add_test(ref, each_algorithm_forced_is_bit_identical_across_threads);
   suite_add_tcase(s, ref);
   TCase *hand = tcase_create("hand");
   tcase_add_test(hand, single_pixel_stride_two_gives_the_kernel);
@@ -842,6 +1025,9 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(err, kernels_reject_null_pointers);
   tcase_add_test(err, parse_accepts_any_case_and_quotes_bad_strings);
   tcase_add_test(err, names_defaults_and_flops);
+  tcase_add_test(err, forcing_an_algorithm_that_does_not_apply_is_refused);
+  tcase_add_test(err, plan_describes_its_choice);
+  tcase_add_test(err, unknown_isa_in_the_environment_is_refused);
   suite_add_tcase(s, err);
   return s;
 }

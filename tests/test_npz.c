@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "core/status.h"
 #include "support/testutil.h"
 

@@ -170,6 +170,7 @@ tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
   if (st == TC_OK) {
     out->flops = 2.0 * (double)s->n * s->h * s->w * s->cin * s->cout * s->kh * s->kw;
     out->workspace_bytes = pl.workspace_bytes;
+    tc_conv2dt_plan_describe(&pl, out->plan, sizeof out->plan);
     out->threads = omp_get_max_threads();
     for (int op = 0; op < 3; op++)
       out->gflops[op] = out->flops / time_op(&pl, op, reps, buf, ws, t) * 1e-9;

@@ -30,6 +30,7 @@ typedef struct tc_bench_result {
   double flops;           /* 2*N*Hin*Win*Cin*Cout*kh*kw per kernel */
   size_t workspace_bytes; /* the plan's, for omp_get_max_threads() threads */
   int threads;            /* omp_get_max_threads() during the run */
+  char plan[160];         /* what the plan chose (tc_conv2dt_plan_describe) */
 } tc_bench_result;
 
 /* Reads up to cap shapes; TC_ERR_IO when the file cannot be opened, TC_ERR_FORMAT with the

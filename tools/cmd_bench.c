@@ -18,8 +18,9 @@ static void tc_bench_help(FILE *out) {
           "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p`, p = PyTorch padding,\n"
           "run exactly as an explicit crop) and prints the median GFLOP/s of each, with\n"
           "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's FMA\n"
-          "peak (its widest FMA, AVX-512 or AVX2) measured in the same run, and the plan's\n"
-          "workspace. TCONV_ISA=avx2|portable caps the kernels' instruction set.\n\n"
+          "peak (its widest FMA, AVX-512 or AVX2) measured in the same run, the plan's\n"
+          "workspace, and what the plan chose: each direction's algorithm, the micro-kernels'\n"
+          "instruction set, threads. TCONV_ISA=avx2|portable caps the instruction set.\n\n"
           "  --shapes FILE   shapes file (default: tools/shapes.txt, built into the command)\n"
           "  --reps N        timed calls per kernel after one warm-up (default 10)\n"
           "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
@@ -68,14 +69,15 @@ static void print_row(const bench_opts *o, const tc_bench_shape *s, const tc_ben
                       double peak) {
   double gf = r->flops * 1e-9, mib = (double)r->workspace_bytes / (1 << 20);
   if (o->csv) {
-    printf("%s,%.4f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%zu,%d\n", s->name, gf, r->gflops[0],
+    printf("%s,%.4f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%zu,%d,%s\n", s->name, gf, r->gflops[0],
            r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak, 100 * r->gflops[1] / peak,
-           100 * r->gflops[2] / peak, r->workspace_bytes, r->threads);
+           100 * r->gflops[2] / peak, r->workspace_bytes, r->threads, r->plan);
     return;
   }
   printf("%-12s %7.2f | %7.1f %7.1f %7.1f | %5.0f %5.0f %5.0f | %8.2f %8.2f\n", s->name, gf,
          r->gflops[0], r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak,
          100 * r->gflops[1] / peak, 100 * r->gflops[2] / peak, mib, mib / r->threads);
+  printf("%-12s %s\n", "", r->plan);
 }
 
 static void print_header(const bench_opts *o, double peak, int threads) {
@@ -83,7 +85,7 @@ static void print_header(const bench_opts *o, double peak, int threads) {
     printf("# peak_gflops=%.1f peak_isa=%s kernel_isa=%s threads=%d format=%s\n", peak,
            tc_bench_fma_isa(), tc_conv2dt_kernel_isa(), threads, tc_data_format_name(o->fmt));
     printf("shape,gflop,fwd_gflops,bwd_data_gflops,bwd_weights_gflops,fwd_pct_peak,"
-           "bwd_data_pct_peak,bwd_weights_pct_peak,workspace_bytes,threads\n");
+           "bwd_data_pct_peak,bwd_weights_pct_peak,workspace_bytes,threads,plan\n");
     return;
   }
   printf("tconv bench: %s, %d thread(s), %s kernels; %s FMA peak measured now: %.1f "

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "tools/commands.h"
 
 static void tc_inspect_help(FILE *out) {

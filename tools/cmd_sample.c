@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 #include "optim/checkpoint.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/outpath.h"
+#include "core/io/outpath.h"
 
 #define GRID_MAX_SIDE 65535
 

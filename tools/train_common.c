@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/finite.h"
-#include "core/outpath.h"
+#include "core/io/outpath.h"
 #include "tools/idx.h"
 #include "tools/synthetic.h"
 

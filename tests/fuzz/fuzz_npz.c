@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zip.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 
 /* Touches every loaded byte so that ASan sees any wrong size, and checks the invariants
  * the header promises. */

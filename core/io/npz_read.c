@@ -13,8 +13,8 @@
 #include <string.h>
 #include <zip.h>
 
-#include "core/npy.h"
-#include "core/npz.h"
+#include "core/io/npy.h"
+#include "core/io/npz.h"
 #include "core/tensor.h"
 
 struct tc_npz_file {

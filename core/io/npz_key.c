@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 
 const char *tc_npz_escape(const char *s, char *buf, size_t cap) {
   static const char hex[] = "0123456789abcdef";

@@ -1,15 +1,21 @@
-/* conv2dt_internal.h — what core/conv2dt.c, the fast kernels and the tests share, and
- * nothing a user calls.
+/* ukr.h — the micro-kernels: three contracts (GEMM, wide, dot), one table of them per
+ * instruction set, and the choice of table, made once per process.
  *
- * The fast path (conv2dt_fast.c) runs NHWC with groups 1 and dilation 1; everything else
- * keeps the direct kernels of conv2dt.c. Both paths sit behind the three public functions. */
-#ifndef TC_CONV2DT_INTERNAL_H
-#define TC_CONV2DT_INTERNAL_H
+ *   const tc_ukr_table *t;
+ *   if (tc_ukr_default(&t) != TC_OK) ...;   // widest the CPU has, capped by TCONV_ISA
+ *   t->gemm(nt, kc, a, 1, b, bs, ps, c, m, n, 1);
+ *
+ * Each ISA is one file (core/ukr/portable.c, avx2.c, avx512.c) that defines its kernels
+ * and its table; select.c knows the tables and the CPU. Adding an ISA is a table, its
+ * file and a line in select.c (docs/architecture.md). The tables are constant and every
+ * function here is thread-safe. Nothing above core/ calls these: the transposed
+ * convolution's plan records its table (core/conv2dt.h). */
+#ifndef TC_UKR_H
+#define TC_UKR_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-#include "core/conv2dt.h"
+#include "core/status.h"
 
 /* The GEMM micro-kernel, batch-reduce form: an MR x n tile of C gets the products of nt
  * pairs (A_t, B_t) added to it,
@@ -30,15 +36,6 @@ typedef void (*tc_gemm_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_t 
                                const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
                                float *const *c, int m, int n, int add);
 
-void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                          const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
-                          int m, int n, int add);
-void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                        const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
-                        int m, int n, int add);
-void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
-                      const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
-                      int m, int n, int add);
 
 
 /* The wide micro-kernel (few-filter backward kernels, stride-1 tap batches and regions):
@@ -66,12 +63,6 @@ typedef struct tc_wide_steps {
 } tc_wide_steps;
 typedef void (*tc_wide_ukr_fn)(const tc_wide_steps *s, const float *const *a, float *const *c,
                                int m, int n, int add);
-void tc_wide_ukr_portable(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
-                          int n, int add);
-void tc_wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
-                      int n, int add);
-void tc_wide_ukr_avx512(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
-                        int n, int add);
 
 /* The dot-product micro-kernel for few filters (forward with F <= 4): C has too few
  * columns for a 16-wide tile, so the vector lanes run along the reduction instead,
@@ -83,45 +74,47 @@ void tc_wide_ukr_avx512(const tc_wide_steps *s, const float *const *a, float *co
 #define TC_DOT_MAXF 4
 typedef void (*tc_dot_ukr_fn)(int nt, int kc, const float *const *a, const float *const *b,
                               ptrdiff_t ldb, int nf, float *const *y, int np);
-void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *const *b,
-                         ptrdiff_t ldb, int nf, float *const *y, int np);
-void tc_dot_ukr_avx2(int nt, int kc, const float *const *a, const float *const *b,
-                     ptrdiff_t ldb, int nf, float *const *y, int np);
-void tc_dot_ukr_avx512(int nt, int kc, const float *const *a, const float *const *b,
-                       ptrdiff_t ldb, int nf, float *const *y, int np);
 static inline int tc_dot_rows(int nf) { return nf <= 1 ? 8 : nf == 2 ? 6 : nf == 3 ? 4 : 2; }
 
 /* The instruction sets the micro-kernels come in, narrowest first. */
-typedef enum { TC_ISA_PORTABLE = 0, TC_ISA_AVX2 = 1, TC_ISA_AVX512 = 2 } tc_isa;
+typedef enum tc_isa { TC_ISA_PORTABLE = 0, TC_ISA_AVX2 = 1, TC_ISA_AVX512 = 2 } tc_isa;
+#define TC_ISA_COUNT 3
 
-/* The kernels in use: the widest the CPU has (AVX-512F; else AVX2+FMA; else portable C),
- * capped by the environment, read at the first call: TCONV_FORCE_PORTABLE=1 forces the
- * portable C kernels, TCONV_ISA=portable|avx2|avx512 sets a ceiling. Every ISA gives
- * results bit-identical across thread counts; different ISAs round differently. */
-tc_isa tc_conv2dt_isa(void);
-/* Sets the ceiling (a tc_isa; -1: from the environment again) and returns the ISA now in
- * use, which is lower where the CPU lacks the one asked for. Not thread-safe: call
- * between kernels, outside parallel regions (tests and benchmarks). */
-tc_isa tc_conv2dt_set_isa(int cap);
+/* One ISA's kernels. Every ISA gives results bit-identical across thread counts;
+ * different ISAs round differently. */
+typedef struct tc_ukr_table {
+  tc_isa isa;
+  const char *name; /* "portable", "avx2", "avx512" */
+  tc_gemm_ukr_fn gemm;
+  tc_wide_ukr_fn wide;
+  tc_dot_ukr_fn dot;
+} tc_ukr_table;
+
+extern const tc_ukr_table tc_ukr_portable, tc_ukr_avx2, tc_ukr_avx512;
+
+/* The wide contract through a GEMM kernel (pointer lists, 32 columns per call): the wide
+ * kernel of the ISAs without one of their own. */
+void tc_wide_by_gemm(tc_gemm_ukr_fn gemm, const tc_wide_steps *s, const float *const *a,
+                     float *const *c, int m, int n, int add);
+
+/* The table in use by default, chosen at the first call (once per process, thread-safe):
+ * the widest the CPU has (AVX-512F; else AVX2+FMA; else portable C), capped by the
+ * environment: TCONV_FORCE_PORTABLE=1 forces the portable kernels, TCONV_ISA=portable|
+ * avx2|avx512 sets a ceiling (unset or empty: none). Errors: TC_ERR_INVALID_ARG for any
+ * other TCONV_ISA value, naming it and the accepted ones (every call, not only the first). */
+tc_status tc_ukr_default(const tc_ukr_table **out);
+
+/* The table of isa when this CPU runs it, else NULL. */
+const tc_ukr_table *tc_ukr_for(tc_isa isa);
+
+/* The table of isa capped by what the CPU runs (never NULL). */
+const tc_ukr_table *tc_ukr_capped(tc_isa isa);
+
+/* "portable", "avx2", "avx512". */
 const char *tc_isa_name(tc_isa isa);
 
-/* The micro-kernels of tc_conv2dt_isa(). Call them outside parallel regions. */
-tc_gemm_ukr_fn tc_gemm_ukr(void);
-tc_dot_ukr_fn tc_dot_ukr(void);
-tc_wide_ukr_fn tc_wide_ukr(void);
-
-/* 1 when the plan runs on the fast path. */
-int tc_conv2dt_fast_applies(const tc_conv2dt_plan *plan);
-
-/* Workspace bytes of the fast path for nthreads threads (0 when it does not apply). */
-size_t tc_conv2dt_fast_workspace(const tc_conv2dt_plan *plan, int nthreads);
-
-/* The fast kernels, NHWC, groups 1, dilation 1; same contracts as the public ones. */
-void tc_conv2dt_fast_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
-                             const float *bias, float *y, void *ws);
-void tc_conv2dt_fast_backward_data(const tc_conv2dt_plan *plan, const float *dy,
-                                   const float *kernel, float *dx, void *ws);
-void tc_conv2dt_fast_backward_weights(const tc_conv2dt_plan *plan, const float *x,
-                                      const float *dy, float *dkernel, void *ws);
+/* The environment's ceiling: force = TCONV_FORCE_PORTABLE, isa = TCONV_ISA (either may be
+ * NULL). Errors as tc_ukr_default. Pure: exposed so tests can try every value. */
+tc_status tc_ukr_parse_env(const char *force, const char *isa, tc_isa *cap);
 
 #endif

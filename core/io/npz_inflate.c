@@ -14,7 +14,7 @@
 #include <zip.h>
 #include <zlib.h>
 
-#include "core/npy.h"
+#include "core/io/npy.h"
 
 #define TC_NPZ_CHUNK 65536
 

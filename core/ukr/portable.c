@@ -1,10 +1,9 @@
-/* gemm.c — the portable micro-kernels and the run-time choice between them and the
- * AVX2+FMA (gemm_avx2.c, dot_avx2.c) and AVX-512 (gemm_avx512.c, dot_avx512.c) ones.
- * Contracts in conv2dt_internal.h. */
-#include <stdlib.h>
+/* portable.c — the micro-kernels in plain C and their table: the fallback on any CPU, and
+ * the wide contract through a GEMM kernel that the AVX2 table shares. Contracts in
+ * core/ukr/ukr.h. */
 #include <string.h>
 
-#include "core/conv2dt_internal.h"
+#include "core/ukr/ukr.h"
 
 /* Same tile and summation order as the AVX2 kernel (a zeroed tile, k ascending, added to C
  * at the end, one panel at a time); without FMA the roundings differ, so the two agree to
@@ -43,8 +42,8 @@ void tc_gemm_ukr_portable(int nt, int kc, const float *const *a, ptrdiff_t ks,
 
 /* The wide kernel through a 6x32 GEMM kernel: the steps turned into pointer lists, 32
  * columns per call. */
-static void wide_by_gemm(tc_gemm_ukr_fn ukr, const tc_wide_steps *s, const float *const *a,
-                         float *const *c, int m, int n, int add) {
+void tc_wide_by_gemm(tc_gemm_ukr_fn ukr, const tc_wide_steps *s, const float *const *a,
+                     float *const *c, int m, int n, int add) {
   const float *at[TC_GEMM_MR * TC_WIDE_MAXNT], *bt[TC_WIDE_MAXNT];
   float *ct[TC_GEMM_MR];
   for (int t = 0; t < s->nt; t++)
@@ -62,14 +61,9 @@ static void wide_by_gemm(tc_gemm_ukr_fn ukr, const tc_wide_steps *s, const float
   }
 }
 
-void tc_wide_ukr_portable(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
-                          int n, int add) {
-  wide_by_gemm(tc_gemm_ukr_portable, s, a, c, m, n, add);
-}
-
-void tc_wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
-                      int n, int add) {
-  wide_by_gemm(tc_gemm_ukr_avx2, s, a, c, m, n, add);
+static void wide_ukr_portable(const tc_wide_steps *s, const float *const *a, float *const *c,
+                              int m, int n, int add) {
+  tc_wide_by_gemm(tc_gemm_ukr_portable, s, a, c, m, n, add);
 }
 
 /* The dot kernel's portable twin: the same 8 lanes per (pixel, filter) and the same lane
@@ -96,72 +90,5 @@ void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *con
     }
 }
 
-/* -1: not chosen yet; else the tc_isa in use. */
-static int isa_state = -1;
-
-/* The widest kernels this CPU (and its OS, which must save the zmm state) can run. */
-static tc_isa cpu_isa(void) {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    return TC_ISA_AVX512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return TC_ISA_AVX2;
-#endif
-  return TC_ISA_PORTABLE;
-}
-
-/* TCONV_FORCE_PORTABLE=1, or TCONV_ISA=portable|avx2|avx512 as a ceiling. */
-static tc_isa env_isa_cap(void) {
-  const char *force = getenv("TCONV_FORCE_PORTABLE");
-  if (force && strcmp(force, "1") == 0)
-    return TC_ISA_PORTABLE;
-  const char *isa = getenv("TCONV_ISA");
-  if (isa && strcmp(isa, "portable") == 0)
-    return TC_ISA_PORTABLE;
-  if (isa && strcmp(isa, "avx2") == 0)
-    return TC_ISA_AVX2;
-  return TC_ISA_AVX512;
-}
-
-tc_isa tc_conv2dt_set_isa(int cap) {
-  tc_isa cpu = cpu_isa(), want = cap < 0 ? env_isa_cap() : (tc_isa)cap;
-  isa_state = (int)(want < cpu ? want : cpu);
-  return (tc_isa)isa_state;
-}
-
-tc_isa tc_conv2dt_isa(void) {
-  if (isa_state < 0)
-    tc_conv2dt_set_isa(-1);
-  return (tc_isa)isa_state;
-}
-
-const char *tc_isa_name(tc_isa isa) {
-  return isa == TC_ISA_AVX512 ? "avx512" : isa == TC_ISA_AVX2 ? "avx2" : "portable";
-}
-
-const char *tc_conv2dt_kernel_isa(void) { return tc_isa_name(tc_conv2dt_isa()); }
-
-tc_dot_ukr_fn tc_dot_ukr(void) {
-  switch (tc_conv2dt_isa()) {
-  case TC_ISA_AVX512: return tc_dot_ukr_avx512;
-  case TC_ISA_AVX2: return tc_dot_ukr_avx2;
-  default: return tc_dot_ukr_portable;
-  }
-}
-
-tc_wide_ukr_fn tc_wide_ukr(void) {
-  switch (tc_conv2dt_isa()) {
-  case TC_ISA_AVX512: return tc_wide_ukr_avx512;
-  case TC_ISA_AVX2: return tc_wide_ukr_avx2;
-  default: return tc_wide_ukr_portable;
-  }
-}
-
-tc_gemm_ukr_fn tc_gemm_ukr(void) {
-  switch (tc_conv2dt_isa()) {
-  case TC_ISA_AVX512: return tc_gemm_ukr_avx512;
-  case TC_ISA_AVX2: return tc_gemm_ukr_avx2;
-  default: return tc_gemm_ukr_portable;
-  }
-}
+const tc_ukr_table tc_ukr_portable = {TC_ISA_PORTABLE, "portable", tc_gemm_ukr_portable,
+                                      wide_ukr_portable, tc_dot_ukr_portable};

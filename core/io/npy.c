@@ -1,6 +1,6 @@
 /* npy.c — encode and parse .npy headers. The parser accepts exactly what numpy writes
  * (a dict with the keys descr, fortran_order and shape) and nothing it cannot check. */
-#include "core/npy.h"
+#include "core/io/npy.h"
 
 #include <stdio.h>
 #include <string.h>

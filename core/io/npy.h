@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/npz.h"
+#include "core/io/npz.h"
 
 #define TC_NPY_MAGIC_LEN 6
 #define TC_NPY_PREFIX_LEN 8        /* magic + major + minor */

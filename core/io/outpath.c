@@ -1,5 +1,5 @@
 /* outpath.c — the checks every writer makes before it writes (see outpath.h). */
-#include "core/outpath.h"
+#include "core/io/outpath.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "core/npy.h"
-#include "core/npz.h"
-#include "core/outpath.h"
+#include "core/io/npy.h"
+#include "core/io/npz.h"
+#include "core/io/outpath.h"
 
 /* Level 1: float data barely compresses at any level, and level 1 is several times
  * faster than zlib's default 6 on it. */

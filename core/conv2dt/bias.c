@@ -1,0 +1,110 @@
+/* bias.c — the bias gradient of every algorithm: dy summed over all but the channels, in
+ * double, in an order fixed by the shape. */
+#include <string.h>
+
+#include "core/conv2dt/internal.h"
+
+/* What the sums read of the plan. */
+typedef struct geom {
+  int64_t n;
+  int f, oh, ow;
+  int par; /* 1 when the call is big enough to be worth waking an OpenMP team */
+} geom;
+
+/* The bias gradient sums N*OH*OW terms, far more than any other reduction here, so it
+ * accumulates in double: in float its error would grow with the image size. */
+static void bwd_bias_nchw(const geom *g, const float *dy, float *dbias) {
+  /* dy: (N,F,OH,OW); dbias: (F) */
+  const int64_t plane = (int64_t)g->oh * g->ow;
+#pragma omp parallel for schedule(static) if (g->par)
+  for (int f = 0; f < g->f; f++) {
+    double s = 0.0;
+    for (int64_t n = 0; n < g->n; n++)
+      for (int64_t q = 0; q < plane; q++)
+        s += dy[(n * g->f + f) * plane + q];
+    dbias[f] = (float)s;
+  }
+}
+
+/* NHWC: the pixels in a fixed number of slabs (a function of the shape only), each read
+ * once, whole rows at a time, into 4 double chains by pixel mod 4 (so few filters do not
+ * wait on one chain of dependent additions); the chains and then the slabs are added in
+ * a fixed order. Filters in blocks of TC_BIAS_FB keep the partial sums on the stack. */
+#define TC_BIAS_SLABS 8
+#define TC_BIAS_FB 256
+static void bias_slab(const float *dy, int64_t f, int64_t p0, int64_t p1, int nf,
+                      double *out) {
+  double s[4][TC_BIAS_FB];
+  memset(s, 0, sizeof(double) * 4 * TC_BIAS_FB);
+  for (int64_t p = p0; p < p1; p++) {
+    const float *row = dy + p * f;
+    double *acc = s[p & 3];
+    for (int k = 0; k < nf; k++)
+      acc[k] += row[k];
+  }
+  for (int k = 0; k < nf; k++)
+    out[k] = (s[0][k] + s[1][k]) + (s[2][k] + s[3][k]);
+}
+
+/* Few filters (F <= TC_BIAS_FLAT): a pixel row is too short to vectorise, so the slab is
+ * summed as one flat run of floats into L lanes, L a multiple of F (lane l holds filter
+ * l mod F), and the lanes of each filter are added in order. */
+#define TC_BIAS_FLAT 8
+#define TC_BIAS_LANES 112 /* flat_lanes(7), the most for F <= 8 */
+static int flat_lanes(int f) {
+  int l = f;
+  while (l < 64 || l % 16 != 0)
+    l += f;
+  return l;
+}
+
+static void bias_slab_flat(const float *dy, int f, int64_t p0, int64_t p1, double *out) {
+  const int lanes = flat_lanes(f);
+  double acc[TC_BIAS_LANES];
+  memset(acc, 0, sizeof acc);
+  const float *src = dy + p0 * f;
+  int64_t count = (p1 - p0) * f, e = 0;
+  for (; e + lanes <= count; e += lanes)
+    for (int l = 0; l < lanes; l++)
+      acc[l] += src[e + l];
+  for (int l = 0; e + l < count; l++)
+    acc[l] += src[e + l];
+  for (int k = 0; k < f; k++) {
+    double v = 0.0;
+    for (int l = k; l < lanes; l += f)
+      v += acc[l];
+    out[k] = v;
+  }
+}
+
+static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
+  /* dy: (N,OH,OW,F); dbias: (F) */
+  const int64_t npix = g->n * g->oh * g->ow;
+  double part[TC_BIAS_SLABS][TC_BIAS_FB];
+  for (int f0 = 0; f0 < g->f; f0 += TC_BIAS_FB) {
+    int nf = g->f - f0 < TC_BIAS_FB ? g->f - f0 : TC_BIAS_FB;
+#pragma omp parallel for schedule(static) if (g->par)
+    for (int sl = 0; sl < TC_BIAS_SLABS; sl++) {
+      int64_t p0 = npix * sl / TC_BIAS_SLABS, p1 = npix * (sl + 1) / TC_BIAS_SLABS;
+      if (g->f <= TC_BIAS_FLAT)
+        bias_slab_flat(dy, g->f, p0, p1, part[sl]);
+      else
+        bias_slab(dy + f0, g->f, p0, p1, nf, part[sl]);
+    }
+    for (int k = 0; k < nf; k++) {
+      double v = part[0][k];
+      for (int sl = 1; sl < TC_BIAS_SLABS; sl++)
+        v += part[sl][k];
+      dbias[f0 + k] = (float)v;
+    }
+  }
+}
+
+void tc_ct_bias_grad(const tc_conv2dt_plan *plan, const float *dy, float *dbias) {
+  geom g = {plan->n, plan->p.filters, plan->oh, plan->ow,
+            tc_conv2dt_flops(plan) >= TC_CONV2DT_PARALLEL_FLOPS};
+  if (plan->p.data_format == TC_CHANNELS_FIRST)
+    bwd_bias_nchw(&g, dy, dbias);
+  else
+    bwd_bias_nhwc(&g, dy, dbias);
+}

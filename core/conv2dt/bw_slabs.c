@@ -1,0 +1,203 @@
+/* bw_slabs.c — backward weights over pixel slabs, where dk is small (F <= 192, C <= 256):
+ * a fixed number of slabs (plan->slabs, a function of the shape only) each sum every tap
+ * into their own partial dk, x packed once per chunk for all taps, and the partials are
+ * added in slab order. With stride 1 the chunk's dy region is packed once and every tap
+ * reads it shifted; with stride > 1 one packing serves a kernel-row class. */
+#include <omp.h>
+#include <string.h>
+
+#include "core/conv2dt/internal.h"
+
+/* Slab chunks of whole input rows: rows per chunk such that the chunk has at most KP
+ * pixels and the dy region its taps reach, ((rows-1)*sh + kh) x ((W-1)*sw + kw) pixels of
+ * F (rounded up to MR) filters, fits REGION_FLOATS. 0 (pack per tap instead) unless the
+ * stride is 1, where every dy pixel serves all kh*kw taps (measured: with stride 2 the
+ * shorter micro-kernel calls cost more than the packing saves), or when W > KP. */
+static int region_rows(const fgeom *g) {
+  if (g->w > KP || g->sh != 1 || g->sw != 1)
+    return 0;
+  int64_t pw = (int64_t)(g->w - 1) * g->sw + g->kw, fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
+  int rows = KP / g->w;
+  while (rows > 0 && ((int64_t)(rows - 1) * g->sh + g->kh) * pw * fpad > REGION_FLOATS)
+    rows--;
+  return rows;
+}
+
+/* dy of image n at rows oi0 + q*di (q < nr) and columns oj0 + c*dj (c < nc), as MR-wide
+ * filter groups gs pixels apart: pixel (q, c) of group gi at pa + (gi*gs + q*nc + c)*MR,
+ * zero outside the output. */
+static void pack_dy_grid(const fgeom *g, const float *dy, int64_t n, int64_t oi0, int di,
+                         int nr, int64_t oj0, int dj, int nc, int64_t gs, float *pa) {
+  const int ngr = (int)ceil_div(g->f, TC_GEMM_MR);
+  for (int q = 0; q < nr; q++) {
+    int64_t oi = oi0 + (int64_t)q * di;
+    for (int c = 0; c < nc; c++) {
+      int64_t oj = oj0 + (int64_t)c * dj, p = (int64_t)q * nc + c;
+      if (oi < 0 || oi >= g->oh || oj < 0 || oj >= g->ow) {
+        for (int gi = 0; gi < ngr; gi++)
+          memset(pa + (gi * gs + p) * TC_GEMM_MR, 0, sizeof(float) * TC_GEMM_MR);
+        continue;
+      }
+      const float *v = dy + ((n * g->oh + oi) * g->ow + oj) * g->f;
+      if (oj + PF_AHEAD * dj < g->ow) /* the row's pixel ahead: the copy stalls without */
+        prefetch_row(v + (int64_t)PF_AHEAD * dj * g->f, g->f);
+      for (int gi = 0; gi < ngr; gi++)
+        copy_w(pa + (gi * gs + p) * TC_GEMM_MR, v + gi * TC_GEMM_MR, g->f - gi * TC_GEMM_MR,
+               TC_GEMM_MR);
+    }
+  }
+}
+
+/* The dy region of input rows [i0, i0+rows) of image n (stride 1): region pixel (q, c) is
+ * dy pixel (i0 - pt + q, c - pl), rsz = ph*pw pixels per filter group. */
+static void pack_dy_region(const fgeom *g, const float *dy, int64_t n, int i0, int rows,
+                           float *pa) {
+  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+  pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh - g->pt, 1, ph, -g->pl, 1, pw, (int64_t)ph * pw,
+               pa);
+}
+
+/* One chunk: every tap's dk[a][b] += its shifted dy region rows (step sw*MR along a row,
+ * one pair per input row) times the chunk's packed x rows, 64 columns per wide-kernel
+ * call. Column block outer, so the block's x panels stay in cache while the taps and
+ * filter groups run. */
+static void region_gemm(const fgeom *g, int rows, const float *pa, const float *pb,
+                        float *part, tc_wide_ukr_fn wide) {
+  const int pw = (g->w - 1) * g->sw + g->kw, ph = (rows - 1) * g->sh + g->kh;
+  const int64_t rsz = (int64_t)ph * pw;
+  const float *a6[TC_GEMM_MR];
+  float *c6[TC_GEMM_MR];
+  for (int jp = 0; jp * TC_GEMM_NR < g->c; jp += TC_WIDE_NV)
+    for (int a = 0; a < g->kh; a++)
+      for (int b = 0; b < g->kw; b++)
+        for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
+          int m = imin(TC_GEMM_MR, g->f - f0);
+          const float *grp = pa + (int64_t)(f0 / TC_GEMM_MR) * rsz * TC_GEMM_MR;
+          for (int r = 0; r < TC_GEMM_MR; r++) {
+            a6[r] = grp + ((int64_t)a * pw + b) * TC_GEMM_MR + r;
+            c6[r] = part + (((int64_t)a * g->kw + b) * g->f + f0 + imin(r, m - 1)) * g->c +
+                    jp * TC_GEMM_NR;
+          }
+          /* pair t: input row t of the chunk, its dy rows sh*t further on */
+          tc_wide_steps st = {rows, g->w, (ptrdiff_t)g->sh * pw * TC_GEMM_MR,
+                              (ptrdiff_t)g->sw * TC_GEMM_MR, pb + (int64_t)jp * KP * TC_GEMM_NR,
+                              (ptrdiff_t)g->w * TC_GEMM_NR, TC_GEMM_NR, KP * TC_GEMM_NR};
+          wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - jp * TC_GEMM_NR), 1);
+        }
+}
+
+/* Stride > 1, whole-row chunks: tap a0 + t*sh reads at input row i what tap a0 reads at
+ * row i + t, so one packing of dy for (a0, b) over th - 1 extra rows serves every tap of
+ * that kernel-row class, shifted by t rows (k stays contiguous: the chunk is whole rows).
+ * Rows per chunk: at most KP pixels, the packed rows within REGION_FLOATS; 0 (one packing
+ * per tap instead) for stride 1, which has the region form, for kh <= sh, or W > KP. */
+static int shift_rows(const fgeom *g) {
+  int64_t th = ceil_div(g->kh, g->sh), fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
+  if (g->w > KP || (g->sh == 1 && g->sw == 1) || th < 2) /* th 1: nothing to share */
+    return 0;
+  int rows = KP / g->w;
+  while (rows > 0 && (rows + th - 1) * g->w * fpad > REGION_FLOATS)
+    rows--;
+  return rows;
+}
+
+/* dk = the S partials (count floats each) added in slab order; worksharing inside, called
+ * by every thread of the team. */
+void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk) {
+  enum { BLOCK = 2048 }; /* slab by slab over a block: contiguous, vectorised adds */
+#pragma omp for schedule(static)
+  for (int64_t e0 = 0; e0 < count; e0 += BLOCK) {
+    int64_t e1 = e0 + BLOCK < count ? e0 + BLOCK : count;
+    memcpy(dk + e0, part + e0, sizeof(float) * (size_t)(e1 - e0));
+    for (int s = 1; s < S; s++) {
+      const float *ps = part + (int64_t)s * count;
+      for (int64_t e = e0; e < e1; e++)
+        dk[e] += ps[e];
+    }
+  }
+}
+
+/* Slab s of S of every input pixel (the whole grid; a tap that leaves the output reads
+ * zeros) into part: x packed once per chunk for every tap. With whole-row chunks the dy
+ * region of the chunk is packed once too and every tap reads it shifted; else each tap's
+ * dy is packed in turn (its rows then come from L2). */
+static void slab_weights(const fgeom *g, const float *x, const float *dy, int s, int S,
+                         float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr,
+                         tc_wide_ukr_fn wide) {
+  wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
+  memset(part, 0, sizeof(float) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f * (size_t)g->c);
+  const int rr = region_rows(g);
+  if (rr > 0) {
+    const int64_t nrows = g->n * g->h, r0s = nrows * s / S, r1s = nrows * (s + 1) / S;
+    for (int64_t r0 = r0s; r0 < r1s;) {
+      int64_t n = r0 / g->h;
+      int i0 = (int)(r0 % g->h);
+      int rows = (int)imin(rr, g->h - i0);
+      rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
+      tc_ct_pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
+      pack_dy_region(g, dy, n, i0, rows, pa);
+      region_gemm(g, rows, pa, pb, part, wide);
+      r0 += rows;
+    }
+    return;
+  }
+  const int sr = shift_rows(g);
+  if (sr > 0) {
+    const int64_t nrows = g->n * g->h, r0s = nrows * s / S, r1s = nrows * (s + 1) / S;
+    const int th = (int)ceil_div(g->kh, g->sh);
+    for (int64_t r0 = r0s; r0 < r1s;) {
+      int64_t n = r0 / g->h;
+      int i0 = (int)(r0 % g->h);
+      int rows = (int)imin(sr, g->h - i0);
+      rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
+      int64_t gs = (int64_t)(rows + th - 1) * g->w;
+      tc_ct_pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
+      for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
+        for (int b = 0; b < g->kw; b++) {
+          int ta = (int)ceil_div(g->kh - a0, g->sh); /* taps a0 + t*sh */
+          /* what the virtual tap (a0, b) reaches from rows [i0, i0 + rows + ta - 1): rows
+           * past the image included, their dy rows may still exist */
+          pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh + a0 - g->pt, g->sh, rows + ta - 1,
+                       b - g->pl, g->sw, g->w, gs, pa);
+          for (int t = 0; t < ta; t++) {
+            int a = a0 + t * g->sh;
+            tc_ct_packed_gemm(rows * g->w, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, g->f, pb, g->c,
+                        part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c, ukr);
+          }
+        }
+      r0 += rows;
+    }
+    return;
+  }
+  const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
+  for (int64_t p0 = p0s; p0 < p1s; p0 += KP) {
+    int kp = (int)(p1s - p0 < KP ? p1s - p0 : KP);
+    tc_ct_pack_x(g, &T, x, p0, kp, pb);
+    for (int a = 0; a < g->kh; a++)
+      for (int b = 0; b < g->kw; b++) {
+        tc_ct_pack_dy(g, &T, a, b, dy, p0, kp, pa);
+        tc_ct_packed_gemm(kp, pa, KP, g->f, pb, g->c, part + ((int64_t)a * g->kw + b) * g->f * g->c,
+                    g->c, ukr);
+      }
+  }
+}
+
+/* Backward weights over S pixel slabs: each into its own partial dk, added in slab order. */
+void tc_ct_slabs_backward_weights(const tc_conv2dt_plan *plan, const float *x, const float *dy,
+                                  float *dk, void *ws) {
+  const fgeom gg = fgeom_of(plan), *g = &gg;
+  const int S = plan->slabs;
+  const int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
+  float *part = (float *)ws;
+  tc_gemm_ukr_fn ukr = plan->ukr->gemm;
+  tc_wide_ukr_fn wide = plan->ukr->wide;
+#pragma omp parallel num_threads(tc_ct_team(plan))
+  {
+    float *pa = (float *)(void *)tc_ct_thread_ws(plan, ws), *pb = pa + (size_t)REGION_FLOATS;
+#pragma omp for schedule(dynamic, 1)
+    for (int s = 0; s < S; s++)
+      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr, wide);
+    tc_ct_add_slabs(part, S, dkf, dk);
+  }
+}
+

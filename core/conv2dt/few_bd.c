@@ -1,0 +1,133 @@
+/* few_bd.c — backward data with few filters (F <= 8, kh*kw*F <= 384): all taps in one
+ * reduction, an input pixel's gathered dy row (kh*kw*F values, zero where a tap falls
+ * outside the output) times the weights as a (kh*kw*F x C) matrix, so C fills the tile
+ * columns and the GEMM's K is taps*F instead of F. */
+#include <omp.h>
+#include <string.h>
+
+#include "core/conv2dt/internal.h"
+
+/* Backward data, few filters, a band of input rows at a time (one segment of each): pixel
+ * (n, i, j) and kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on,
+ * kw*F contiguous values, against kernel rows [a*kw*F, (a+1)*kw*F) of the weights viewed
+ * as (kh*kw*F x C). Copying the dy rows the band reaches once, zero-padded at both ends,
+ * lets every pixel read its A rows in place (rows of neighbouring pixels overlap when
+ * sh < kh); the wide micro-kernel sums all kernel rows of a 6-pixel group in registers (a
+ * kernel row whose dy row lies outside the output reads zeros). */
+
+/* nrows padded dy rows for pixels [j0, j0+wn) of an input row: row r holds dy row oi0 + r,
+ * columns j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output (a whole zero row
+ * where dy row oi0 + r does not exist), pad_row_len apart. */
+void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int oi0, int nrows, int j0,
+                        int wn, float *pad) {
+  const int64_t len = tc_ct_pad_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
+  const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
+  int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
+  hi = hi > q_n ? q_n : hi;
+  hi = hi < lo ? lo : hi;
+  for (int r = 0; r < nrows; r++) {
+    int64_t oi = (int64_t)oi0 + r;
+    float *row = pad + r * len;
+    if (oi < 0 || oi >= g->oh) {
+      memset(row, 0, sizeof(float) * (size_t)(q_n * g->f));
+      continue;
+    }
+    const float *src = dy + ((n * g->oh + oi) * g->ow + c0 + lo) * g->f;
+    memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
+    memcpy(row + lo * g->f, src, sizeof(float) * (size_t)((hi - lo) * g->f));
+    memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
+  }
+}
+
+/* Input rows per band: about BATCH_PIX pixels, their padded dy rows within the thread's
+ * share of the workspace (kh rows for each of bw_batch segments). */
+static int bd_band(const fgeom *g) {
+  int64_t rows = ceil_div(BATCH_PIX, tc_ct_row_seg(g));
+  int64_t fit = ((int64_t)g->kh * tc_ct_bw_batch(g) - g->kh) / g->sh + 1;
+  rows = rows < fit ? rows : fit;
+  rows = rows < g->h ? rows : g->h;
+  return rows < 1 ? 1 : (int)rows;
+}
+
+/* Streamed dx: with K = kh*kw*F of at most STREAM_K products per element the kernel is
+ * bound by writing dx, and storing it around the caches spares reading every line first
+ * (fmnist2, K = 16, 6.4 MB of dx: +37 %). dx is then not in cache for whoever reads it
+ * next: with longer K the stores measured faster through the caches (dcgan4, K = 75: -4 %
+ * streamed), and so did a whole training step whose dx fits in cache (the autoencoder's
+ * last layer, 0.8 MB: about -3 %), hence STREAM_BYTES. */
+#define STREAM_K 32
+#define STREAM_BYTES (4 << 20)
+
+static int bd_streams(const fgeom *g) {
+  return tc_ct_small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0 &&
+         g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= STREAM_BYTES;
+}
+
+/* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
+ * a time across row ends (rows of 14 would leave most of a last group idle), every
+ * kernel row and 64 columns per call, stored over dx (streamed, see bd_streams). Stored
+ * through the caches, the dx lines of the next group are prefetched: the stores would
+ * otherwise wait on them. */
+static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int rows, int wn,
+                        float *dxb, tc_wide_ukr_fn wide) {
+  const int K = tc_ct_small_k(g), kwf = g->kw * g->f, stream = bd_streams(g);
+  const int64_t len = tc_ct_pad_row_len(g), npix = (int64_t)rows * wn;
+  const float *a6[TC_GEMM_MR];
+  float *c6[TC_GEMM_MR];
+  int i = 0, j = 0; /* the next pixel */
+  for (int64_t p0 = 0; p0 < npix; p0 += TC_GEMM_MR) {
+    int m = (int)(npix - p0 < TC_GEMM_MR ? npix - p0 : TC_GEMM_MR);
+    for (int r = 0; r < m; r++) {
+      a6[r] = pad + ((int64_t)i * g->sh * len + (int64_t)j * g->sw * g->f);
+      c6[r] = dxb + ((int64_t)i * g->w + j) * g->c;
+      if (++j == wn)
+        j = 0, i++;
+    }
+    for (int r = m; r < TC_GEMM_MR; r++) /* rows past m repeat the last pixel */
+      a6[r] = a6[m - 1], c6[r] = c6[m - 1];
+    for (const char *p = (const char *)(c6[m - 1] + g->c),
+                    *e = (const char *)(c6[m - 1] + (TC_GEMM_MR + 1) * (int64_t)g->c);
+         !stream && p < e; p += 64)
+      __builtin_prefetch(p, 1, 3);
+    for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
+      tc_wide_steps st = {g->kh, kwf, len, 1, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
+                          (ptrdiff_t)kwf * TC_GEMM_NR, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR};
+      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), stream ? TC_WIDE_STREAM : 0);
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        c6[r] += TC_WIDE_NW;
+    }
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  if (stream) /* streamed stores are weakly ordered: done before the team's barrier */
+    __builtin_ia32_sfence();
+#endif
+}
+
+void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const float *k,
+                             float *dx, void *ws) {
+  const fgeom gg = fgeom_of(plan), *g = &gg;
+  const int K = tc_ct_small_k(g), npan = (int)panels(g->c);
+  const int wseg = tc_ct_row_seg(g), band = bd_band(g);
+  const int nseg = (int)ceil_div(g->w, wseg), nband = (int)ceil_div(g->h, band);
+  const int64_t tasks = g->n * nband * nseg;
+  float *bp = (float *)ws;
+  tc_wide_ukr_fn wide = plan->ukr->wide;
+#pragma omp parallel num_threads(tc_ct_team(plan))
+  {
+    float *pad = (float *)(void *)tc_ct_thread_ws(plan, ws);
+#pragma omp for schedule(dynamic, 1)
+    for (int j = 0; j < npan; j++)
+      for (int r = 0; r < K; r++)
+        copy_pad(bp + ((int64_t)j * K + r) * TC_GEMM_NR, k + (int64_t)r * g->c + j * TC_GEMM_NR,
+                 g->c - j * TC_GEMM_NR, TC_GEMM_NR);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < tasks; t++) {
+      int64_t n = t / ((int64_t)nband * nseg);
+      int i0 = (int)(t / nseg % nband) * band, j0 = (int)(t % nseg) * wseg;
+      int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
+      tc_ct_pad_dy_rows(g, dy, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
+      bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide);
+    }
+  }
+}
+
