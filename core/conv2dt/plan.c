@@ -3,7 +3,6 @@
  * blocking and workspace (layout.c), which the kernels then read and never re-derive. */
 #include "core/conv2dt.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <omp.h>
 #include <stddef.h>
@@ -28,61 +27,6 @@ tc_conv2dt_params tc_conv2dt_params_default(int filters, int kernel_h, int kerne
   p.dilation_h = p.dilation_w = 1;
   p.groups = 1;
   return p;
-}
-
-/* ---- names and parsing ------------------------------------------------------------- */
-
-static int ascii_iequal(const char *a, const char *b) {
-  for (; *a && *b; a++, b++)
-    if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-      return 0;
-  return *a == *b;
-}
-
-tc_status tc_padding_parse(const char *s, tc_padding *out) {
-  if (!s || !out)
-    return tc_set_error(TC_ERR_INVALID_ARG, "padding: string or output pointer is NULL");
-  if (ascii_iequal(s, "valid")) {
-    *out = TC_PADDING_VALID;
-  } else if (ascii_iequal(s, "same")) {
-    *out = TC_PADDING_SAME;
-  } else {
-    return tc_set_error(TC_ERR_INVALID_ARG,
-                        "padding '%s' is not known; accepted: 'valid', 'same' (any case)", s);
-  }
-  return TC_OK;
-}
-
-tc_status tc_data_format_parse(const char *s, tc_data_format *out) {
-  if (!s || !out)
-    return tc_set_error(TC_ERR_INVALID_ARG, "data_format: string or output pointer is NULL");
-  if (ascii_iequal(s, "channels_last") || ascii_iequal(s, "nhwc")) {
-    *out = TC_CHANNELS_LAST;
-  } else if (ascii_iequal(s, "channels_first") || ascii_iequal(s, "nchw")) {
-    *out = TC_CHANNELS_FIRST;
-  } else {
-    return tc_set_error(TC_ERR_INVALID_ARG,
-                        "data_format '%s' is not known; accepted: 'channels_last', "
-                        "'channels_first', 'NHWC', 'NCHW' (any case)",
-                        s);
-  }
-  return TC_OK;
-}
-
-const char *tc_padding_name(tc_padding p) {
-  switch (p) {
-  case TC_PADDING_VALID: return "valid";
-  case TC_PADDING_SAME: return "same";
-  }
-  return "unknown";
-}
-
-const char *tc_data_format_name(tc_data_format f) {
-  switch (f) {
-  case TC_CHANNELS_LAST: return "channels_last";
-  case TC_CHANNELS_FIRST: return "channels_first";
-  }
-  return "unknown";
 }
 
 /* ---- plan -------------------------------------------------------------------------- */
@@ -273,19 +217,6 @@ double tc_conv2dt_flops(const tc_conv2dt_plan *plan) {
 
 /* ---- what the plan chose, and forcing another choice ---------------------------------- */
 
-static const char *const algo_names[TC_CONV2DT_ALGOS] = {"direct", "igemm", "few_filters",
-                                                        "tasks", "slabs"};
-static const char *const dir_names[TC_CONV2DT_DIRS] = {"forward", "backward_data",
-                                                       "backward_weights"};
-
-const char *tc_conv2dt_algo_name(tc_conv2dt_algo algo) {
-  return algo >= 0 && algo < TC_CONV2DT_ALGOS ? algo_names[algo] : "unknown";
-}
-
-const char *tc_conv2dt_dir_name(tc_conv2dt_dir dir) {
-  return dir >= 0 && dir < TC_CONV2DT_DIRS ? dir_names[dir] : "unknown";
-}
-
 tc_status tc_conv2dt_plan_force(tc_conv2dt_plan *plan, tc_conv2dt_dir dir, tc_conv2dt_algo algo) {
   if (!plan)
     return tc_set_error(TC_ERR_INVALID_ARG, "conv2d_transpose force: plan is NULL");
@@ -297,7 +228,8 @@ tc_status tc_conv2dt_plan_force(tc_conv2dt_plan *plan, tc_conv2dt_dir dir, tc_co
   char why[256];
   if (tc_ct_applies(plan, dir, algo, why, sizeof why))
     return tc_set_error(TC_ERR_UNSUPPORTED, "conv2d_transpose: algorithm '%s' does not apply to "
-                        "%s of this plan: it %s", algo_names[algo], dir_names[dir], why);
+                        "%s of this plan: it %s", tc_conv2dt_algo_name(algo),
+                        tc_conv2dt_dir_name(dir), why);
   plan->algo[dir] = algo;
   tc_ct_layout(plan);
   return TC_OK;
@@ -311,12 +243,14 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
     return buf;
   }
   const tc_conv2dt_algo *a = plan->algo;
+  const char *fwd = tc_conv2dt_algo_name(a[TC_CONV2DT_FORWARD]);
+  const char *bd = tc_conv2dt_algo_name(a[TC_CONV2DT_BACKWARD_DATA]);
+  const char *bwn = tc_conv2dt_algo_name(a[TC_CONV2DT_BACKWARD_WEIGHTS]);
   char bw[32];
-  snprintf(bw, sizeof bw, "%s", algo_names[a[TC_CONV2DT_BACKWARD_WEIGHTS]]);
+  snprintf(bw, sizeof bw, "%s", bwn);
   if (plan->slabs)
-    snprintf(bw, sizeof bw, "%s:%d", algo_names[a[TC_CONV2DT_BACKWARD_WEIGHTS]], plan->slabs);
-  snprintf(buf, cap, "fwd=%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB",
-           algo_names[a[TC_CONV2DT_FORWARD]], algo_names[a[TC_CONV2DT_BACKWARD_DATA]],
+    snprintf(bw, sizeof bw, "%s:%d", bwn, plan->slabs);
+  snprintf(buf, cap, "fwd=%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB", fwd, bd,
            a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
            (double)plan->workspace_bytes / (1 << 20));
