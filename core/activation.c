@@ -1,4 +1,4 @@
-/* activation.c — the Keras activations, forward and backward (FORMAT.md §3). */
+/* activation.c — the Keras activations, forward and backward (docs/semantics.md). */
 #include "core/activation.h"
 
 #include "core/spec.h"

@@ -11,7 +11,7 @@
  *
  * Layouts: x is (N,H,W,C) for channels_last, (N,C,H,W) for channels_first; y and dy are
  * (N,OH,OW,F) or (N,F,OH,OW); the kernel is always (kh, kw, F/groups, C); bias is (F).
- * Semantics are those of tf.layers.Conv2DTranspose (docs/semantics.md, FORMAT.md §3):
+ * Semantics are those of tf.layers.Conv2DTranspose (docs/semantics.md):
  *   full = (H-1)*sh + dkh, dkh = (kh-1)*dh + 1 (dilated kernel extent)
  *   OH   = valid: H*sh + max(dkh - sh, 0);  same: H*sh          (no output_padding)
  *        = (H-1)*sh + dkh - 2*pad + oph, pad = 0 (valid) or dkh/2 (same)  (output_padding)

@@ -1,4 +1,4 @@
-/* constraint.c — Keras weight constraints, applied in place (FORMAT.md §5). */
+/* constraint.c — Keras weight constraints, applied in place (docs/strings.md, "Constraints"). */
 #include "layers/constraint.h"
 
 #include "core/spec.h"

@@ -1,4 +1,4 @@
-/* initializer.c — TF/Keras initializers drawn from a Philox stream (FORMAT.md §6). */
+/* initializer.c — TF/Keras initializers drawn from a Philox stream (docs/semantics.md). */
 #include "layers/initializer.h"
 
 #include "core/spec.h"
@@ -24,7 +24,7 @@ const char *tc_initializer_name(tc_init_kind kind) {
   return tc_init_names[kind];
 }
 
-/* The variance_scaling parameters behind the named Keras initializers (FORMAT.md §6). */
+/* The variance_scaling parameters behind the named Keras initializers (docs/semantics.md). */
 static void tc_init_named_scaling(tc_initializer *in) {
   static const struct {
     float scale;

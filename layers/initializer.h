@@ -1,6 +1,6 @@
 /* initializer.h — Keras/TF initializers with TF's fan rule, reproducible from a seed.
  *
- * Fans for a tensor shaped (d0, ..., d(r-2), d(r-1)) (FORMAT.md §6):
+ * Fans for a tensor shaped (d0, ..., d(r-2), d(r-1)) (docs/semantics.md, "Initializers"):
  *   receptive = d0*...*d(r-3);  fan_in = d(r-2)*receptive;  fan_out = d(r-1)*receptive
  *   rank 2: fan_in = d0, fan_out = d1; rank 1: both d0.
  * For a Conv2DTranspose kernel (kh, kw, F, C) that is fan_in = F*kh*kw, fan_out = C*kh*kw.
@@ -13,7 +13,7 @@
  * "random_uniform:0:1", "truncated_normal:0:1". variance_scaling defaults to scale 1,
  * fan_in, truncated_normal; orthogonal to gain 1; constant to 0.
  *   truncated normal: N(mean, sd) re-drawn while more than 2 sd from the mean; for
- *     variance_scaling sd = sqrt(scale') / 0.87962566103423978 (FORMAT.md §6).
+ *     variance_scaling sd = sqrt(scale') / 0.87962566103423978 (docs/semantics.md, "Initializers").
  *   orthogonal: as TF, Q of the QR of a normal matrix of shape (max(r, c), min(r, c)),
  *     r = prod(shape[:-1]), c = shape[-1], with diag(R) made positive, transposed when
  *     r < c, times gain; the matrix is drawn row-major from the stream. Needs rank >= 2. */
@@ -33,7 +33,7 @@ typedef enum tc_init_kind {
   TC_INIT_RANDOM_UNIFORM,    /* minval, maxval (default Keras -0.05, 0.05; TF1 0, 1) */
   TC_INIT_RANDOM_NORMAL,     /* mean, stddev (default 0, 0.05; TF1 stddev 1) */
   TC_INIT_TRUNCATED_NORMAL,  /* mean, stddev (default 0, 0.05); re-draws beyond 2 stddev */
-  TC_INIT_GLOROT_UNIFORM,    /* glorot..lecun: fixed variance_scaling (FORMAT.md §6) */
+  TC_INIT_GLOROT_UNIFORM,    /* glorot..lecun: fixed variance_scaling (docs/semantics.md) */
   TC_INIT_GLOROT_NORMAL,
   TC_INIT_HE_UNIFORM,
   TC_INIT_HE_NORMAL,

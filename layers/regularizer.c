@@ -1,4 +1,4 @@
-/* regularizer.c — l1, l2, l1_l2, TF1's l2_regularizer and callbacks (FORMAT.md §4). */
+/* regularizer.c — l1, l2, l1_l2, TF1's l2_regularizer and callbacks (docs/strings.md). */
 #include "layers/regularizer.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* optimizer.c — the step: regularize, clip, update, constrain (FORMAT.md §7). */
+/* optimizer.c — the step: regularize, clip, update, constrain (docs/semantics.md). */
 #include "optim/optimizer.h"
 
 #include <math.h>

@@ -11,7 +11,7 @@
  *   }
  *   tc_optim_free(opt);
  *
- * One step, for every weight variable in creation order (FORMAT.md §7):
+ * One step, for every weight variable in creation order (docs/semantics.md, "The training step"):
  *   penalty += regularizer(v) (every weight, frozen ones too, as a constant)
  *   if trainable: g = v->grad + dregularizer/dv; clip; v <- update(v, g); v <- constraint(v)
  * Clipping by global norm looks at the gradients of all trainable variables at once.
@@ -35,7 +35,7 @@ typedef enum tc_optim_kind {
   TC_OPTIM_COUNT
 } tc_optim_kind;
 
-/* FORMAT.md §7.2: HAT is TF1's tf.train.AdamOptimizer (epsilon added to sqrt(v), with the
+/* docs/semantics.md: HAT is TF1's tf.train.AdamOptimizer (epsilon added to sqrt(v), with the
  * bias correction folded into the learning rate); CORRECTED is the paper's form. */
 typedef enum tc_adam_epsilon { TC_ADAM_EPSILON_HAT = 0, TC_ADAM_EPSILON_CORRECTED } tc_adam_epsilon;
 

@@ -1,4 +1,4 @@
-/* update.c — gradient clipping and the update rules of FORMAT.md §7.2. */
+/* update.c — gradient clipping and the update rules of docs/semantics.md, "The training step". */
 #include <math.h>
 
 #include "optim/optim_internal.h"
@@ -45,7 +45,7 @@ void tc_optim_clip(tc_optim *o) {
 }
 
 /* Every rule reads the old value and slots (w, s) and writes the new ones (w_out, s_out);
- * the same buffers may be given for both. The arithmetic is the one of FORMAT.md §7.2. */
+ * the same buffers may be given for both. The arithmetic is the one of docs/semantics.md. */
 static void tc_update_sgd(const tc_optim_config *c, const float *w, float *w_out,
                           const float *g, const float *a, float *a_out, int64_t n) {
   if (a == NULL) {

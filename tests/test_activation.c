@@ -1,4 +1,4 @@
-/* test_activation.c — activations vs their formulas (FORMAT.md §3), derivatives vs central
+/* test_activation.c — activations vs their formulas (docs/semantics.md), derivatives vs central
  * differences in double, TF's kink values, stability at extreme inputs, and parsing. */
 #include <check.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #define LAMBDA 1.0507009873554805
 #define ALPHA 1.6732632423543772
 
-/* The table of FORMAT.md §3, in double, written independently of the library. */
+/* The table of docs/semantics.md, in double, written independently of the library. */
 static double ref(tc_activation a, double z) {
   double s = 1 / (1 + exp(-z));
   switch (a.kind) {
@@ -295,9 +295,5 @@ int main(void) {
   tcase_add_test(tc, parse_names_and_arguments);
   tcase_add_test(tc, bad_strings_are_refused_with_a_message);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "core/version.h"
 #include "tools/bench.h"
+#include "support/testutil.h"
 
 #define MAX_SHAPES 256
 
@@ -40,9 +41,5 @@ int main(void) {
   tcase_add_test(tc, builtin_shapes_are_the_shapes_file);
   tcase_add_test(tc, version_call_matches_the_header);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -1033,9 +1033,5 @@ static Suite *conv2dt_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(conv2dt_suite());
-  srunner_run_all(sr, CK_VERBOSE);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(conv2dt_suite());
 }

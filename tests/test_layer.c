@@ -48,11 +48,9 @@ START_TEST(names_are_unique_and_checked) {
   ck_assert_str_eq(tc_conv2d_transpose_bias(b)->name, "conv2d_transpose_1/bias");
   c.name = "dec1";
   ck_assert_int_eq(tc_conv2d_transpose_create(&d, m, &c, 3), TC_OK);
-  ck_assert_int_eq(tc_conv2d_transpose_create(&e, m, &c, 3), TC_ERR_EXISTS);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'dec1' is already used"));
+  TC_CK_ERROR(tc_conv2d_transpose_create(&e, m, &c, 3), TC_ERR_EXISTS, "'dec1' is already used");
   c.name = "bad name";
-  ck_assert_int_eq(tc_conv2d_transpose_create(&e, m, &c, 3), TC_ERR_INVALID_ARG);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "' '"));
+  TC_CK_ERROR(tc_conv2d_transpose_create(&e, m, &c, 3), TC_ERR_INVALID_ARG, "' '");
   ck_assert_ptr_nonnull(tc_model_find_param(m, "dec1/kernel"));
   ck_assert_ptr_null(tc_model_find_param(m, "dec2/kernel"));
   tc_conv2d_transpose_free(a);
@@ -246,8 +244,7 @@ START_TEST(bad_arguments_each_get_their_message) {
   int64_t xs[4] = {1, 3, 3, 3};
   tc_tensor *x, *y;
   ck_assert_int_eq(tc_tensor_create(&x, 4, xs), TC_OK);
-  ck_assert_int_eq(tc_conv2d_transpose_forward(l, g, x, &y), TC_ERR_SHAPE);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "input has 3 channels, kernel expects 2"));
+  TC_CK_ERROR(tc_conv2d_transpose_forward(l, g, x, &y), TC_ERR_SHAPE, "input has 3 channels, kernel expects 2");
   ck_assert_int_eq(tc_conv2d_transpose_forward(l, g, NULL, &y), TC_ERR_INVALID_ARG);
   tc_tensor_free(x);
   tc_graph_free(g);
@@ -267,9 +264,5 @@ int main(void) {
   tcase_add_test(tc, activity_regularizer_is_divided_by_batch);
   tcase_add_test(tc, bad_arguments_each_get_their_message);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

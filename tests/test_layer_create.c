@@ -10,6 +10,7 @@
 #include "layers/conv2d.h"
 #include "layers/conv2d_transpose.h"
 #include "layers/dense.h"
+#include "support/testutil.h"
 
 static tc_model *model(void) {
   tc_model *m;
@@ -207,9 +208,5 @@ int main(void) {
   tcase_add_test(tc, a_failed_create_does_not_use_up_the_automatic_name);
   tcase_add_test(tc, common_config_is_the_loose_fields);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -15,6 +15,7 @@
 #include "support/opcheck.h"
 #include "tools/conform.h"
 #include "tools/gradcheck_ops.h"
+#include "support/testutil.h"
 
 #define EXACT 0.0
 #define CLOSE 1e-6
@@ -329,9 +330,5 @@ int main(void) {
   tcase_add_test(tc, layout_ops_reject_bad_input);
   tcase_add_test(tc, op_cases_fail_when_wrong);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return tc_test_run(s);
 }

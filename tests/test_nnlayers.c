@@ -467,9 +467,5 @@ int main(void) {
   tcase_add_test(tc, batch_norm_rejects_each_bad_argument);
   tcase_add_test(tc, frozen_layers_pass_gradients_to_their_inputs);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

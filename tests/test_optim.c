@@ -1,4 +1,4 @@
-/* test_optim.c — the optimizer step: update formulas (FORMAT.md §7.2), regularization,
+/* test_optim.c — the optimizer step: update formulas (docs/semantics.md), regularization,
  * constraints, frozen variables, clipping, slots and the string parser. */
 #include <check.h>
 #include <math.h>
@@ -227,8 +227,7 @@ START_TEST(bad_strings_and_arguments) {
   tc_optim *o;
   c = tc_optim_config_default(TC_OPTIM_ADAM);
   c.beta1 = 1.5f;
-  ck_assert_int_eq(tc_optim_create(&o, &c, m, NULL), TC_ERR_INVALID_ARG);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "beta1 1.5"));
+  TC_CK_ERROR(tc_optim_create(&o, &c, m, NULL), TC_ERR_INVALID_ARG, "beta1 1.5");
   c = tc_optim_config_default(TC_OPTIM_SGD);
   c.lr = -1.0f;
   ck_assert_int_eq(tc_optim_create(&o, &c, m, NULL), TC_ERR_INVALID_ARG);
@@ -271,9 +270,5 @@ int main(void) {
   tcase_add_test(tc, global_norm_clipping_spans_variables);
   tcase_add_test(tc, bad_strings_and_arguments);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/rng.h"
+#include "support/testutil.h"
 
 /* Random123's kat_vectors for philox4x32 with 10 rounds: counter, key, expected. */
 static const uint32_t kat[3][10] = {
@@ -149,9 +150,5 @@ int main(void) {
   tcase_add_test(tc, normal_has_unit_moments);
   tcase_add_test(tc, below_is_uniform_and_in_range);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -12,6 +12,7 @@
 #include "layers/initializer.h"
 #include "layers/regularizer.h"
 #include "optim/optimizer.h"
+#include "support/testutil.h"
 
 typedef enum { ACT, INIT, REG, CON, OPT } grammar;
 
@@ -149,8 +150,7 @@ START_TEST(tokenizer_splits_looks_up_and_words_errors) {
   char longer[TC_SPEC_MAX_LEN + 2];
   memset(longer, 'x', sizeof longer - 1);
   longer[sizeof longer - 1] = '\0';
-  ck_assert_int_eq(tc_spec_split(&sp, "thing", longer, 4, "A"), TC_ERR_INVALID_ARG);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "at most 511"));
+  TC_CK_ERROR(tc_spec_split(&sp, "thing", longer, 4, "A"), TC_ERR_INVALID_ARG, "at most 511");
   ck_assert_int_eq(tc_spec_split(&sp, "thing", NULL, 4, "A"), TC_ERR_INVALID_ARG);
   static const char *const names[] = {"one", NULL, "three"};
   ck_assert_int_eq(tc_spec_lookup("three", names, 3), 2);
@@ -171,9 +171,5 @@ int main(void) {
   tcase_add_test(tc, optimizer_keys_belong_to_their_optimizer);
   tcase_add_test(tc, tokenizer_splits_looks_up_and_words_errors);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }

@@ -313,9 +313,5 @@ int main(void) {
   tcase_add_test(tc, isa_tables_follow_the_cpu);
   tcase_add_test(tc, isa_environment_is_parsed_strictly);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tc_test_run(s);
 }

@@ -1,4 +1,4 @@
-/* casefile.h — reader for conformance case files (../shared/conformance/FORMAT.md §1).
+/* casefile.h — reader for conformance case files (docs/conformance.md).
  *
  *   tc_casefile *f; tc_casefile_open(&f, "layer.case");
  *   tc_case *c;

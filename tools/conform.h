@@ -1,4 +1,4 @@
-/* conform.h — runs one conformance case (FORMAT.md) through the library's public API. */
+/* conform.h — runs one conformance case (docs/conformance.md) through the public API. */
 #ifndef TC_CONFORM_H
 #define TC_CONFORM_H
 

@@ -121,7 +121,7 @@ static tc_status tc_layer_case(const tc_case *c, tc_model *m, tc_graph *g, tc_te
   TC_TRY(tc_op_mul(g, y, *dy, &prod));
   TC_TRY(tc_op_sum(g, prod, &loss));
   TC_TRY(tc_graph_backward(g, loss));
-  const double tol = 1e-4; /* FORMAT.md §8 */
+  const double tol = 1e-4; /* docs/conformance.md */
   tc_conform_compare(c, "y", y->data, y->rank, y->shape, tol, tol, out);
   tc_conform_compare(c, "dx", (*x)->grad, (*x)->rank, (*x)->shape, tol, tol, out);
   tc_param *kp = tc_conv2d_transpose_kernel(*layer), *bp = tc_conv2d_transpose_bias(*layer);

@@ -1,4 +1,4 @@
-/* conform_op.c — `kind op` cases (FORMAT.md §9): one graph op, its output and the
+/* conform_op.c — `kind op` cases (docs/ops.md): one graph op, its output and the
  * gradients of L = sum(y · G) for every input but the labels. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,7 +230,7 @@ static tc_status tc_op_case(const tc_case *c, tc_graph *g, tc_op_inputs *in, tc_
   TC_TRY(tc_op_mul(g, y, *G, &prod));
   TC_TRY(tc_op_sum(g, prod, &loss));
   TC_TRY(tc_graph_backward(g, loss));
-  const double tol = 1e-4; /* FORMAT.md §8 */
+  const double tol = 1e-4; /* docs/conformance.md */
   tc_conform_compare(c, "y", y->data, y->rank, y->shape, tol, tol, out);
   for (int i = 0; i < in->n; i++) {
     char name[TC_CASE_NAME_MAX + 8];

@@ -1,4 +1,4 @@
-/* conform_train.c — `kind train` cases: whole training runs (FORMAT.md §7). */
+/* conform_train.c — `kind train` cases: whole training runs (docs/semantics.md). */
 #include <stdio.h>
 #include <string.h>
 
@@ -66,7 +66,7 @@ static tc_status tc_train_step(tc_train_run *r, float *total) {
 
 static void tc_train_compare(const tc_case *c, const tc_train_run *r, int t, float total,
                              tc_conform_outcome *out) {
-  const double atol = 1e-4, rtol = 1e-3; /* FORMAT.md §8 */
+  const double atol = 1e-4, rtol = 1e-3; /* docs/conformance.md */
   char name[64];
   snprintf(name, sizeof name, "loss.%d", t);
   tc_conform_compare(c, name, &total, 0, NULL, atol, rtol, out);

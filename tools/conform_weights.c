@@ -1,4 +1,4 @@
-/* conform_weights.c — `kind regularizer` and `kind constraint` cases (FORMAT.md §4, §5). */
+/* conform_weights.c — `kind regularizer` and `kind constraint` cases (docs/strings.md). */
 #include <stdlib.h>
 #include <string.h>
 

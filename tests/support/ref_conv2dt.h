@@ -3,7 +3,7 @@
  *   double *y = malloc(...);
  *   tc_ref_conv2dt_forward(&p, n, h, w, c, x, kernel, bias, y);
  *
- * Straight from FORMAT.md §3 and core/conv2dt.h: one scatter-add loop over every
+ * Straight from docs/semantics.md and core/conv2dt.h: one scatter-add loop over every
  * (input pixel, input channel, tap, filter) that lands inside the output, accumulated and
  * returned in double. It derives the output size and the crop itself (Keras
  * deconv_output_length and TF's SAME rule), independently of tc_conv2dt_plan_create, and

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdlib.h>
 
 void tc_test_rng_init(tc_test_rng *r, uint64_t seed) { r->state = seed * 0x9E3779B97F4A7C15ull + 1; }
 
@@ -64,4 +65,12 @@ tc_tensor *tc_test_tensor(tc_test_rng *r, int rank, const int64_t *shape, float 
   ck_assert_int_eq(tc_tensor_create(&t, rank, shape), TC_OK);
   tc_test_fill(r, t->data, t->size, lo, hi);
   return t;
+}
+
+int tc_test_run(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_ENV);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -2,9 +2,28 @@
 #ifndef TC_TESTUTIL_H
 #define TC_TESTUTIL_H
 
+#include <check.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "core/status.h"
 #include "core/tensor.h"
+
+/* The one main of every suite: runs s in a runner (Check's verbosity from CK_VERBOSITY,
+ * forking per test as Check does by default), frees it, and returns the process's exit
+ * status: EXIT_SUCCESS when every test passed. */
+int tc_test_run(Suite *s);
+
+/* A call that must fail with `code` and leave a message that contains `text`; on failure
+ * the assertion prints the status and the whole message. */
+#define TC_CK_ERROR(call, code, text)                                                        \
+  do {                                                                                       \
+    tc_status tc_ck_status_ = (call);                                                        \
+    ck_assert_msg(tc_ck_status_ == (code), "%s returned %d, expected %s (%d): %s", #call,    \
+                  (int)tc_ck_status_, #code, (int)(code), tc_last_error());                  \
+    ck_assert_msg(strstr(tc_last_error(), (text)) != NULL,                                   \
+                  "%s: the message \"%s\" lacks \"%s\"", #call, tc_last_error(), (text));     \
+  } while (0)
 
 /* A small deterministic generator for test data (splitmix64), independent of the library's. */
 typedef struct tc_test_rng {
