@@ -174,7 +174,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   if (r->pos.steps_per_epoch == 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "--batch %ld is larger than the %lld training images",
                         o->batch, (long long)train->n);
-  TC_TRY(tc_autoencoder_create(&r->net, o, train->h, train->w));
+  TC_TRY(tc_train_net_status(tc_autoencoder_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->g));
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
   int64_t shape[4] = {o->batch / o->shards, train->h, train->w, 1};

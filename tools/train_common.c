@@ -103,6 +103,14 @@ tc_status tc_train_side_report(const tc_train_side *side, const char *ckpt, int6
                       "%lld (--resume continues)", side->msg, ckpt, (long long)step);
 }
 
+tc_status tc_train_net_status(tc_status built) {
+  if (built != TC_ERR_SHAPE && built != TC_ERR_UNSUPPORTED)
+    return built;
+  char why[1024];
+  snprintf(why, sizeof why, "%s", tc_last_error());
+  return tc_set_error(TC_ERR_INVALID_ARG, "%s", why);
+}
+
 tc_status tc_train_resume_check(const tc_train_opts *o, const tc_train_position *p,
                                 const tc_ckpt_meta *meta, const char *ckpt) {
   if (meta->batch > 0 && meta->batch != o->batch)

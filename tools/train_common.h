@@ -56,6 +56,11 @@ static inline int64_t tc_train_offset_of(const tc_train_position *p) {
   return p->step % p->steps_per_epoch;
 }
 
+/* The status of building the network from the command's layer options: a layer that refuses
+ * what the options asked for (a shape, a setting it does not support) is bad usage, exit 2,
+ * as a bad option string is; the message stays the layer's. */
+tc_status tc_train_net_status(tc_status built);
+
 /* On --resume, after the checkpoint loaded: TC_ERR_INVALID_ARG (naming both numbers and
  * the way out) when it was saved with another --batch, or when this run's steps per epoch
  * (data, --limit, --batch) would put its step in another epoch than it records. */

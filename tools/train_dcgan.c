@@ -237,7 +237,7 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   if (r->pos.steps_per_epoch == 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "--batch %ld is larger than the %lld training images",
                         o->batch, (long long)train->n);
-  TC_TRY(tc_dcgan_create(&r->net, o, train->h, train->w));
+  TC_TRY(tc_train_net_status(tc_dcgan_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->gd));
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));

@@ -38,7 +38,7 @@ refused --optimizer adam:lr=0.1:lr=0.2 "lr is given twice"
 rc=0
 "$tconv" train "${base[@]}" --out "$work/ax" --kernel-constraint max_norm:2:axis=5 \
   >/dev/null 2>"$work/err" || rc=$?
-[ "$rc" -ne 0 ] || fail "max_norm:2:axis=5 trained (exit 0)"
+[ "$rc" -eq 2 ] || fail "max_norm:2:axis=5: exit $rc, want 2"
 grep -qF "conv2d_transpose 'decoder_up1': kernel_constraint: max_norm: axis 5 is out of range for a tensor of rank 4" \
   "$work/err" || fail "axis=5: $(cat "$work/err")"
 [ ! -e "$work/ax/checkpoint.npz" ] || fail "axis=5: a checkpoint was written"
@@ -46,7 +46,7 @@ echo "ok: max_norm:2:axis=5 refused at model build (exit $rc)"
 rc=0
 "$tconv" train "${base[@]}" --out "$work/or" --bias-initializer orthogonal \
   >/dev/null 2>"$work/err" || rc=$?
-[ "$rc" -ne 0 ] || fail "bias orthogonal trained (exit 0)"
+[ "$rc" -eq 2 ] || fail "bias orthogonal: exit $rc, want 2"
 grep -qF "bias_initializer: orthogonal: the tensor must be at least 2-d, got rank 1" \
   "$work/err" || fail "bias orthogonal: $(cat "$work/err")"
 echo "ok: --bias-initializer orthogonal refused at model build (exit $rc)"
