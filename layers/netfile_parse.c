@@ -36,15 +36,18 @@ static int tc_name_char(char c) {
          c == '_' || c == '.' || c == '-';
 }
 
-/* A node or variable name: 1..TC_NET_NAME_MAX-1 of [A-Za-z0-9_.-]. */
+/* A node or variable name: 1..TC_NET_NAME_MAX-1 of [A-Za-z0-9_.-], and for a node '/'
+ * between scopes. */
 static tc_status tc_take_name(tc_parser *p, const tc_tok *t, const char *what, char *out) {
   if (t->len >= TC_NET_NAME_MAX)
     return tc_net_error(p->d, p->line, t->col, "%s: expected a name of at most %d bytes, got "
                         "%d bytes", what, TC_NET_NAME_MAX - 1, t->len);
+  int scopes = strcmp(what, "var") != 0 && strcmp(what, "variable") != 0;
   for (int i = 0; i < t->len; i++)
-    if (!tc_name_char(t->s[i]))
-      return tc_net_error(p->d, p->line, t->col + i, "%s: expected a name of [A-Za-z0-9_.-], "
-                          "got '%c' in \"%.*s\"", what, t->s[i], t->len, t->s);
+    if (!tc_name_char(t->s[i]) &&
+        !(scopes && t->s[i] == '/' && i > 0 && i + 1 < t->len && t->s[i + 1] != '/'))
+      return tc_net_error(p->d, p->line, t->col + i, "%s: expected a name of [A-Za-z0-9_.-]%s, "
+                          "got '%c' in \"%.*s\"", what, scopes ? " ('/' between scopes)" : "", t->s[i], t->len, t->s);
   memcpy(out, t->s, (size_t)t->len);
   out[t->len] = '\0';
   return TC_OK;

@@ -17,7 +17,7 @@ typedef struct bad_case {
 static const bad_case cases[] = {
     {"unknown kind", OK_HEAD "conv3d c x\noutput c\n", "t.net:2:1: expected var, output, loss or a node kind"},
     {"missing name", OK_HEAD "conv2d\noutput x\n", "t.net:2:7: conv2d: expected a node name"},
-    {"bad name character", OK_HEAD "conv2d c$ x filters=1 kernel_size=1\noutput c\n", "t.net:2:9: conv2d: expected a name of [A-Za-z0-9_.-], got '$'"},
+    {"bad name character", OK_HEAD "conv2d c$ x filters=1 kernel_size=1\noutput c\n", "t.net:2:9: conv2d: expected a name of [A-Za-z0-9_.-] ('/' between scopes), got '$'"},
     {"name too long", OK_HEAD "flatten aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa x\noutput x\n", "t.net:2:9: flatten: expected a name of at most 63 bytes"},
     {"duplicate name", OK_HEAD "flatten f x\nflatten f x\noutput f\n", "t.net:3:9: node 'f' is already defined on line 2"},
     {"unknown input", OK_HEAD "flatten f y\noutput f\n", "t.net:2:11: expected a node defined above, got unknown node 'y'"},

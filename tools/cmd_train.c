@@ -20,13 +20,15 @@ int tc_cmd_train(int argc, char **argv) {
   tc_status s = tc_train_prepare_dirs(&o); /* before the data: a bad path fails at once */
   if (s != TC_OK) {
     fprintf(stderr, "tconv train: %s\n", tc_last_error());
+    tc_train_opts_free(&o);
     return 2;
   }
   s = tc_train_load_data(&o, &train, &test);
   if (s == TC_OK) {
     printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads, "
            "%s kernels\n",
-           o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder", (long long)train->n,
+           o.net_file ? o.net_file : o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder",
+           (long long)train->n,
            train->source, o.epochs, o.batch, omp_get_max_threads(), tc_conv2dt_kernel_isa());
     fflush(stdout); /* the progress reporter writes to stderr */
     tc_train_catch_signals();
@@ -35,6 +37,7 @@ int tc_cmd_train(int argc, char **argv) {
   }
   tc_dataset_free(train);
   tc_dataset_free(test);
+  tc_train_opts_free(&o);
   if (s != TC_OK) {
     fprintf(stderr, "tconv train: %s\n", tc_last_error());
     /* 2: the command line asked for something that cannot be (bad paths, an existing
