@@ -74,6 +74,10 @@ void tc_netdesc_free(tc_netdesc *d);
 /* The description as text (variables substituted), malloc'd into *text; parsing it gives
  * an equal description (tc_netdesc_equal). */
 tc_status tc_netdesc_write(const tc_netdesc *d, char **text);
+/* The same with every key of every node written out, the given value or Keras' default
+ * (the full config, as Keras' get_config; a checkpoint's meta/layers). It parses and
+ * builds to the same network. */
+tc_status tc_netdesc_write_config(const tc_netdesc *d, char **text);
 /* 1 when a and b hold the same nodes, attributes (as text), outputs and loss. */
 int tc_netdesc_equal(const tc_netdesc *a, const tc_netdesc *b);
 

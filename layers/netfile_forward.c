@@ -43,7 +43,8 @@ static tc_status tc_resize_forward(const tc_net_node *nd, tc_graph *g, tc_tensor
                                    tc_tensor **y) {
   int size[2] = {1, 1};
   tc_nc_int2(nd, "size", size);
-  tc_resize_method m = TC_RESIZE_NEAREST;
+  /* Keras UpSampling2D: nearest; tf.image.resize: bilinear */
+  tc_resize_method m = nd->kind == TC_NK_UPSAMPLE ? TC_RESIZE_NEAREST : TC_RESIZE_BILINEAR;
   const char *v = tc_nc_value(nd, nd->kind == TC_NK_UPSAMPLE ? "interpolation" : "method");
   if (v)
     TC_TRY(tc_resize_method_parse(v, &m));

@@ -24,6 +24,7 @@ typedef struct tc_net_key {
   double lo, hi;
   const char *words;
   int required;
+  const char *dflt; /* Keras' default as a value (the full config); NULL: none */
 } tc_net_key;
 
 enum {

@@ -13,61 +13,76 @@
 #include "layers/netfile_internal.h"
 #include "layers/regularizer.h"
 
+/* {key, type, lo, hi, words, required, Keras' default as text (NULL: none)} */
 #define TC_COMMON_KEYS                                                                     \
-  {"activation", TC_NV_ACT, 0, 0, NULL, 0}, {"use_bias", TC_NV_BOOL, 0, 0, NULL, 0},        \
-  {"kernel_initializer", TC_NV_INIT, 0, 0, NULL, 0},                                        \
-  {"bias_initializer", TC_NV_INIT, 0, 0, NULL, 0},                                          \
-  {"kernel_regularizer", TC_NV_REG, 0, 0, NULL, 0},                                         \
-  {"bias_regularizer", TC_NV_REG, 0, 0, NULL, 0},                                           \
-  {"activity_regularizer", TC_NV_REG, 0, 0, NULL, 0},                                       \
-  {"kernel_constraint", TC_NV_CONS, 0, 0, NULL, 0},                                         \
-  {"bias_constraint", TC_NV_CONS, 0, 0, NULL, 0}, {"trainable", TC_NV_BOOL, 0, 0, NULL, 0}
+  {"activation", TC_NV_ACT, 0, 0, NULL, 0, "linear"},                                       \
+  {"use_bias", TC_NV_BOOL, 0, 0, NULL, 0, "true"},                                          \
+  {"kernel_initializer", TC_NV_INIT, 0, 0, NULL, 0, "glorot_uniform"},                      \
+  {"bias_initializer", TC_NV_INIT, 0, 0, NULL, 0, "zeros"},                                 \
+  {"kernel_regularizer", TC_NV_REG, 0, 0, NULL, 0, "none"},                                 \
+  {"bias_regularizer", TC_NV_REG, 0, 0, NULL, 0, "none"},                                   \
+  {"activity_regularizer", TC_NV_REG, 0, 0, NULL, 0, "none"},                               \
+  {"kernel_constraint", TC_NV_CONS, 0, 0, NULL, 0, "none"},                                 \
+  {"bias_constraint", TC_NV_CONS, 0, 0, NULL, 0, "none"},                                   \
+  {"trainable", TC_NV_BOOL, 0, 0, NULL, 0, "true"}
 #define TC_CONV_KEYS                                                                       \
-  {"filters", TC_NV_INT, 1, 65536, NULL, 1}, {"kernel_size", TC_NV_INT2, 1, 64, NULL, 1},   \
-  {"strides", TC_NV_INT2, 1, 16, NULL, 0},                                                  \
-  {"padding", TC_NV_WORD, 0, 0, "valid|same", 0}, TC_FORMAT_KEY,                            \
-  {"dilation_rate", TC_NV_INT2, 1, 64, NULL, 0}, {"groups", TC_NV_INT, 1, 65536, NULL, 0}
-#define TC_FORMAT_KEY {"data_format", TC_NV_WORD, 0, 0, "channels_last|channels_first", 0}
+  {"filters", TC_NV_INT, 1, 65536, NULL, 1, NULL},                                          \
+  {"kernel_size", TC_NV_INT2, 1, 64, NULL, 1, NULL},                                        \
+  {"strides", TC_NV_INT2, 1, 16, NULL, 0, "1,1"},                                           \
+  {"padding", TC_NV_WORD, 0, 0, "valid|same", 0, "valid"}, TC_FORMAT_KEY,                   \
+  {"dilation_rate", TC_NV_INT2, 1, 64, NULL, 0, "1,1"},                                     \
+  {"groups", TC_NV_INT, 1, 65536, NULL, 0, "1"}
+#define TC_FORMAT_KEY                                                                      \
+  {"data_format", TC_NV_WORD, 0, 0, "channels_last|channels_first", 0, "channels_last"}
 #define TC_NORM_KEYS                                                                       \
-  {"epsilon", TC_NV_FLOAT, 0, 0, NULL, 0}, {"center", TC_NV_BOOL, 0, 0, NULL, 0},           \
-  {"scale", TC_NV_BOOL, 0, 0, NULL, 0}
-#define TC_END {NULL, 0, 0, 0, NULL, 0}
+  {"epsilon", TC_NV_FLOAT, 0, 0, NULL, 0, "0.001"},                                         \
+  {"center", TC_NV_BOOL, 0, 0, NULL, 0, "true"}, {"scale", TC_NV_BOOL, 0, 0, NULL, 0, "true"}
+#define TC_END {NULL, 0, 0, 0, NULL, 0, NULL}
 
-static const tc_net_key tc_input_keys[] = {{"shape", TC_NV_INTS, 1, 65536, NULL, 1}, TC_END};
+static const tc_net_key tc_input_keys[] = {{"shape", TC_NV_INTS, 1, 65536, NULL, 1, NULL},
+                                           TC_END};
 static const tc_net_key tc_convt_keys[] = {
-    TC_CONV_KEYS, {"output_padding", TC_NV_INT2, 0, 64, NULL, 0}, TC_COMMON_KEYS, TC_END};
+    TC_CONV_KEYS, {"output_padding", TC_NV_INT2, 0, 64, NULL, 0, NULL}, TC_COMMON_KEYS, TC_END};
 static const tc_net_key tc_conv_keys[] = {TC_CONV_KEYS, TC_COMMON_KEYS, TC_END};
 static const tc_net_key tc_dense_keys[] = {
-    {"units", TC_NV_INT, 1, 1 << 20, NULL, 1}, TC_COMMON_KEYS, TC_END};
+    {"units", TC_NV_INT, 1, 1 << 20, NULL, 1, NULL}, TC_COMMON_KEYS, TC_END};
 static const tc_net_key tc_bn_keys[] = {
-    {"axis", TC_NV_INT, -4, 3, NULL, 0}, {"momentum", TC_NV_FLOAT, 0, 1, NULL, 0}, TC_NORM_KEYS,
-    {"beta_initializer", TC_NV_INIT, 0, 0, NULL, 0},
-    {"gamma_initializer", TC_NV_INIT, 0, 0, NULL, 0},
-    {"moving_mean_initializer", TC_NV_INIT, 0, 0, NULL, 0},
-    {"moving_variance_initializer", TC_NV_INIT, 0, 0, NULL, 0},
-    {"beta_regularizer", TC_NV_REG, 0, 0, NULL, 0}, {"gamma_regularizer", TC_NV_REG, 0, 0, NULL, 0},
-    {"beta_constraint", TC_NV_CONS, 0, 0, NULL, 0}, {"gamma_constraint", TC_NV_CONS, 0, 0, NULL, 0},
-    {"fused", TC_NV_WORD, 0, 0, "auto|true|false", 0}, {"trainable", TC_NV_BOOL, 0, 0, NULL, 0},
-    TC_END};
+    {"axis", TC_NV_INT, -4, 3, NULL, 0, "-1"}, {"momentum", TC_NV_FLOAT, 0, 1, NULL, 0, "0.99"},
+    TC_NORM_KEYS,
+    {"beta_initializer", TC_NV_INIT, 0, 0, NULL, 0, "zeros"},
+    {"gamma_initializer", TC_NV_INIT, 0, 0, NULL, 0, "ones"},
+    {"moving_mean_initializer", TC_NV_INIT, 0, 0, NULL, 0, "zeros"},
+    {"moving_variance_initializer", TC_NV_INIT, 0, 0, NULL, 0, "ones"},
+    {"beta_regularizer", TC_NV_REG, 0, 0, NULL, 0, "none"},
+    {"gamma_regularizer", TC_NV_REG, 0, 0, NULL, 0, "none"},
+    {"beta_constraint", TC_NV_CONS, 0, 0, NULL, 0, "none"},
+    {"gamma_constraint", TC_NV_CONS, 0, 0, NULL, 0, "none"},
+    {"fused", TC_NV_WORD, 0, 0, "auto|true|false", 0, "auto"},
+    {"trainable", TC_NV_BOOL, 0, 0, NULL, 0, "true"}, TC_END};
 static const tc_net_key tc_ln_keys[] = {TC_NORM_KEYS, TC_END};
 static const tc_net_key tc_gn_keys[] = {
-    {"groups", TC_NV_INT, 1, 65536, NULL, 1}, TC_NORM_KEYS, TC_FORMAT_KEY, TC_END};
+    {"groups", TC_NV_INT, 1, 65536, NULL, 1, NULL}, TC_NORM_KEYS, TC_FORMAT_KEY, TC_END};
 static const tc_net_key tc_in_keys[] = {TC_NORM_KEYS, TC_FORMAT_KEY, TC_END};
-static const tc_net_key tc_act_keys[] = {{"activation", TC_NV_ACT, 0, 0, NULL, 1}, TC_END};
-static const tc_net_key tc_concat_keys[] = {{"axis", TC_NV_INT, -4, 3, NULL, 0}, TC_END};
+static const tc_net_key tc_act_keys[] = {{"activation", TC_NV_ACT, 0, 0, NULL, 1, NULL}, TC_END};
+static const tc_net_key tc_concat_keys[] = {{"axis", TC_NV_INT, -4, 3, NULL, 0, "-1"}, TC_END};
 static const tc_net_key tc_none_keys[] = {TC_END};
 static const tc_net_key tc_up_keys[] = {
-    {"size", TC_NV_INT2, 1, 16, NULL, 1},
-    {"interpolation", TC_NV_WORD, 0, 0, "nearest|bilinear", 0}, TC_FORMAT_KEY, TC_END};
+    {"size", TC_NV_INT2, 1, 16, NULL, 1, NULL},
+    {"interpolation", TC_NV_WORD, 0, 0, "nearest|bilinear", 0, "nearest"}, TC_FORMAT_KEY, TC_END};
 static const tc_net_key tc_resize_keys[] = {
-    {"size", TC_NV_INT2, 1, 4096, NULL, 1}, {"method", TC_NV_WORD, 0, 0, "nearest|bilinear", 0},
-    {"mode", TC_NV_WORD, 0, 0, "half_pixel|legacy|align_corners", 0}, TC_FORMAT_KEY, TC_END};
+    {"size", TC_NV_INT2, 1, 4096, NULL, 1, NULL},
+    {"method", TC_NV_WORD, 0, 0, "nearest|bilinear", 0, "bilinear"},
+    {"mode", TC_NV_WORD, 0, 0, "half_pixel|legacy|align_corners", 0, "half_pixel"},
+    TC_FORMAT_KEY, TC_END};
 static const tc_net_key tc_pad_keys[] = {
-    {"pad", TC_NV_INTS, 0, 4096, NULL, 1}, {"mode", TC_NV_WORD, 0, 0, "constant|reflect|symmetric", 0},
-    {"value", TC_NV_FLOAT, -INFINITY, -INFINITY, NULL, 0}, TC_FORMAT_KEY, TC_END};
-static const tc_net_key tc_crop_keys[] = {{"crop", TC_NV_INTS, 0, 4096, NULL, 1}, TC_FORMAT_KEY, TC_END};
-static const tc_net_key tc_drop_keys[] = {{"rate", TC_NV_FLOAT, 0, 1, NULL, 1}, TC_END};
-static const tc_net_key tc_reshape_keys[] = {{"shape", TC_NV_INTS, 1, 1 << 24, NULL, 1}, TC_END};
+    {"pad", TC_NV_INTS, 0, 4096, NULL, 1, NULL},
+    {"mode", TC_NV_WORD, 0, 0, "constant|reflect|symmetric", 0, "constant"},
+    {"value", TC_NV_FLOAT, -INFINITY, -INFINITY, NULL, 0, "0"}, TC_FORMAT_KEY, TC_END};
+static const tc_net_key tc_crop_keys[] = {{"crop", TC_NV_INTS, 0, 4096, NULL, 1, NULL},
+                                          TC_FORMAT_KEY, TC_END};
+static const tc_net_key tc_drop_keys[] = {{"rate", TC_NV_FLOAT, 0, 1, NULL, 1, NULL}, TC_END};
+static const tc_net_key tc_reshape_keys[] = {{"shape", TC_NV_INTS, 1, 1 << 24, NULL, 1, NULL},
+                                             TC_END};
 
 const tc_net_kind tc_net_kinds[TC_NK_COUNT] = {
     [TC_NK_INPUT] = {"input", 0, 0, tc_input_keys},
@@ -92,10 +107,10 @@ const tc_net_kind tc_net_kinds[TC_NK_COUNT] = {
 
 const char *const tc_net_loss_names[] = {"mse", "mae", "huber", "gan", NULL};
 const tc_net_key tc_net_loss_keys[] = {
-    {"output", TC_NV_WORD, 0, 0, NULL, 0},    /* a node name, checked by the parser */
-    {"generator", TC_NV_WORD, 0, 0, NULL, 0}, /* gan: the generator's output node */
-    {"discriminator", TC_NV_WORD, 0, 0, NULL, 0},
-    {"delta", TC_NV_FLOAT, 0, 0, NULL, 0}, /* huber */
+    {"output", TC_NV_WORD, 0, 0, NULL, 0, NULL},    /* a node name, checked by the parser */
+    {"generator", TC_NV_WORD, 0, 0, NULL, 0, NULL}, /* gan: the generator's output node */
+    {"discriminator", TC_NV_WORD, 0, 0, NULL, 0, NULL},
+    {"delta", TC_NV_FLOAT, 0, 0, NULL, 0, NULL}, /* huber */
     TC_END};
 
 int tc_net_kind_find(const char *word) {

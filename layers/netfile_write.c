@@ -42,16 +42,34 @@ static void tc_put_attrs(tc_buf *b, const tc_net_node *nd) {
   tc_put(b, "\n");
 }
 
-tc_status tc_netdesc_write(const tc_netdesc *d, char **text) {
+/* Every key of the node's kind, in the kind's order: its value, else Keras' default. */
+static void tc_put_config(tc_buf *b, const tc_net_node *nd) {
+  for (const tc_net_key *k = tc_net_kinds[nd->kind].keys; k->key; k++) {
+    const char *v = NULL;
+    for (int a = 0; a < nd->n_attr && v == NULL; a++)
+      if (strcmp(nd->attr[a].key, k->key) == 0)
+        v = nd->attr[a].value;
+    if (v != NULL || k->dflt != NULL)
+      tc_put(b, " %s=%s", k->key, v ? v : k->dflt);
+  }
+  tc_put(b, "\n");
+}
+
+static tc_status tc_write(const tc_netdesc *d, int full, char **text) {
   tc_buf b = {malloc(256), 0, 256, 0};
   b.failed = b.s == NULL;
-  tc_put(&b, "# network description (docs/networks.md)\n");
+  tc_put(&b, full ? "# network description, every key with its value or default "
+                    "(docs/networks.md)\n"
+                  : "# network description (docs/networks.md)\n");
   for (int i = 0; i < d->n_nodes; i++) {
     const tc_net_node *nd = &d->nodes[i];
     tc_put(&b, "%s %s", tc_net_kind_name(nd->kind), nd->name);
     for (int k = 0; k < nd->n_in; k++)
       tc_put(&b, " %s", d->nodes[nd->in[k]].name);
-    tc_put_attrs(&b, nd);
+    if (full)
+      tc_put_config(&b, nd);
+    else
+      tc_put_attrs(&b, nd);
   }
   tc_put(&b, "output");
   for (int k = 0; k < d->n_outputs; k++)
@@ -68,4 +86,10 @@ tc_status tc_netdesc_write(const tc_netdesc *d, char **text) {
   }
   *text = b.s;
   return TC_OK;
+}
+
+tc_status tc_netdesc_write(const tc_netdesc *d, char **text) { return tc_write(d, 0, text); }
+
+tc_status tc_netdesc_write_config(const tc_netdesc *d, char **text) {
+  return tc_write(d, 1, text);
 }

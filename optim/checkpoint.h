@@ -19,8 +19,9 @@
  *   meta/optimizer/<name>/lr         float32, finite and >= 0
  *   meta/net, meta/net_source,       uint8 text (bytes(a).decode()), when meta.net is set:
  *   meta/net_vars, meta/train_options  the network description as built, the text it was
- *                                    parsed from, the variables set from outside
- *                                    ("name=value" lines) and the run's options
+ *   meta/layers                      parsed from, the variables set from outside
+ *                                    ("name=value" lines), the run's options and every
+ *                                    layer's full config (tc_netdesc_write_config)
  * docs/checkpoints.md describes the format and its guarantees. */
 #ifndef TC_CHECKPOINT_H
 #define TC_CHECKPOINT_H
@@ -46,7 +47,7 @@ typedef struct tc_ckpt_meta {
                     and 0 after loading a file without it) */
   /* Texts saved as uint8 arrays when net is not NULL (tc_ckpt_read_text reads them back;
    * tc_ckpt_load leaves these NULL): */
-  const char *net, *net_source, *net_vars, *train_options;
+  const char *net, *net_source, *net_vars, *train_options, *layers;
 } tc_ckpt_meta;
 
 /* Writes everything to path (atomic: a crash leaves the old file or the new one). A

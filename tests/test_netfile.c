@@ -23,6 +23,31 @@ static tc_netdesc *load(const char *name) {
   return d;
 }
 
+/* The full config (every key, defaults written out) parses and builds the same variables
+ * with the same values from the same seed. */
+static void same_as_full_config(const tc_netdesc *d, const tc_model *m) {
+  char *full;
+  tc_netdesc *f;
+  tc_model *m2;
+  tc_net *net2;
+  ck_assert_int_eq(tc_netdesc_write_config(d, &full), TC_OK);
+  ck_assert_msg(tc_netdesc_parse(&f, full, strlen(full), "full", NULL, 0) == TC_OK, "%s\n%s",
+                tc_last_error(), full);
+  ck_assert_ptr_nonnull(strstr(full, " trainable=true"));
+  ck_assert_int_eq(tc_model_create(&m2, 3), TC_OK);
+  ck_assert_msg(tc_net_create(&net2, m2, f) == TC_OK, "%s", tc_last_error());
+  ck_assert_int_eq(tc_model_param_count(m), tc_model_param_count(m2));
+  for (int i = 0; i < tc_model_param_count(m); i++) {
+    tc_param *p = tc_model_param_at(m, i), *q = tc_model_param_at(m2, i);
+    ck_assert_str_eq(p->name, q->name);
+    ck_assert(memcmp(p->value->data, q->value->data, (size_t)p->value->size * 4) == 0);
+  }
+  tc_net_free(net2);
+  tc_model_free(m2);
+  tc_netdesc_free(f);
+  free(full);
+}
+
 START_TEST(shipped_files_parse_build_and_round_trip) {
   for (size_t k = 0; k < sizeof shipped / sizeof shipped[0]; k++) {
     tc_netdesc *d = load(shipped[k]), *d2 = NULL;
@@ -38,6 +63,7 @@ START_TEST(shipped_files_parse_build_and_round_trip) {
     ck_assert_int_eq(tc_model_create(&m, 3), TC_OK);
     ck_assert_msg(tc_net_create(&net, m, d) == TC_OK, "%s: %s", shipped[k], tc_last_error());
     ck_assert_int_gt(tc_model_param_count(m), 0);
+    same_as_full_config(d, m);
     tc_net_free(net);
     tc_model_free(m);
     free(text);

@@ -92,6 +92,14 @@ START_TEST(a_checkpoint_rebuilds_its_network_alone) {
   ck_assert_int_eq(tc_ckpt_load_net(path, &d2, &m2, &net2), TC_ERR_NOT_FOUND);
   ck_assert_ptr_null(m2);
   ck_assert_ptr_nonnull(strstr(tc_last_error(), "has no array 'meta/net'"));
+  /* meta/net that is not text */
+  float f[2] = {1, 2};
+  int64_t fs[1] = {2};
+  tc_npz_entry e[1] = {{"meta/net", TC_NPZ_F32, 1, fs, f}};
+  ck_assert_int_eq(tc_npz_write(path, e, 1), TC_OK);
+  ck_assert_int_eq(tc_ckpt_read_text(path, "meta/net", &back), TC_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "'meta/net' is not text"));
+  ck_assert_int_eq(tc_ckpt_load_net(path, &d2, &m2, &net2), TC_ERR_FORMAT);
   unlink(path);
   free(text);
   tc_net_free(net);

@@ -119,6 +119,8 @@ int tc_train_net_prepare(tc_train_opts *o) {
   }
   if (s == TC_OK)
     s = tc_netdesc_write(d, &o->net_text);
+  if (s == TC_OK)
+    s = tc_netdesc_write_config(d, &o->layers_text);
   if (s != TC_OK) {
     fprintf(stderr, "tconv train: %s\n", tc_last_error());
     tc_train_opts_free(o);
@@ -149,4 +151,5 @@ void tc_train_net_meta(const tc_train_opts *o, tc_ckpt_meta *meta) {
   meta->net_source = o->net_source;
   meta->net_vars = o->net_vars;
   meta->train_options = o->options_text;
+  meta->layers = o->layers_text;
 }

@@ -242,8 +242,9 @@ void tc_train_opts_free(tc_train_opts *o) {
   free(o->net_source);
   free(o->net_vars);
   free(o->options_text);
+  free(o->layers_text);
   o->net = NULL;
-  o->net_text = o->net_source = o->net_vars = o->options_text = NULL;
+  o->net_text = o->net_source = o->net_vars = o->options_text = o->layers_text = NULL;
 }
 
 tc_status tc_train_out_path(const tc_train_opts *o, const char *name, char *buf, size_t cap) {

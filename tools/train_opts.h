@@ -43,7 +43,7 @@ typedef struct tc_train_opts {
   const char *net_file;   /* --net FILE; NULL: the shipped file of --model */
   const char *layer_text[TC_TRAIN_LAYER_OPTIONS]; /* layer options as given, or NULL */
   struct tc_netdesc *net; /* the description trained (owned; tc_train_opts_free) */
-  char *net_text, *net_source, *net_vars, *options_text; /* a checkpoint's meta/ texts */
+  char *net_text, *net_source, *net_vars, *options_text, *layers_text; /* meta/ texts */
 } tc_train_opts;
 
 /* Defaults, then argv. Returns 0 to go on, 1 when --help was printed, 2 on bad usage

@@ -30,14 +30,16 @@ echo "ok: sample rebuilds an elu checkpoint with and without --activation elu; r
 import sys
 import numpy as np
 z = np.load(sys.argv[1])
-for k in ("meta/net", "meta/net_source", "meta/net_vars", "meta/train_options"):
+for k in ("meta/net", "meta/net_source", "meta/net_vars", "meta/train_options", "meta/layers"):
     assert z[k].dtype == np.uint8 and z[k].ndim == 1, k
 net = bytes(z["meta/net"]).decode()
 assert "conv2d_transpose decoder_up1 decoder_grid" in net and "activation=elu" in net, net
 assert "activation=elu" in bytes(z["meta/net_vars"]).decode()
 assert "batch=32" in bytes(z["meta/train_options"]).decode()
+layers = bytes(z["meta/layers"]).decode()
+assert "conv2d_transpose decoder_up1 decoder_grid filters=16 kernel_size=4 strides=2 padding=same data_format=channels_last dilation_rate=1,1 groups=1 activation=elu use_bias=true" in layers, layers
 PY
-echo "ok: numpy reads meta/net, meta/net_source, meta/net_vars, meta/train_options"
+echo "ok: numpy reads meta/net, meta/net_source, meta/net_vars, meta/train_options, meta/layers"
 
 # 3. --resume without --model: the dcgan comes from the checkpoint, bit for bit
 gan=(--synthetic --limit 320 --batch 32 --epochs 1 --threads 2 --sample-every 3)
@@ -49,7 +51,12 @@ cmp -s "$work/g1/checkpoint.npz" "$work/g2/checkpoint.npz" || fail "resume from 
 rc=0
 "$tconv" train "${gan[@]}" --out "$work/g2" --resume --activation relu >/dev/null 2>"$work/err" || rc=$?
 [ "$rc" = 2 ] && grep -qF "contradicts checkpoint" "$work/err" || fail "resume relu: $rc $(cat "$work/err")"
-echo "ok: --resume rebuilds the dcgan from its checkpoint; a contradicting option refused"
+rc=0
+"$tconv" train "${gan[@]}" --out "$work/g2" --resume --net "$(dirname "$0")/../../examples/nets/unet.net" \
+  >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" = 2 ] && grep -qF "builds another network than the one checkpoint" "$work/err" \
+  || fail "resume with another --net: $rc $(cat "$work/err")"
+echo "ok: --resume rebuilds the dcgan from its checkpoint; a contradicting option or file refused"
 
 # 4. an older checkpoint (no meta/net...): sample still works by its keys
 /usr/bin/python3 - "$work/e/checkpoint.npz" "$work/old.npz" <<'PY'
