@@ -55,13 +55,24 @@ static tc_status tc_name_valid(const char *name) {
     char c = name[i];
     int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
              c == '_' || c == '.' || c == '-';
-    if (!ok)
+    /* '/' separates scopes (TF1's "generator/conv2d_transpose"): inside, never doubled */
+    int scope = c == '/' && i > 0 && i + 1 < len && name[i + 1] != '/';
+    if (!ok && !scope)
       return tc_set_error(TC_ERR_INVALID_ARG,
                           "layer name '%s': character %zu ('%c') is not allowed; use letters, "
-                          "digits, '_', '.' and '-'",
+                          "digits, '_', '.', '-' and '/' between scopes",
                           name, i + 1, c);
   }
   return TC_OK;
+}
+
+/* 1 when a is b's scope ("gen" of "gen/up1") or b is a's: their variables would mix under
+ * one prefix ("gen/..."). */
+static int tc_scope_clash(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la < lb)
+    return strncmp(a, b, la) == 0 && b[la] == '/';
+  return lb < la && strncmp(a, b, lb) == 0 && a[lb] == '/';
 }
 
 static tc_status tc_name_push(tc_model *m, const char *name) {
@@ -86,6 +97,11 @@ tc_status tc_model_claim_name(tc_model *m, const char *base, const char *request
     if (tc_name_taken(m, requested))
       return tc_set_error(TC_ERR_EXISTS, "layer name '%s' is already used in this model",
                           requested);
+    for (int i = 0; i < m->n_names; i++)
+      if (tc_scope_clash(requested, m->names[i]))
+        return tc_set_error(TC_ERR_EXISTS, "layer name '%s' and the layer '%s' of this model "
+                            "would share the scope '%s/'", requested, m->names[i],
+                            strlen(requested) < strlen(m->names[i]) ? requested : m->names[i]);
     snprintf(out, TC_NAME_MAX, "%s", requested);
     return tc_name_push(m, out);
   }

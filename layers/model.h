@@ -10,7 +10,9 @@
  *
  * The model owns the variables; layers borrow them, so the model must outlive its layers.
  * Layer names are unique per model: automatic ones are "<base>", "<base>_1", ...;
- * explicit ones must match [A-Za-z0-9_.-]+ (at most TC_NAME_MAX-16 bytes) and be unused.
+ * explicit ones must match [A-Za-z0-9_.-]+ with '/' between scopes ("generator/dense", as
+ * TF1's variable scopes; at most TC_NAME_MAX-16 bytes), be unused, and not be the scope of
+ * another layer's name or inside one ("gen" and "gen/up1" cannot both exist).
  * Variables are kept in creation order, which is the order of the optimizer's updates. */
 #ifndef TC_MODEL_H
 #define TC_MODEL_H

@@ -19,10 +19,11 @@ typedef struct tc_ckpt_list {
   int64_t i64[8];
   uint64_t rng[8];
   float lr[64];
+  int64_t text_len[5];
 } tc_ckpt_list;
 
 static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
-  int n = tc_model_param_count(m) + 5 + 2 * n_o;
+  int n = tc_model_param_count(m) + 5 + 5 + 2 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
   return n;
@@ -64,6 +65,15 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
   if (meta->batch > 0) {
     l->i64[7] = meta->batch;
     tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[7], "meta/batch%s%s", "", "");
+  }
+  const char *texts[5] = {meta->net, meta->net_source, meta->net_vars, meta->train_options,
+                          meta->layers};
+  static const char *const text_keys[5] = {"net", "net_source", "net_vars", "train_options",
+                                           "layers"};
+  for (int k = 0; k < 5 && meta->net != NULL; k++) {
+    l->text_len[k] = texts[k] ? (int64_t)strlen(texts[k]) : 0;
+    tc_ckpt_add(l, TC_NPZ_U8, 1, &l->text_len[k], texts[k] ? texts[k] : "", "meta/%s%s",
+                text_keys[k], "");
   }
   for (int k = 0; k < n_o && k < 4; k++) {
     l->i64[3 + k] = tc_optim_steps(o[k].optim);

@@ -17,6 +17,11 @@
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
  *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
  *   meta/optimizer/<name>/lr         float32, finite and >= 0
+ *   meta/net, meta/net_source,       uint8 text (bytes(a).decode()), when meta.net is set:
+ *   meta/net_vars, meta/train_options  the network description as built, the text it was
+ *   meta/layers                      parsed from, the variables set from outside
+ *                                    ("name=value" lines), the run's options and every
+ *                                    layer's full config (tc_netdesc_write_config)
  * docs/checkpoints.md describes the format and its guarantees. */
 #ifndef TC_CHECKPOINT_H
 #define TC_CHECKPOINT_H
@@ -40,6 +45,9 @@ typedef struct tc_ckpt_meta {
   tc_rng rng; /* the run's generator (latent draws, dropout ...), restored exactly */
   int64_t batch; /* images per step of the run; 0: not recorded (meta/batch not written,
                     and 0 after loading a file without it) */
+  /* Texts saved as uint8 arrays when net is not NULL (tc_ckpt_read_text reads them back;
+   * tc_ckpt_load leaves these NULL): */
+  const char *net, *net_source, *net_vars, *train_options, *layers;
 } tc_ckpt_meta;
 
 /* Writes everything to path (atomic: a crash leaves the old file or the new one). A
@@ -59,5 +67,10 @@ tc_status tc_ckpt_save(const char *path, const tc_model *model, const tc_ckpt_op
  * from a full GAN checkpoint, or weights without their optimizer). */
 tc_status tc_ckpt_load(const char *path, tc_model *model, const tc_ckpt_optim *optims,
                        int n_optims, tc_ckpt_meta *meta, int allow_extra);
+
+/* The text array `key` (e.g. "meta/net") of a checkpoint, NUL-terminated, malloc'd into
+ * *text. TC_ERR_NOT_FOUND when the file has no such array (checkpoints of older writers),
+ * TC_ERR_FORMAT when it is not a 1-D uint8 array or holds a NUL byte. */
+tc_status tc_ckpt_read_text(const char *path, const char *key, char **text);
 
 #endif

@@ -176,6 +176,14 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
     meta->batch = *(const int64_t *)batch->data;
     TC_TRY(tc_check_i64(l, "meta/batch", meta->batch, 1));
   }
+  static const char *const texts[5] = {"meta/net", "meta/net_source", "meta/net_vars",
+                                       "meta/train_options", "meta/layers"};
+  for (int k = 0; k < 5; k++) /* optional text (tc_ckpt_read_text); older files lack it */
+    if (tc_npz_find(l->f, texts[k]) != NULL) {
+      const tc_npz_array *a;
+      TC_TRY(tc_find(l, texts[k], TC_NPZ_U8, &a));
+    }
+  meta->net = meta->net_source = meta->net_vars = meta->train_options = meta->layers = NULL;
   meta->rng = (tc_rng){r[0], r[1], r[2], {(uint32_t)r[4], (uint32_t)r[5], (uint32_t)r[6],
                                           (uint32_t)r[7]}, (int)r[3]};
   return TC_OK;

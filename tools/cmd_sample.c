@@ -10,30 +10,57 @@
 #include "tools/commands.h"
 #include "tools/net_autoencoder.h"
 #include "tools/net_dcgan.h"
+#include "tools/train_net.h"
 #include "tools/png_grid.h"
 
 static void tc_sample_help(FILE *out) {
   fprintf(out,
           "usage: tconv sample CKPT.npz --out GRID.png [--seed S] [--activation SPEC]\n\n"
-          "Rebuilds the network of a `tconv train` checkpoint (the model and latent size are\n"
-          "read from its keys), loads its weights and writes an 8x8 PNG grid of images\n"
+          "Rebuilds the network of a `tconv train` checkpoint from the description it carries\n"
+          "(meta/net; checkpoints of older writers: guessed from their keys), loads its\n"
+          "weights and writes an 8x8 PNG grid of images\n"
           "generated from 64 latent vectors drawn from N(0, 1) by the run's seed (or --seed).\n"
           "For --model dcgan these are the fixed latents of training's samples.png, drawn in\n"
           "inference mode (batch-norm moving statistics), so the grid is the same image. For\n"
           "the autoencoder, its decoder turns the draws into images (its latent space is not\n"
-          "trained to be normal, so they are less clean). Pass the --activation used for\n"
-          "training if it was not the default.\n");
+          "trained to be normal, so they are less clean). --activation is not needed: one\n"
+          "that contradicts the checkpoint is an error (older checkpoints: pass the\n"
+          "--activation used for training if it was not the default).\n");
 }
 
-/* Reads the model kind, latent size and seed from the checkpoint's keys. */
+/* A self-describing checkpoint: its network (meta/net), whose loss says the model kind. */
+static tc_status tc_sample_described(const char *path, tc_train_opts *o) {
+  long latent = o->latent;
+  o->latent = -1; /* not a variable to set: the checkpoint has its own */
+  tc_status s = tc_train_net_from_ckpt(o, path, &o->net, NULL, NULL);
+  if (s != TC_OK) {
+    o->latent = latent;
+    return s;
+  }
+  o->model = strcmp(o->net->loss.name, "gan") == 0 ? TC_MODEL_DCGAN : TC_MODEL_AUTOENCODER;
+  o->latent = tc_train_net_latent(o->net);
+  if (o->latent < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "checkpoint '%s': its network has no latent input "
+                        "to sample from (a gan's generator input, or a node encoder_latent)",
+                        path);
+  return TC_OK;
+}
+
+/* Reads the model kind, latent size and seed from the checkpoint: its network description,
+ * or (checkpoints of older writers) its keys. */
 static tc_status tc_sample_probe(const char *path, tc_train_opts *o) {
+  tc_status described = tc_sample_described(path, o);
+  if (described != TC_OK && described != TC_ERR_NOT_FOUND)
+    return described;
   tc_npz_file *f;
   TC_TRY(tc_npz_read(path, &f, NULL));
   const tc_npz_array *g = tc_npz_find(f, "generator_dense/kernel");
   const tc_npz_array *d = tc_npz_find(f, "decoder_dense/kernel");
   const tc_npz_array *rng = tc_npz_find(f, "meta/rng");
   tc_status s = TC_OK;
-  if ((g == NULL && d == NULL) || rng == NULL || rng->dtype != TC_NPZ_U64 || rng->size < 1)
+  if (described == TC_OK && rng != NULL && rng->dtype == TC_NPZ_U64 && rng->size >= 1)
+    o->seed = (long)((const uint64_t *)rng->data)[0];
+  else if ((g == NULL && d == NULL) || rng == NULL || rng->dtype != TC_NPZ_U64 || rng->size < 1)
     s = tc_set_error(TC_ERR_FORMAT, "'%s' is not a tconv train checkpoint (no "
                      "generator_dense/kernel or decoder_dense/kernel, or no meta/rng)", path);
   else {
@@ -92,6 +119,7 @@ static int tc_sample_args(int argc, char **argv, const char **ckpt, const char *
           fprintf(stderr, "tconv sample: --activation: %s\n", tc_last_error());
         return 2;
       }
+      o->layer_text[0] = v; /* the shipped file's variable activation */
     } else if (argv[i][0] != '-' && *ckpt == NULL) {
       *ckpt = argv[i];
     } else {
@@ -112,6 +140,7 @@ int tc_cmd_sample(int argc, char **argv) {
   tc_train_opts o;
   char *defaults[1] = {"sample"};
   tc_train_opts_parse(1, defaults, &o);
+  tc_train_opts_free(&o); /* the network comes from the checkpoint's model kind */
   int rc = tc_sample_args(argc, argv, &ckpt, &out, &seed, &o);
   if (rc != 0)
     return rc == 1 ? 0 : rc;
@@ -135,6 +164,7 @@ int tc_cmd_sample(int argc, char **argv) {
   }
   tc_tensor_free(z);
   tc_graph_free(g);
+  tc_train_opts_free(&o);
   if (s != TC_OK) {
     fprintf(stderr, "tconv sample: %s\n", tc_last_error());
     return 1;

@@ -32,7 +32,8 @@ int tc_cmd_train(int argc, char **argv) {
     if (tc_train_root())
       printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads, "
              "%s kernels, %d rank%s, %ld shards\n",
-             o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder", (long long)train->n,
+             o.net_file ? o.net_file : o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder",
+             (long long)train->n,
              train->source, o.epochs, o.batch, omp_get_max_threads(), tc_conv2dt_kernel_isa(),
              tc_dist_size(tc_train_dist()), tc_dist_size(tc_train_dist()) == 1 ? "" : "s",
              o.shards);
@@ -43,6 +44,7 @@ int tc_cmd_train(int argc, char **argv) {
   }
   tc_dataset_free(train);
   tc_dataset_free(test);
+  tc_train_opts_free(&o);
   int rank = tc_train_dist() ? tc_dist_rank(tc_train_dist()) : 0;
   if (s != TC_OK && rank == 0)
     fprintf(stderr, "tconv train: %s\n", tc_last_error());

@@ -1,98 +1,86 @@
-/* net_dcgan.c — generator and discriminator of the DCGAN. */
+/* net_dcgan.c — generator and discriminator of a GAN from its description. */
 #include "tools/net_dcgan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/ops.h"
-#include "core/ops_extra.h"
+#include "tools/train_net.h"
 
-static tc_status tc_generator_create(tc_dcgan *d, const tc_layer_opts *l) {
-  int gh = d->h / 4, gw = d->w / 4;
-  tc_dense_config dc = tc_dense_config_default(gh * gw * 64);
-  dc.use_bias = 0; /* batch norm's beta takes the bias's place */
-  dc.name = "generator_dense";
-  TC_TRY(tc_dense_create(&d->g_dense, d->model, &dc, d->latent));
-  tc_batch_norm_config bn = tc_batch_norm_config_default();
-  bn.name = "generator_bn0";
-  TC_TRY(tc_batch_norm_create(&d->g_bn0, d->model, &bn, gh * gw * 64));
-  tc_conv2d_transpose_config u1 = tc_conv2d_transpose_config_default(32, 4, 4);
-  u1.strides[0] = u1.strides[1] = 2;
-  u1.padding = "same";
-  u1.common = *l;
-  u1.activation = tc_activation_make(TC_ACT_LINEAR); /* batch norm comes before it */
-  u1.use_bias = 0;                                    /* batch norm's beta takes its place */
-  u1.name = "generator_up1";
-  TC_TRY(tc_conv2d_transpose_create(&d->g_up1, d->model, &u1, 64));
-  bn.name = "generator_bn1";
-  TC_TRY(tc_batch_norm_create(&d->g_bn1, d->model, &bn, 32));
-  tc_conv2d_transpose_config u2 = u1;
-  u2.filters = 1;
-  u2.use_bias = 1;
-  u2.activation = tc_activation_make(TC_ACT_TANH);
-  u2.name = "generator_up2";
-  return tc_conv2d_transpose_create(&d->g_up2, d->model, &u2, 32);
+/* The node a loss key names and the one input it is computed from. */
+static tc_status tc_gan_ends(tc_dcgan *d, const char *key, const char **node,
+                             const char **input) {
+  const char *name = tc_netdesc_attr(d->desc, -1, key);
+  int count, i = name ? tc_netdesc_find(d->desc, name) : -1;
+  int in = i >= 0 ? tc_netdesc_input_of(d->desc, i, &count) : -1;
+  if (in < 0)
+    return tc_set_error(TC_ERR_INVALID_ARG, "%s:%d: loss gan: expected %s=NAME of a node "
+                        "computed from one input", d->desc->source, d->desc->loss.line, key);
+  *node = d->desc->nodes[i].name;
+  *input = d->desc->nodes[in].name;
+  return TC_OK;
 }
 
-static tc_status tc_discriminator_create(tc_dcgan *d) {
-  tc_conv2d_config c1 = tc_conv2d_config_default(32, 4, 4);
-  c1.strides[0] = c1.strides[1] = 2;
-  c1.padding = "same";
-  TC_TRY(tc_activation_parse("leaky_relu:0.2", &c1.activation));
-  c1.name = "discriminator_conv1";
-  TC_TRY(tc_conv2d_create(&d->d_conv1, d->model, &c1, 1));
-  tc_conv2d_config c2 = c1;
-  c2.filters = 64;
-  c2.name = "discriminator_conv2";
-  TC_TRY(tc_conv2d_create(&d->d_conv2, d->model, &c2, 32));
-  tc_dense_config dc = tc_dense_config_default(1);
-  dc.name = "discriminator_logit";
-  return tc_dense_create(&d->d_logit, d->model, &dc, (d->h / 4) * (d->w / 4) * 64);
+static tc_status tc_gan_check(tc_dcgan *d) {
+  int64_t s[3], t[3];
+  int rg = tc_net_shape(d->net, d->gen, s), rx = tc_net_shape(d->net, d->x, t);
+  if (rg != 3 || s[0] != d->h || s[1] != d->w || s[2] != 1 || rx != 3 || memcmp(s, t, sizeof s))
+    return tc_set_error(TC_ERR_SHAPE, "%s: the generator's output '%s' and the discriminator's "
+                        "input '%s' must both be %dx%dx1 like the training images",
+                        d->desc->source, d->gen, d->x, d->h, d->w);
+  int n = tc_model_param_count(d->model);
+  d->d_weights = calloc((size_t)n + 1, sizeof *d->d_weights);
+  if (d->d_weights == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "out of memory");
+  for (int i = 0; i < n; i++) {
+    tc_param *p = tc_model_param_at(d->model, i);
+    int is_d = strncmp(p->name, "discriminator", 13) == 0;
+    if (!is_d && strncmp(p->name, "generator", 9) != 0)
+      return tc_set_error(TC_ERR_INVALID_ARG, "%s: variable '%s' belongs to neither a "
+                          "generator* nor a discriminator* layer (each optimizer takes its "
+                          "variables by that prefix)", d->desc->source, p->name);
+    if (is_d && p->role == TC_PARAM_WEIGHT && p->trainable)
+      d->d_weights[d->n_d_weights++] = p;
+  }
+  return TC_OK;
 }
 
 tc_status tc_dcgan_create(tc_dcgan *d, const tc_train_opts *o, int h, int w) {
   memset(d, 0, sizeof *d);
-  if (h % 4 != 0 || w % 4 != 0)
-    return tc_set_error(TC_ERR_SHAPE, "dcgan: images are %dx%d, need sizes divisible by 4", h, w);
-  d->latent = (int)o->latent;
   d->h = h;
   d->w = w;
-  d->act = o->layer.activation;
+  if (o->net == NULL)
+    TC_TRY(tc_train_net_desc(o, &d->owned));
+  d->desc = o->net ? o->net : d->owned;
+  TC_TRY(tc_gan_ends(d, "generator", &d->gen, &d->z));
+  TC_TRY(tc_gan_ends(d, "discriminator", &d->disc, &d->x));
   TC_TRY(tc_model_create(&d->model, (uint64_t)o->seed));
-  TC_TRY(tc_generator_create(d, &o->layer));
-  return tc_discriminator_create(d);
+  TC_TRY(tc_net_create(&d->net, d->model, d->desc));
+  int64_t z[3];
+  if (tc_net_shape(d->net, d->z, z) != 1)
+    return tc_set_error(TC_ERR_SHAPE, "%s: the generator's input '%s' must be a vector "
+                        "(shape=LATENT)", d->desc->source, d->z);
+  d->latent = (int)z[0];
+  return tc_gan_check(d);
 }
 
 void tc_dcgan_free(tc_dcgan *d) {
-  tc_dense_free(d->g_dense);
-  tc_batch_norm_free(d->g_bn0);
-  tc_batch_norm_free(d->g_bn1);
-  tc_conv2d_transpose_free(d->g_up1);
-  tc_conv2d_transpose_free(d->g_up2);
-  tc_conv2d_free(d->d_conv1);
-  tc_conv2d_free(d->d_conv2);
-  tc_dense_free(d->d_logit);
+  tc_net_free(d->net);
   tc_model_free(d->model);
+  tc_netdesc_free(d->owned);
+  free(d->d_weights);
   memset(d, 0, sizeof *d);
 }
 
 tc_status tc_dcgan_generate(tc_dcgan *d, tc_graph *g, tc_tensor *z, int training,
                             tc_tensor **img) {
-  tc_tensor *h, *n0, *a0, *grid, *u1, *n1, *a1;
-  TC_TRY(tc_dense_forward(d->g_dense, g, z, &h));
-  TC_TRY(tc_batch_norm_forward(d->g_bn0, g, h, training, &n0));
-  TC_TRY(tc_op_activation(g, n0, d->act, &a0));
-  int64_t shape[4] = {z->shape[0], d->h / 4, d->w / 4, 64};
-  TC_TRY(tc_op_reshape(g, a0, 4, shape, &grid));
-  TC_TRY(tc_conv2d_transpose_forward(d->g_up1, g, grid, &u1));
-  TC_TRY(tc_batch_norm_forward(d->g_bn1, g, u1, training, &n1));
-  TC_TRY(tc_op_activation(g, n1, d->act, &a1));
-  return tc_conv2d_transpose_forward(d->g_up2, g, a1, img);
+  return tc_net_forward(d->net, g, 1, &d->z, &z, d->gen, training, img);
 }
 
 tc_status tc_dcgan_discriminate(tc_dcgan *d, tc_graph *g, tc_tensor *x, tc_tensor **logit) {
-  tc_tensor *h1, *h2, *flat;
-  TC_TRY(tc_conv2d_forward(d->d_conv1, g, x, &h1));
-  TC_TRY(tc_conv2d_forward(d->d_conv2, g, h1, &h2));
-  TC_TRY(tc_op_flatten(g, h2, &flat));
-  return tc_dense_forward(d->d_logit, g, flat, logit);
+  return tc_net_forward(d->net, g, 1, &d->x, &x, d->disc, 1, logit);
+}
+
+void tc_dcgan_freeze_discriminator(tc_dcgan *d, int frozen) {
+  for (int i = 0; i < d->n_d_weights; i++)
+    d->d_weights[i]->trainable = !frozen;
 }

@@ -1,6 +1,7 @@
-/* net_dcgan.h — `tconv train --model dcgan`: a DCGAN generator of Conv2DTranspose layers with
- * batch norm against a convolutional discriminator, written with the public API only.
+/* net_dcgan.h — the networks of a GAN run (`tconv train --model dcgan`, or --net FILE with
+ * loss gan): one description holding a generator and a discriminator, built on one model.
  *
+ * The shipped examples/nets/dcgan.net:
  *   generator:     z (N,L) -> dense 7*7*64 (no bias) -> batch norm -> [--activation]
  *                  -> reshape (N,7,7,64) -> conv2d_transpose 32 4x4/2 same (no bias)
  *                  -> batch norm -> [--activation] -> conv2d_transpose 1 4x4/2 same tanh
@@ -12,30 +13,31 @@
 #define TC_NET_DCGAN_H
 
 #include "core/graph.h"
-#include "layers/batch_norm.h"
-#include "layers/conv2d.h"
-#include "layers/conv2d_transpose.h"
-#include "layers/dense.h"
+#include "layers/netfile.h"
 #include "tools/train_opts.h"
 
 typedef struct tc_dcgan {
   tc_model *model;
-  tc_dense *g_dense;
-  tc_batch_norm *g_bn0, *g_bn1;
-  tc_conv2d_transpose *g_up1, *g_up2;
-  tc_conv2d *d_conv1, *d_conv2;
-  tc_dense *d_logit;
-  tc_activation act;
+  tc_netdesc *owned;  /* the description when o->net was NULL */
+  const tc_netdesc *desc;
+  tc_net *net;
+  const char *z, *gen, *x, *disc; /* generator input and output, discriminator's */
+  tc_param **d_weights;           /* the discriminator's trainable weights (freezing) */
+  int n_d_weights;
   int latent, h, w;
 } tc_dcgan;
 
+/* Builds o->net (or the shipped dcgan) for h×w one-channel images. Every variable must
+ * belong to a layer named generator* or discriminator*. */
 tc_status tc_dcgan_create(tc_dcgan *d, const tc_train_opts *o, int h, int w);
 void tc_dcgan_free(tc_dcgan *d);
 
-/* z (N, latent) -> images (N, h, w, 1) in [-1, 1]; training selects batch statistics. */
+/* z (N, latent) -> images (N, h, w, 1); training selects batch statistics. */
 tc_status tc_dcgan_generate(tc_dcgan *d, tc_graph *g, tc_tensor *z, int training,
                             tc_tensor **img);
 /* images (N, h, w, 1) -> logits (N, 1). */
 tc_status tc_dcgan_discriminate(tc_dcgan *d, tc_graph *g, tc_tensor *x, tc_tensor **logit);
+/* Stops (1) or restarts (0) the discriminator's weights' updates during the G step. */
+void tc_dcgan_freeze_discriminator(tc_dcgan *d, int frozen);
 
 #endif

@@ -11,6 +11,7 @@
 #include "tools/progress.h"
 #include "tools/train_common.h"
 #include "tools/train_dist.h"
+#include "tools/train_net.h"
 #include "tools/train_runs.h"
 
 typedef struct tc_ae_run {
@@ -33,6 +34,7 @@ static tc_status tc_ae_save(tc_ae_run *r) {
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
                        .batch = r->o->batch};
   tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
+  tc_train_net_meta(r->o, &meta); /* the network and options: a self-describing checkpoint */
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, &co, 1, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
@@ -42,7 +44,7 @@ static tc_status tc_ae_save(tc_ae_run *r) {
 static tc_status tc_ae_loss(tc_ae_run *r, tc_tensor *x, tc_tensor **loss, float *data_loss) {
   tc_tensor *y;
   TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
-  TC_TRY(tc_op_mse(r->g, y, x, loss));
+  TC_TRY(tc_autoencoder_loss(&r->net, r->g, y, x, loss));
   *data_loss = (*loss)->data[0];
   for (int i = 0; i < tc_graph_loss_count(r->g); i++)
     TC_TRY(tc_op_add(r->g, *loss, tc_graph_loss_at(r->g, i), loss));

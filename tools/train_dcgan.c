@@ -12,6 +12,7 @@
 #include "tools/progress.h"
 #include "tools/train_common.h"
 #include "tools/train_dist.h"
+#include "tools/train_net.h"
 #include "tools/train_runs.h"
 
 #define TC_GAN_SAMPLES 64
@@ -39,6 +40,7 @@ static tc_status tc_gan_save(tc_gan_run *r) {
   tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng,
                        .batch = r->o->batch};
+  tc_train_net_meta(r->o, &meta); /* the network and options: a self-describing checkpoint */
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, co, 2, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
@@ -50,9 +52,7 @@ static void tc_gan_normal(tc_rng *rng, tc_tensor *t) {
 }
 
 static void tc_gan_freeze_discriminator(tc_gan_run *r, int frozen) {
-  tc_conv2d_set_trainable(r->net.d_conv1, !frozen);
-  tc_conv2d_set_trainable(r->net.d_conv2, !frozen);
-  tc_dense_set_trainable(r->net.d_logit, !frozen);
+  tc_dcgan_freeze_discriminator(&r->net, frozen);
 }
 
 /* Shard k's generator pass (training mode: batch norm on the shard's statistics, from the

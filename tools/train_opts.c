@@ -2,9 +2,12 @@
 #include "tools/train_opts.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "layers/netfile.h"
 #include "tools/cli_args.h"
+#include "tools/train_net.h"
 
 void tc_train_opts_help(FILE *out) {
   fprintf(out,
@@ -17,7 +20,10 @@ void tc_train_opts_help(FILE *out) {
     "                       OUT/reconstructions.png (test images beside reconstructions)\n"
     "  --model dcgan        generator (dense -> reshape -> Conv2DTranspose + batch norm,\n"
     "                       tanh) against a conv discriminator; writes OUT/samples.png\n"
-    "                       from a fixed latent batch every --sample-every steps\n\n"
+    "                       from a fixed latent batch every --sample-every steps\n"
+    "  --net FILE           a network description (docs/networks.md); its loss line says\n"
+    "                       how it trains (mse/mae/huber: reconstruct the input; gan: as\n"
+    "                       dcgan). --model NAME is the shipped examples/nets/NAME.net\n\n"
     "training:\n"
     "  --epochs N           passes over the training set (default 5 autoencoder, 8 dcgan)\n"
     "  --batch N            images per step (default 64)\n"
@@ -45,7 +51,8 @@ void tc_train_opts_help(FILE *out) {
     "  --max-steps N        stop after N steps in all (counting resumed ones), with a\n"
     "                       checkpoint, as if interrupted; --resume continues\n"
     "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
-    "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md):\n"
+    "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md;\n"
+    "with --net, each sets the file's variable of that name, e.g. var activation=relu):\n"
     "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
     "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal\n"
     "  --bias-initializer SPEC      e.g. zeros (default), constant:0.1\n"
@@ -78,10 +85,11 @@ static const char *const tc_layer_option_names[] = {
     "--kernel-regularizer", "--bias-regularizer",  "--activity-regularizer",
     "--kernel-constraint", "--bias-constraint"};
 
+/* 1 + the index of a layer option, or 0. */
 static int tc_is_layer_option(const char *a) {
   for (size_t k = 0; k < sizeof tc_layer_option_names / sizeof tc_layer_option_names[0]; k++)
     if (strcmp(a, tc_layer_option_names[k]) == 0)
-      return 1;
+      return (int)k + 1;
   return 0;
 }
 
@@ -170,12 +178,16 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->max_steps);
   } else if (strcmp(a, "--sample-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->sample_every);
+  } else if (strcmp(a, "--net") == 0) {
+    rc = (o->net_file = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (tc_is_layer_option(a)) {
+    int k = tc_is_layer_option(a) - 1;
     const char *value = tc_arg_string(argc, argv, i);
     if (value == NULL)
       rc = -1;
     else
       tc_layer_option(a, value, &o->layer, &rc);
+    o->layer_text[k] = value; /* the network description's variable (tools/train_net.c) */
   } else {
     return 1;
   }
@@ -220,23 +232,12 @@ int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o) {
                     "give one of them\n");
     return 2;
   }
-  return tc_resolve(o) == 0 ? 0 : 2;
-}
-
-tc_status tc_train_out_path(const tc_train_opts *o, const char *name, char *buf, size_t cap) {
-  int n = snprintf(buf, cap, "%s/%s", o->out_dir, name);
-  if (n < 0 || (size_t)n >= cap)
-    return tc_set_error(TC_ERR_INVALID_ARG, "--out '%.60s...': the path of %s would be %d "
-                        "bytes, the limit is %zu", o->out_dir, name, n, cap - 1);
-  return TC_OK;
-}
-
-tc_status tc_train_checkpoint_path(const tc_train_opts *o, char *buf, size_t cap) {
-  if (o->checkpoint == NULL)
-    return tc_train_out_path(o, "checkpoint.npz", buf, cap);
-  int n = snprintf(buf, cap, "%s", o->checkpoint);
-  if (n < 0 || (size_t)n >= cap)
-    return tc_set_error(TC_ERR_INVALID_ARG, "--checkpoint '%.60s...' is %d bytes, the limit "
-                        "is %zu", o->checkpoint, n, cap - 1);
-  return TC_OK;
+  if (tc_train_net_prepare(o) != 0)
+    return 2;
+  if (tc_resolve(o) != 0) {
+    tc_train_opts_free(o);
+    return 2;
+  }
+  tc_train_net_options(o);
+  return 0;
 }

@@ -15,6 +15,10 @@ typedef enum tc_model_kind { TC_MODEL_AUTOENCODER = 0, TC_MODEL_DCGAN } tc_model
  * output layer's activation, sigmoid / tanh). */
 typedef tc_layer_common tc_layer_opts;
 
+/* --activation, --kernel-initializer, ... (in that order; tools/train_net.c) */
+#define TC_TRAIN_LAYER_OPTIONS 8
+struct tc_netdesc;
+
 typedef struct tc_train_opts {
   tc_model_kind model;
   const char *data_dir;   /* NULL: Debian's Fashion-MNIST, else synthetic */
@@ -37,12 +41,18 @@ typedef struct tc_train_opts {
   long sample_every;      /* dcgan: steps between sample grids */
   tc_layer_opts layer;
   tc_optim_config optim;  /* resolved from optimizer + lr */
+  const char *net_file;   /* --net FILE; NULL: the shipped file of --model */
+  const char *layer_text[TC_TRAIN_LAYER_OPTIONS]; /* layer options as given, or NULL */
+  struct tc_netdesc *net; /* the description trained (owned; tc_train_opts_free) */
+  char *net_text, *net_source, *net_vars, *options_text, *layers_text; /* meta/ texts */
 } tc_train_opts;
 
 /* Defaults, then argv. Returns 0 to go on, 1 when --help was printed, 2 on bad usage
  * (one line on stderr names the option and what was expected). */
 int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o);
 void tc_train_opts_help(FILE *out);
+/* Frees what parse allocated (the description). */
+void tc_train_opts_free(tc_train_opts *o);
 
 /* Room for any path the training writes (PATH_MAX on Linux). */
 #define TC_TRAIN_PATH_CAP 4096

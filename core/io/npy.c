@@ -11,15 +11,15 @@
 
 static const char tc_npy_magic[TC_NPY_MAGIC_LEN] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
-static const char *const tc_npz_dtype_strs[] = {"<f4", "<f8", "<i8", "<u8"};
+static const char *const tc_npz_dtype_strs[] = {"<f4", "<f8", "<i8", "<u8", "|u1"};
 
 const char *tc_npz_dtype_str(tc_npz_dtype d) {
-  if ((unsigned)d > TC_NPZ_U64)
+  if ((unsigned)d > TC_NPZ_U8)
     return "?";
   return tc_npz_dtype_strs[d];
 }
 
-size_t tc_npz_dtype_size(tc_npz_dtype d) { return d == TC_NPZ_F32 ? 4 : 8; }
+size_t tc_npz_dtype_size(tc_npz_dtype d) { return d == TC_NPZ_F32 ? 4 : d == TC_NPZ_U8 ? 1 : 8; }
 
 tc_status tc_npy_shape_bytes(const char *key, tc_npz_dtype dtype, int rank,
                              const int64_t *shape, int64_t *size, uint64_t *bytes) {
@@ -190,7 +190,7 @@ static tc_status tc_npy_tuple(tc_npy_parser *p, tc_npy_header *h) {
 }
 
 static tc_status tc_npy_dtype(const char *key, const char *descr, tc_npz_dtype *out) {
-  for (int d = TC_NPZ_F32; d <= TC_NPZ_U64; d++)
+  for (int d = TC_NPZ_F32; d <= TC_NPZ_U8; d++)
     if (strcmp(descr, tc_npz_dtype_strs[d]) == 0) {
       *out = (tc_npz_dtype)d;
       return TC_OK;
@@ -202,7 +202,7 @@ static tc_status tc_npy_dtype(const char *key, const char *descr, tc_npz_dtype *
                         key, descr);
   return tc_set_error(TC_ERR_DTYPE,
                       "'%s': dtype '%s' is not supported; tconv reads '<f4', '<f8' (as "
-                      "float32), '<i8', '<u8'",
+                      "float32), '<i8', '<u8', '|u1'",
                       key, descr);
 }
 

@@ -40,6 +40,7 @@ typedef enum tc_npz_dtype {
   TC_NPZ_F64, /* '<f8': read only, converted to float32 on load */
   TC_NPZ_I64, /* '<i8': metadata such as meta/step */
   TC_NPZ_U64, /* '<u8': metadata such as RNG state */
+  TC_NPZ_U8,  /* '|u1': text (a network description: bytes(a).decode()) */
 } tc_npz_dtype;
 
 /* The numpy descr string ("<f4") and the element size in bytes of a dtype. */

@@ -101,9 +101,10 @@ static tc_status tc_npz_check_key(const char *key, int i) {
 
 static tc_status tc_npz_check_entry(const tc_npz_entry *e, int i) {
   TC_TRY(tc_npz_check_key(e->key, i));
-  if (e->dtype != TC_NPZ_F32 && e->dtype != TC_NPZ_I64 && e->dtype != TC_NPZ_U64)
+  if (e->dtype != TC_NPZ_F32 && e->dtype != TC_NPZ_I64 && e->dtype != TC_NPZ_U64 &&
+      e->dtype != TC_NPZ_U8)
     return tc_set_error(TC_ERR_INVALID_ARG, "'%s': dtype %d cannot be written (float32, "
-                        "int64 and uint64 can)", e->key, (int)e->dtype);
+                        "int64, uint64 and uint8 can)", e->key, (int)e->dtype);
   if (e->rank > 0 && e->shape == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "'%s': shape is NULL for rank %d", e->key,
                         e->rank);
