@@ -8,6 +8,7 @@
 
 #include "core/finite.h"
 #include "core/npz.h"
+#include "optim/checkpoint_schedule.h"
 
 #define TC_CKPT_KEY 320
 
@@ -19,10 +20,11 @@ typedef struct tc_ckpt_list {
   int64_t i64[8];
   uint64_t rng[8];
   float lr[64];
+  int64_t sched[4][TC_CKPT_SCHEDULE_CAP], sched_len[4];
 } tc_ckpt_list;
 
 static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
-  int n = tc_model_param_count(m) + 5 + 2 * n_o;
+  int n = tc_model_param_count(m) + 5 + 3 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
   return n;
@@ -70,6 +72,10 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
     l->lr[k] = tc_optim_lr(o[k].optim);
     tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[3 + k], "meta/optimizer/%s/%s", o[k].name, "steps");
     tc_ckpt_add(l, TC_NPZ_F32, 0, NULL, &l->lr[k], "meta/optimizer/%s/%s", o[k].name, "lr");
+    l->sched_len[k] = tc_ckpt_schedule_encode(o[k].optim, l->sched[k]);
+    if (l->sched_len[k] > 0)
+      tc_ckpt_add(l, TC_NPZ_I64, 1, &l->sched_len[k], l->sched[k], "meta/optimizer/%s/%s",
+                  o[k].name, "lr_schedule");
   }
 }
 

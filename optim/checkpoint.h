@@ -17,6 +17,9 @@
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
  *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
  *   meta/optimizer/<name>/lr         float32, finite and >= 0
+ *   meta/optimizer/<name>/lr_schedule int64[n], the bytes of the schedule string (only
+ *                                    when one is set; loading sets the optimizer's
+ *                                    schedule from it, or the constant one without it)
  * docs/checkpoints.md describes the format and its guarantees. */
 #ifndef TC_CHECKPOINT_H
 #define TC_CHECKPOINT_H

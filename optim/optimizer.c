@@ -88,6 +88,7 @@ tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *
   }
   o->vars = vars;
   o->cfg = *cfg;
+  o->sched = tc_lr_schedule_constant();
   size_t plen = prefix ? strlen(prefix) : 0;
   for (int i = 0; i < n; i++) {
     tc_param *p = tc_model_param_at(model, i);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "layers/model.h"
+#include "optim/schedule.h"
 
 typedef enum tc_optim_kind {
   TC_OPTIM_SGD = 0,  /* lr, momentum (0 = plain), nesterov */
@@ -95,6 +96,14 @@ void tc_optim_set_lr(tc_optim *opt, float lr);
 float tc_optim_lr(const tc_optim *opt);
 int64_t tc_optim_steps(const tc_optim *opt);   /* steps taken (the t of Adam) */
 void tc_optim_set_steps(tc_optim *opt, int64_t t);
+
+/* The learning-rate schedule (schedule.h): the step at t = tc_optim_steps uses
+ * lr * factor(t), in the update and in adamw's decay; lr itself is never changed. NULL
+ * sets the constant schedule; the schedule is copied. tc_optim_step_lr: the lr the next
+ * step will use (float32, as the update reads it). */
+tc_status tc_optim_set_schedule(tc_optim *opt, const tc_lr_schedule *sched);
+const tc_lr_schedule *tc_optim_schedule(const tc_optim *opt);
+float tc_optim_step_lr(const tc_optim *opt);
 
 /* Slots, for checkpoints: iterate i < count; name is "<param>/<slot>" (e.g.
  * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). A step gives a

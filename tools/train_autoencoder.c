@@ -10,6 +10,7 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_schedule.h"
 #include "tools/train_dist.h"
 #include "tools/train_runs.h"
 
@@ -177,6 +178,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_autoencoder_create(&r->net, o, train->h, train->w));
   TC_TRY(tc_graph_create(&r->g));
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
+  TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, &r->opt, 1));
   int64_t shape[4] = {o->batch / o->shards, train->h, train->w, 1};
   TC_TRY(tc_tensor_create(&r->x, 4, shape));
   TC_TRY(tc_dist_sum_create(&r->sum, tc_train_dist(), (int)o->shards, 1));

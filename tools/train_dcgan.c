@@ -11,6 +11,7 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_schedule.h"
 #include "tools/train_dist.h"
 #include "tools/train_runs.h"
 
@@ -241,6 +242,8 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   TC_TRY(tc_graph_create(&r->gd));
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));
+  tc_optim *both[2] = {r->opt_g, r->opt_d};
+  TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, both, 2));
   TC_TRY(tc_gan_tensors(r, train));
   TC_TRY(tc_gan_shards(r));
   TC_TRY(tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt));

@@ -22,8 +22,10 @@ void tc_train_opts_help(FILE *out) {
     "  --epochs N           passes over the training set (default 5 autoencoder, 8 dcgan)\n"
     "  --batch N            images per step (default 64)\n"
     "  --lr X               learning rate (default 0.001 autoencoder, 0.0002 dcgan)\n"
-    "  --optimizer SPEC     adam (default), sgd, momentum, rmsprop, adagrad, with\n"
+    "  --optimizer SPEC     adam (default), adamw, sgd, momentum, rmsprop, adagrad, with\n"
     "                       :key=value options, e.g. adam:beta1=0.5 (docs/strings.md)\n"
+    "  --lr-schedule SPEC   constant (default), step, exponential or cosine, with warmup,\n"
+    "                       e.g. cosine:decay_steps=5000:warmup=500 (docs/strings.md)\n"
     "  --latent N           latent size (default 32 autoencoder, 64 dcgan)\n"
     "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
     "  --threads N          OpenMP threads (default: all cores)\n"
@@ -38,7 +40,8 @@ void tc_train_opts_help(FILE *out) {
     "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
     "  --checkpoint-every N also save every N steps (default 500; 0: only at the end)\n"
     "  --resume             continue from the checkpoint, bit for bit (same --batch,\n"
-    "                       --limit and data; --lr, if given, replaces the saved rate)\n"
+    "                       --limit and data; --lr and --lr-schedule, if given, replace\n"
+    "                       the saved ones)\n"
     "  --force              start afresh even though the checkpoint exists (it is\n"
     "                       replaced at the first save); without --resume or --force an\n"
     "                       existing checkpoint is an error\n"
@@ -141,6 +144,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = (o->checkpoint = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (strcmp(a, "--optimizer") == 0) {
     rc = (o->optimizer = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--lr-schedule") == 0) {
+    rc = (o->lr_schedule = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (strcmp(a, "--synthetic") == 0) {
     o->synthetic = 1;
   } else if (strcmp(a, "--resume") == 0) {
@@ -192,6 +197,11 @@ static int tc_resolve(tc_train_opts *o) {
   const char *spec = o->optimizer ? o->optimizer : (gan ? "adam:beta1=0.5" : "adam");
   if (tc_optim_config_parse(spec, &o->optim) != TC_OK) {
     fprintf(stderr, "tconv train: --optimizer: %s\n", tc_last_error());
+    return -1;
+  }
+  o->sched = tc_lr_schedule_constant();
+  if (o->lr_schedule && tc_lr_schedule_parse(o->lr_schedule, &o->sched) != TC_OK) {
+    fprintf(stderr, "tconv train: --lr-schedule: %s\n", tc_last_error());
     return -1;
   }
   if (o->lr >= 0.0)

@@ -29,6 +29,8 @@ typedef struct tc_train_opts {
   long latent;
   double lr;              /* < 0: the model's default */
   const char *optimizer;  /* NULL: the model's default */
+  const char *lr_schedule; /* NULL: constant (or the checkpoint's on --resume) */
+  tc_lr_schedule sched;   /* parsed from lr_schedule */
   long seed;
   long threads;           /* 0: OpenMP's default */
   long shards;            /* 0: automatic (tools/train_dist.h) */

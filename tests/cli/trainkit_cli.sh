@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# trainkit_cli.sh TCONV — the training kit through `tconv train`: bad --lr-schedule strings
+# and a warmup longer than the run are refused before training; an adamw run with a cosine
+# schedule stopped and resumed (without repeating --lr-schedule: the checkpoint holds it)
+# ends bit-identical to a straight one, and differs from the run without the schedule.
+set -euo pipefail
+tconv=$1
+work=$(mktemp -d /tmp/tconv_kit_XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+base=(--synthetic --limit 64 --batch 32 --epochs 1 --threads 1 --checkpoint-every 0)
+
+# refused WANT_RC NEEDLE ARGS...: exit WANT_RC, NEEDLE on stderr
+refused() {
+  local want=$1 needle=$2 rc=0
+  shift 2
+  "$tconv" train "${base[@]}" --out "$work/out" "$@" >/dev/null 2>"$work/err" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "$*: exit $rc, want $want ($(cat "$work/err"))"
+  grep -qF -- "$needle" "$work/err" || fail "$*: no '$needle' in: $(cat "$work/err")"
+  [ ! -e "$work/out/checkpoint.npz" ] || fail "$*: wrote a checkpoint"
+  rm -rf "$work/out"
+  echo "ok: $* refused (exit $rc)"
+}
+
+refused 2 "needs decay_steps" --lr-schedule cosine
+refused 2 "decay_rate must be > 0" --lr-schedule exponential:decay_steps=10:decay_rate=0
+refused 2 "warmup must be a whole number" --lr-schedule constant:warmup=-5
+refused 2 "alpha does not apply to step" --lr-schedule step:alpha=0.1
+refused 2 "weight_decay must be >= 0" --optimizer adamw:weight_decay=-0.1
+refused 2 "warmup 500 is longer than the run's 2 steps" --lr-schedule cosine:decay_steps=9:warmup=500
+
+common=(--synthetic --limit 320 --batch 32 --epochs 2 --threads 2 --optimizer adamw:lr=0.003)
+sched=(--lr-schedule cosine:decay_steps=12:alpha=0.1:warmup=4)
+"$tconv" train "${common[@]}" "${sched[@]}" --out "$work/a" --checkpoint-every 0 >/dev/null 2>&1
+"$tconv" train "${common[@]}" "${sched[@]}" --out "$work/b" --max-steps 7 >/dev/null 2>&1
+"$tconv" train "${common[@]}" --out "$work/b" --resume >/dev/null 2>&1
+cmp -s "$work/a/checkpoint.npz" "$work/b/checkpoint.npz" || fail "scheduled resume differs"
+echo "ok: adamw + cosine schedule resumed at step 7 ends bit-identical"
+"$tconv" train "${common[@]}" --out "$work/c" --checkpoint-every 0 >/dev/null 2>&1
+if cmp -s "$work/a/checkpoint.npz" "$work/c/checkpoint.npz"; then
+  fail "the schedule changed nothing"
+fi
+echo "ok: the schedule changes the run"
