@@ -9,6 +9,7 @@
 #include "core/finite.h"
 #include "core/npz.h"
 #include "optim/checkpoint_schedule.h"
+#include "optim/ema.h"
 
 #define TC_CKPT_KEY 320
 
@@ -23,11 +24,12 @@ typedef struct tc_ckpt_list {
   int64_t sched[4][TC_CKPT_SCHEDULE_CAP], sched_len[4];
 } tc_ckpt_list;
 
-static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
+static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o,
+                            const tc_ema *ema) {
   int n = tc_model_param_count(m) + 5 + 3 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
-  return n;
+  return n + tc_ema_count(ema);
 }
 
 static void tc_ckpt_add(tc_ckpt_list *l, tc_npz_dtype dtype, int rank, const int64_t *shape,
@@ -51,6 +53,11 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
       const tc_tensor *t = tc_optim_slot_at(o[k].optim, i, &name);
       tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "optimizer/%s%s", name, "");
     }
+  for (int i = 0; i < tc_ema_count(meta->ema); i++) {
+    const char *name;
+    const tc_tensor *t = tc_ema_at(meta->ema, i, &name);
+    tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "ema/%s%s", name, "");
+  }
   static const int64_t rng_shape[1] = {8};
   l->i64[0] = TC_CKPT_FORMAT_VERSION;
   l->i64[1] = meta->step;
@@ -123,7 +130,7 @@ tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim 
   TC_TRY(tc_ckpt_check_names(o, n_o));
   tc_ckpt_list l;
   memset(&l, 0, sizeof l);
-  l.cap = tc_ckpt_capacity(m, o, n_o);
+  l.cap = tc_ckpt_capacity(m, o, n_o, meta->ema);
   l.e = calloc((size_t)l.cap, sizeof *l.e);
   l.keys = calloc((size_t)l.cap, sizeof *l.keys);
   tc_status s = TC_OK;

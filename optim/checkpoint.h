@@ -14,6 +14,7 @@
  *   meta/format_version              int64, TC_CKPT_FORMAT_VERSION
  *   meta/step, meta/epoch            int64, >= 0 (epoch <= step)
  *   meta/batch                       int64 >= 1, images per step (only when meta.batch > 0)
+ *   ema/<layer>/<var>                the EMA shadows (optim/checkpoint_ema.h), when saved
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
  *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
  *   meta/optimizer/<name>/lr         float32, finite and >= 0
@@ -43,6 +44,8 @@ typedef struct tc_ckpt_meta {
   tc_rng rng; /* the run's generator (latent draws, dropout ...), restored exactly */
   int64_t batch; /* images per step of the run; 0: not recorded (meta/batch not written,
                     and 0 after loading a file without it) */
+  const struct tc_ema *ema; /* save: shadows written as ema/<variable> (NULL: none);
+                               load: set to NULL, read them with tc_ckpt_load_ema */
 } tc_ckpt_meta;
 
 /* Writes everything to path (atomic: a crash leaves the old file or the new one). A

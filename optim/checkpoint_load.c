@@ -179,6 +179,7 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
                         "%lld (an epoch has at least one step)", l->path,
                         (long long)meta->epoch, (long long)meta->step);
   meta->batch = 0;
+  meta->ema = NULL;
   if (tc_npz_find(l->f, "meta/batch") != NULL) { /* optional: older files lack it */
     const tc_npz_array *batch;
     TC_TRY(tc_plan_scalar(l, "meta/batch", TC_NPZ_I64, 1, &batch));
@@ -193,7 +194,7 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
 static tc_status tc_check_extra(const tc_loader *l) {
   for (int i = 0; i < tc_npz_count(l->f); i++) {
     const tc_npz_array *a = tc_npz_at(l->f, i);
-    int used = 0;
+    int used = strncmp(a->key, "ema/", 4) == 0; /* tc_ckpt_load_ema reads those */
     for (int j = 0; j < l->n_used && !used; j++)
       used = l->used[j] == a;
     if (!used)

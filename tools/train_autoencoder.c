@@ -11,6 +11,7 @@
 #include "tools/progress.h"
 #include "tools/train_common.h"
 #include "tools/train_schedule.h"
+#include "tools/train_ema.h"
 #include "tools/train_dist.h"
 #include "tools/train_runs.h"
 
@@ -27,12 +28,13 @@ typedef struct tc_ae_run {
   int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
   tc_train_side side; /* a PNG that failed: stop, save, report */
   char ckpt[TC_TRAIN_PATH_CAP];
+  tc_ema *ema; /* --ema: the shadow weights; NULL without */
 } tc_ae_run;
 
 static tc_status tc_ae_save(tc_ae_run *r) {
   tc_ckpt_optim co = {"optimizer", r->opt};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
-                       .batch = r->o->batch};
+                       .batch = r->o->batch, .ema = r->ema};
   tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, &co, 1, &meta));
   r->saved_step = r->pos.step;
@@ -84,7 +86,7 @@ static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *ms
 }
 
 /* OUT/reconstructions.png: the first 32 test images, each beside its reconstruction. */
-static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+static tc_status tc_ae_write_png_now(tc_ae_run *r, const tc_dataset *test) {
   int64_t n = test->n < 32 ? test->n : 32, shape[4] = {n, test->h, test->w, 1};
   tc_tensor *x, *y;
   tc_graph_set_recording(r->g, 0);
@@ -103,6 +105,14 @@ static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
   }
   tc_graph_reset(r->g);
   tc_graph_set_recording(r->g, 1);
+  return s;
+}
+
+/* The grid from the EMA shadows when there are (swapped in, then back). */
+static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+  tc_ema_swap(r->ema);
+  tc_status s = tc_ae_write_png_now(r, test);
+  tc_ema_swap(r->ema);
   return s;
 }
 
@@ -128,6 +138,7 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
     st = tc_ae_shard(r, train, r->order + s * r->o->batch, k);
   TC_TRY(tc_train_dist_finish(r->sum, st, &data_loss));
   TC_TRY(tc_optim_step(r->opt, NULL));
+  tc_ema_update(r->ema);
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, data_loss);
   if (r->o->checkpoint_every > 0 && r->pos.step % r->o->checkpoint_every == 0)
@@ -199,6 +210,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   } else {
     TC_TRY(tc_dist_broadcast_model(tc_train_dist(), r->net.model));
   }
+  TC_TRY(tc_train_ema_start(o, r->net.model, NULL, r->ckpt, &r->ema));
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
                            .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
   return tc_progress_create(&r->progress, &pc);
@@ -213,6 +225,7 @@ static void tc_ae_free(tc_ae_run *r) {
   tc_dist_sum_free(r->sum);
   free(r->order);
   tc_tensor_free(r->x);
+  tc_ema_free(r->ema);
   tc_optim_free(r->opt);
   tc_graph_free(r->g);
   tc_autoencoder_free(&r->net);

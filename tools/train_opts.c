@@ -26,6 +26,9 @@ void tc_train_opts_help(FILE *out) {
     "                       :key=value options, e.g. adam:beta1=0.5 (docs/strings.md)\n"
     "  --lr-schedule SPEC   constant (default), step, exponential or cosine, with warmup,\n"
     "                       e.g. cosine:decay_steps=5000:warmup=500 (docs/strings.md)\n"
+    "  --ema DECAY          keep an exponential moving average of the weights (e.g.\n"
+    "                       0.999), saved as ema/... and used for the PNG grids and\n"
+    "                       tconv sample (docs/training.md)\n"
     "  --latent N           latent size (default 32 autoencoder, 64 dcgan)\n"
     "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
     "  --threads N          OpenMP threads (default: all cores)\n"
@@ -69,6 +72,7 @@ static void tc_defaults(tc_train_opts *o) {
   o->batch = 64;
   o->latent = -1;
   o->lr = -1.0;
+  o->ema = -1.0;
   o->seed = 1;
   o->checkpoint_every = 500;
   o->sample_every = 200;
@@ -146,6 +150,12 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = (o->optimizer = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (strcmp(a, "--lr-schedule") == 0) {
     rc = (o->lr_schedule = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--ema") == 0) {
+    rc = tc_arg_double(argc, argv, i, 0.0, 1.0, &o->ema);
+    if (rc == 0 && o->ema >= 1.0) {
+      fprintf(stderr, "tconv train: --ema wants a decay in [0, 1), got 1\n");
+      rc = -1;
+    }
   } else if (strcmp(a, "--synthetic") == 0) {
     o->synthetic = 1;
   } else if (strcmp(a, "--resume") == 0) {

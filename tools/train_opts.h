@@ -31,6 +31,7 @@ typedef struct tc_train_opts {
   const char *optimizer;  /* NULL: the model's default */
   const char *lr_schedule; /* NULL: constant (or the checkpoint's on --resume) */
   tc_lr_schedule sched;   /* parsed from lr_schedule */
+  double ema;             /* --ema decay in [0, 1); < 0: no EMA of the weights */
   long seed;
   long threads;           /* 0: OpenMP's default */
   long shards;            /* 0: automatic (tools/train_dist.h) */

@@ -41,3 +41,23 @@ if cmp -s "$work/a/checkpoint.npz" "$work/c/checkpoint.npz"; then
   fail "the schedule changed nothing"
 fi
 echo "ok: the schedule changes the run"
+
+# --ema: bad decays refused; a dcgan run with --ema resumed bit-identical (the shadows come
+# back from ema/...), tconv sample draws from the shadows (= the run's last samples.png),
+# and those differ from the grid of the raw weights.
+refused 2 "--ema" --ema 1
+refused 2 "--ema" --ema -0.1
+gan=(--model dcgan --synthetic --limit 320 --batch 32 --epochs 1 --sample-every 10 --threads 2 --ema 0.9)
+"$tconv" train "${gan[@]}" --out "$work/e1" >/dev/null 2>&1
+"$tconv" train "${gan[@]}" --out "$work/e2" --max-steps 6 >/dev/null 2>&1
+"$tconv" train "${gan[@]}" --out "$work/e2" --resume >/dev/null 2>&1
+cmp -s "$work/e1/checkpoint.npz" "$work/e2/checkpoint.npz" || fail "ema resume differs"
+echo "ok: dcgan with --ema resumed at step 6 ends bit-identical"
+"$tconv" sample "$work/e1/checkpoint.npz" --out "$work/e_again.png" >/dev/null
+cmp -s "$work/e1/samples.png" "$work/e_again.png" || fail "ema sample grid differs from samples.png"
+echo "ok: tconv sample uses the EMA shadows, as the run's grids did"
+"$tconv" train "${gan[@]:0:${#gan[@]}-2}" --out "$work/e3" >/dev/null 2>&1
+if cmp -s "$work/e1/samples.png" "$work/e3/samples.png"; then
+  fail "the EMA grid equals the raw weights' grid"
+fi
+echo "ok: the EMA grid differs from the raw weights' grid"
