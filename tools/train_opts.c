@@ -33,6 +33,8 @@ void tc_train_opts_help(FILE *out) {
     "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
     "  --threads N          OpenMP threads (default: all cores)\n"
     "  --limit N            use only the first N training images\n"
+    "  --accumulate K       accumulate the gradients of K micro-batches of --batch\n"
+    "                       images per step (a power of two; = --batch K*B --shards K*S)\n"
     "  --shards N           split each batch into N shards summed in a fixed tree, so that\n"
     "                       1, 2, 4 ... MPI ranks dividing N give the same bits (a power of\n"
     "                       two; default: 4, or fewer when --batch needs; docs/distributed.md)\n\n"
@@ -177,6 +179,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 0, 0x7fffffffL, &o->seed);
   } else if (strcmp(a, "--threads") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->threads);
+  } else if (strcmp(a, "--accumulate") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1024, &o->accumulate);
   } else if (strcmp(a, "--shards") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->shards);
   } else if (strcmp(a, "--checkpoint-every") == 0) {

@@ -35,6 +35,7 @@ typedef struct tc_train_opts {
   long seed;
   long threads;           /* 0: OpenMP's default */
   long shards;            /* 0: automatic (tools/train_dist.h) */
+  long accumulate;        /* --accumulate K: micro-batches per step (tools/train_accumulate.h) */
   long checkpoint_every;  /* steps; 0: only at the end and on Ctrl-C */
   long max_steps;         /* stop (with a checkpoint) once this many steps are done; 0: no limit */
   long sample_every;      /* dcgan: steps between sample grids */

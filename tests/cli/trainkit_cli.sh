@@ -61,3 +61,22 @@ if cmp -s "$work/e1/samples.png" "$work/e3/samples.png"; then
   fail "the EMA grid equals the raw weights' grid"
 fi
 echo "ok: the EMA grid differs from the raw weights' grid"
+
+# --accumulate K: K micro-batches of B in S shards each are the K*S shards of one batch of
+# K*B, bit for bit (both models); K = 0 and K not a power of two are refused.
+refused 2 "--accumulate" --accumulate 0
+refused 2 "not a power of two" --accumulate 3
+ae=(--synthetic --limit 256 --epochs 1 --threads 2 --checkpoint-every 0)
+"$tconv" train "${ae[@]}" --batch 16 --shards 2 --accumulate 2 --out "$work/k1" >/dev/null 2>&1
+"$tconv" train "${ae[@]}" --batch 32 --shards 4 --out "$work/k2" >/dev/null 2>&1
+cmp -s "$work/k1/checkpoint.npz" "$work/k2/checkpoint.npz" || fail "accumulate 2 differs"
+"$tconv" train "${ae[@]}" --batch 32 --shards 2 --out "$work/k3" >/dev/null 2>&1
+if cmp -s "$work/k1/checkpoint.npz" "$work/k3/checkpoint.npz"; then
+  fail "accumulation equals a run with half the shards: the test cannot tell"
+fi
+echo "ok: autoencoder --batch 16 --shards 2 --accumulate 2 = --batch 32 --shards 4"
+gan=(--model dcgan --synthetic --limit 256 --epochs 1 --sample-every 100 --threads 2 --checkpoint-every 0)
+"$tconv" train "${gan[@]}" --batch 16 --shards 1 --accumulate 4 --out "$work/k4" >/dev/null 2>&1
+"$tconv" train "${gan[@]}" --batch 64 --shards 4 --out "$work/k5" >/dev/null 2>&1
+cmp -s "$work/k4/checkpoint.npz" "$work/k5/checkpoint.npz" || fail "dcgan accumulate 4 differs"
+echo "ok: dcgan --batch 16 --accumulate 4 = --batch 64 --shards 4"
