@@ -1,5 +1,6 @@
 /* initializer.c — TF/Keras initializers drawn from a Philox stream (FORMAT.md §6). */
 #include "layers/initializer.h"
+#include "layers/initializer_icnr.h"
 
 #include "core/spec.h"
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Standard deviation of a unit normal truncated to [-2, 2] (TF's correction). */
 #define TC_TRUNC_STD 0.87962566103423978
@@ -205,6 +207,8 @@ tc_status tc_initializer_check(const tc_initializer *in, int rank, const int64_t
   (void)shape; /* only the rank matters today (orthogonal); kept for shape rules to come */
   if (in == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_check: the initializer is NULL");
+  if (in->icnr)
+    return tc_icnr_check(in, rank, shape);
   if ((int)in->kind < 0 || in->kind >= TC_INIT_COUNT)
     return tc_set_error(TC_ERR_INVALID_ARG, "unknown initializer kind %d (valid: 0..%d)",
                         (int)in->kind, TC_INIT_COUNT - 1);
@@ -263,6 +267,8 @@ tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_
   if (init == NULL || t == NULL || t->data == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_apply: %s is NULL",
                         init == NULL ? "the initializer" : "the tensor");
+  if (init->icnr)
+    return tc_icnr_apply(init, t, seed, stream);
   TC_TRY(tc_initializer_check(init, t->rank, t->shape));
   tc_rng rng;
   tc_rng_init(&rng, seed, stream);
@@ -357,10 +363,28 @@ static tc_status tc_init_parse_numbers(const tc_spec *sp, tc_initializer *in) {
   return TC_OK;
 }
 
+/* "icnr" or "icnr:BASE..." (BASE default glorot_uniform): the base parsed as an initializer. */
+static tc_status tc_init_parse_icnr(const char *s, tc_initializer *out) {
+  const char *base = s[4] == ':' ? s + 5 : "glorot_uniform";
+  tc_initializer in;
+  tc_status st = tc_initializer_parse(base, &in);
+  if (st != TC_OK) {
+    tc_error_prefix("icnr");
+    return st;
+  }
+  if (in.icnr)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": icnr of icnr", s);
+  in.icnr = 1;
+  *out = in;
+  return TC_OK;
+}
+
 tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
+  if (strncasecmp(s, "icnr", 4) == 0 && (s[4] == '\0' || s[4] == ':'))
+    return tc_init_parse_icnr(s, out);
   tc_spec sp;
   TC_TRY(tc_spec_split(&sp, "initializer", s, TC_INIT_MAX_FIELDS, TC_INIT_GRAMMAR));
   /* "default" and "callback" cannot be named */

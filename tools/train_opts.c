@@ -55,7 +55,7 @@ void tc_train_opts_help(FILE *out) {
     "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
     "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md):\n"
     "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
-    "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal\n"
+    "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal, icnr\n"
     "  --bias-initializer SPEC      e.g. zeros (default), constant:0.1\n"
     "  --kernel-regularizer SPEC    e.g. l2:1e-4, tf_l2:1e-4\n"
     "  --bias-regularizer SPEC\n"
