@@ -29,7 +29,7 @@ refused 2 "alpha does not apply to step" --lr-schedule step:alpha=0.1
 refused 2 "weight_decay must be >= 0" --optimizer adamw:weight_decay=-0.1
 refused 2 "warmup 500 is longer than the run's 2 steps" --lr-schedule cosine:decay_steps=9:warmup=500
 
-common=(--synthetic --limit 320 --batch 32 --epochs 2 --threads 2 --optimizer adamw:lr=0.003)
+common=(--synthetic --limit 192 --batch 32 --epochs 2 --threads 2 --optimizer adamw:lr=0.003)
 sched=(--lr-schedule cosine:decay_steps=12:alpha=0.1:warmup=4)
 "$tconv" train "${common[@]}" "${sched[@]}" --out "$work/a" --checkpoint-every 0 >/dev/null 2>&1
 "$tconv" train "${common[@]}" "${sched[@]}" --out "$work/b" --max-steps 7 >/dev/null 2>&1
