@@ -5,6 +5,7 @@
 # ends bit-identical to a straight one, and differs from the run without the schedule.
 set -euo pipefail
 tconv=$1
+mpiexec=${2:-} # when tconv was built with MPI: the scheduled resume on 2 ranks too
 work=$(mktemp -d /tmp/tconv_kit_XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -36,6 +37,14 @@ sched=(--lr-schedule cosine:decay_steps=12:alpha=0.1:warmup=4)
 "$tconv" train "${common[@]}" --out "$work/b" --resume >/dev/null 2>&1
 cmp -s "$work/a/checkpoint.npz" "$work/b/checkpoint.npz" || fail "scheduled resume differs"
 echo "ok: adamw + cosine schedule resumed at step 7 ends bit-identical"
+if [ -n "$mpiexec" ]; then # rank 0 reads the schedule; every rank must use it
+  mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
+  "${mpi[@]}" "$tconv" train "${common[@]}" "${sched[@]}" --threads 1 --out "$work/m" \
+    --max-steps 7 >/dev/null 2>&1
+  "${mpi[@]}" "$tconv" train "${common[@]}" --threads 1 --out "$work/m" --resume >/dev/null 2>&1
+  cmp -s "$work/a/checkpoint.npz" "$work/m/checkpoint.npz" || fail "2-rank scheduled resume differs"
+  echo "ok: the same on 2 MPI ranks"
+fi
 "$tconv" train "${common[@]}" --out "$work/c" --checkpoint-every 0 >/dev/null 2>&1
 if cmp -s "$work/a/checkpoint.npz" "$work/c/checkpoint.npz"; then
   fail "the schedule changed nothing"
