@@ -73,8 +73,11 @@ tc_status tc_conv2d_transpose_create(tc_conv2d_transpose **out, tc_model *model,
     s = tc_layer_take_common(&l->base, &cfg->common);
   int64_t ks[4] = {cfg->kernel_size[0], cfg->kernel_size[1],
                    cfg->groups > 0 ? cfg->filters / cfg->groups : 0, in_channels};
+  /* icnr draws one sub-kernel per output phase: it needs the strides */
+  l->cfg.common.kernel_initializer.icnr_stride[0] = cfg->strides[0];
+  l->cfg.common.kernel_initializer.icnr_stride[1] = cfg->strides[1];
   if (s == TC_OK)
-    s = tc_layer_add_kernel_bias(&l->base, &cfg->common, 4, ks, cfg->filters);
+    s = tc_layer_add_kernel_bias(&l->base, &l->cfg.common, 4, ks, cfg->filters);
   if (s != TC_OK) {
     tc_layer_fail(&l->base, s, cfg->name);
     free(l);

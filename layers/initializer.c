@@ -7,6 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* ICNR (Aitken et al. 2017) wraps another kind: the base draws one sub-kernel, which
+ * nearest-neighbour resizing copies to every output phase; defined at the end of the file,
+ * since it calls back into the check and apply of its base. */
+static tc_status tc_icnr_check(const tc_initializer *in, int rank, const int64_t *shape);
+static tc_status tc_icnr_apply(const tc_initializer *in, tc_tensor *t, uint64_t seed,
+                               uint64_t stream);
 
 /* Standard deviation of a unit normal truncated to [-2, 2] (TF's correction). */
 #define TC_TRUNC_STD 0.87962566103423978
@@ -205,6 +213,8 @@ tc_status tc_initializer_check(const tc_initializer *in, int rank, const int64_t
   (void)shape; /* only the rank matters today (orthogonal); kept for shape rules to come */
   if (in == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_check: the initializer is NULL");
+  if (in->icnr)
+    return tc_icnr_check(in, rank, shape);
   if ((int)in->kind < 0 || in->kind >= TC_INIT_COUNT)
     return tc_set_error(TC_ERR_INVALID_ARG, "unknown initializer kind %d (valid: 0..%d)",
                         (int)in->kind, TC_INIT_COUNT - 1);
@@ -263,6 +273,8 @@ tc_status tc_initializer_apply(const tc_initializer *init, tc_tensor *t, uint64_
   if (init == NULL || t == NULL || t->data == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_apply: %s is NULL",
                         init == NULL ? "the initializer" : "the tensor");
+  if (init->icnr)
+    return tc_icnr_apply(init, t, seed, stream);
   TC_TRY(tc_initializer_check(init, t->rank, t->shape));
   tc_rng rng;
   tc_rng_init(&rng, seed, stream);
@@ -357,10 +369,28 @@ static tc_status tc_init_parse_numbers(const tc_spec *sp, tc_initializer *in) {
   return TC_OK;
 }
 
+/* "icnr" or "icnr:BASE..." (BASE default glorot_uniform): the base parsed as an initializer. */
+static tc_status tc_init_parse_icnr(const char *s, tc_initializer *out) {
+  const char *base = s[4] == ':' ? s + 5 : "glorot_uniform";
+  tc_initializer in;
+  tc_status st = tc_initializer_parse(base, &in);
+  if (st != TC_OK) {
+    tc_error_prefix("icnr");
+    return st;
+  }
+  if (in.icnr)
+    return tc_set_error(TC_ERR_INVALID_ARG, "initializer \"%s\": icnr of icnr", s);
+  in.icnr = 1;
+  *out = in;
+  return TC_OK;
+}
+
 tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
   if (s == NULL || out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_initializer_parse: %s is NULL",
                         s == NULL ? "the string" : "out");
+  if (strncasecmp(s, "icnr", 4) == 0 && (s[4] == '\0' || s[4] == ':'))
+    return tc_init_parse_icnr(s, out);
   tc_spec sp;
   TC_TRY(tc_spec_split(&sp, "initializer", s, TC_INIT_MAX_FIELDS, TC_INIT_GRAMMAR));
   /* "default" and "callback" cannot be named */
@@ -374,4 +404,43 @@ tc_status tc_initializer_parse(const char *s, tc_initializer *out) {
     TC_TRY(tc_init_parse_numbers(&sp, &in));
   *out = in;
   return TC_OK;
+}
+
+/* ---- ICNR ---- */
+
+static tc_status tc_icnr_check(const tc_initializer *in, int rank, const int64_t *shape) {
+  if (in->icnr_stride[0] < 1 || in->icnr_stride[1] < 1)
+    return tc_set_error(TC_ERR_INVALID_ARG, "icnr applies only to the kernel of a "
+                        "conv2d_transpose layer (it needs the strides)");
+  if (rank != 4)
+    return tc_set_error(TC_ERR_SHAPE, "icnr: the kernel must be 4-d, got rank %d", rank);
+  if (shape[0] % in->icnr_stride[0] != 0 || shape[1] % in->icnr_stride[1] != 0)
+    return tc_set_error(TC_ERR_SHAPE, "icnr: kernel %lldx%lld is not divisible by the strides "
+                        "%dx%d (each output phase needs kernel/stride taps)",
+                        (long long)shape[0], (long long)shape[1], in->icnr_stride[0],
+                        in->icnr_stride[1]);
+  tc_initializer base = *in;
+  base.icnr = 0;
+  int64_t small[4] = {shape[0] / in->icnr_stride[0], shape[1] / in->icnr_stride[1], shape[2],
+                      shape[3]};
+  return tc_initializer_check(&base, 4, small);
+}
+
+static tc_status tc_icnr_apply(const tc_initializer *in, tc_tensor *t, uint64_t seed,
+                        uint64_t stream) {
+  TC_TRY(tc_icnr_check(in, t->rank, t->shape));
+  int sh = in->icnr_stride[0], sw = in->icnr_stride[1];
+  int64_t small[4] = {t->shape[0] / sh, t->shape[1] / sw, t->shape[2], t->shape[3]};
+  tc_tensor *w;
+  TC_TRY(tc_tensor_create(&w, 4, small));
+  tc_initializer base = *in;
+  base.icnr = 0;
+  tc_status s = tc_initializer_apply(&base, w, seed, stream);
+  int64_t inner = small[2] * small[3]; /* F*C contiguous per tap */
+  for (int64_t i = 0; s == TC_OK && i < t->shape[0]; i++)
+    for (int64_t j = 0; j < t->shape[1]; j++)
+      memcpy(t->data + (i * t->shape[1] + j) * inner,
+             w->data + ((i / sh) * small[1] + j / sw) * inner, (size_t)inner * sizeof(float));
+  tc_tensor_free(w);
+  return s;
 }

@@ -16,7 +16,14 @@
  *     variance_scaling sd = sqrt(scale') / 0.87962566103423978 (docs/semantics.md, "Initializers").
  *   orthogonal: as TF, Q of the QR of a normal matrix of shape (max(r, c), min(r, c)),
  *     r = prod(shape[:-1]), c = shape[-1], with diag(R) made positive, transposed when
- *     r < c, times gain; the matrix is drawn row-major from the stream. Needs rank >= 2. */
+ *     r < c, times gain; the matrix is drawn row-major from the stream. Needs rank >= 2.
+ *   icnr (Aitken et al. 2017, "Checkerboard artifact free sub-pixel convolution"): for a
+ *     Conv2DTranspose kernel (kh, kw, F, C) with strides (sh, sw), the base initializer
+ *     fills a (kh/sh, kw/sw, F, C) kernel W (its own fans) and the kernel is W resized by
+ *     nearest neighbour, K[i, j] = W[i / sh, j / sw]: every one of the sh*sw sub-kernels
+ *     (the taps that reach one output phase) is W, so a constant input gives an output
+ *     without a checkerboard. Needs icnr_stride set (only the conv2d_transpose layer sets
+ *     it) and kh, kw divisible by the strides; checked at create. */
 #ifndef TC_INITIALIZER_H
 #define TC_INITIALIZER_H
 
@@ -66,6 +73,8 @@ typedef struct tc_initializer {
   float gain;             /* orthogonal */
   tc_init_fn fn;          /* callback */
   void *ctx;
+  int icnr;               /* 1: ICNR over the kind above (layers/initializer.c) */
+  int icnr_stride[2];     /* icnr: the strides, set by the conv2d_transpose layer */
 } tc_initializer;
 
 /* An initializer of this kind with TF's default arguments. */

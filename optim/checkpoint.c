@@ -8,6 +8,8 @@
 
 #include "core/finite.h"
 #include "core/io/npz.h"
+#include "optim/checkpoint_schedule.h"
+#include "optim/ema.h"
 
 #define TC_CKPT_KEY 320
 
@@ -20,13 +22,15 @@ typedef struct tc_ckpt_list {
   uint64_t rng[8];
   float lr[64];
   int64_t text_len[5];
+  int64_t sched[4][TC_CKPT_SCHEDULE_CAP], sched_len[4];
 } tc_ckpt_list;
 
-static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o) {
-  int n = tc_model_param_count(m) + 5 + 5 + 2 * n_o;
+static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o,
+                            const tc_ema *ema) {
+  int n = tc_model_param_count(m) + 5 + 5 + 3 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
-  return n;
+  return n + tc_ema_count(ema);
 }
 
 static void tc_ckpt_add(tc_ckpt_list *l, tc_npz_dtype dtype, int rank, const int64_t *shape,
@@ -50,6 +54,11 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
       const tc_tensor *t = tc_optim_slot_at(o[k].optim, i, &name);
       tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "optimizer/%s%s", name, "");
     }
+  for (int i = 0; i < tc_ema_count(meta->ema); i++) {
+    const char *name;
+    const tc_tensor *t = tc_ema_at(meta->ema, i, &name);
+    tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "ema/%s%s", name, "");
+  }
   static const int64_t rng_shape[1] = {8};
   l->i64[0] = TC_CKPT_FORMAT_VERSION;
   l->i64[1] = meta->step;
@@ -80,6 +89,10 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
     l->lr[k] = tc_optim_lr(o[k].optim);
     tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[3 + k], "meta/optimizer/%s/%s", o[k].name, "steps");
     tc_ckpt_add(l, TC_NPZ_F32, 0, NULL, &l->lr[k], "meta/optimizer/%s/%s", o[k].name, "lr");
+    l->sched_len[k] = tc_ckpt_schedule_encode(o[k].optim, l->sched[k]);
+    if (l->sched_len[k] > 0)
+      tc_ckpt_add(l, TC_NPZ_I64, 1, &l->sched_len[k], l->sched[k], "meta/optimizer/%s/%s",
+                  o[k].name, "lr_schedule");
   }
 }
 
@@ -127,7 +140,7 @@ tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim 
   TC_TRY(tc_ckpt_check_names(o, n_o));
   tc_ckpt_list l;
   memset(&l, 0, sizeof l);
-  l.cap = tc_ckpt_capacity(m, o, n_o);
+  l.cap = tc_ckpt_capacity(m, o, n_o, meta->ema);
   l.e = calloc((size_t)l.cap, sizeof *l.e);
   l.keys = calloc((size_t)l.cap, sizeof *l.keys);
   tc_status s = TC_OK;

@@ -14,6 +14,7 @@
  *   meta/format_version              int64, TC_CKPT_FORMAT_VERSION
  *   meta/step, meta/epoch            int64, >= 0 (epoch <= step)
  *   meta/batch                       int64 >= 1, images per step (only when meta.batch > 0)
+ *   ema/<layer>/<var>                the EMA shadows (optim/checkpoint_ema.h), when saved
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
  *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
  *   meta/optimizer/<name>/lr         float32, finite and >= 0
@@ -22,6 +23,9 @@
  *   meta/layers                      parsed from, the variables set from outside
  *                                    ("name=value" lines), the run's options and every
  *                                    layer's full config (tc_netdesc_write_config)
+ *   meta/optimizer/<name>/lr_schedule int64[n], the bytes of the schedule string (only
+ *                                    when one is set; loading sets the optimizer's
+ *                                    schedule from it, or the constant one without it)
  * docs/checkpoints.md describes the format and its guarantees. */
 #ifndef TC_CHECKPOINT_H
 #define TC_CHECKPOINT_H
@@ -48,6 +52,8 @@ typedef struct tc_ckpt_meta {
   /* Texts saved as uint8 arrays when net is not NULL (tc_ckpt_read_text reads them back;
    * tc_ckpt_load leaves these NULL): */
   const char *net, *net_source, *net_vars, *train_options, *layers;
+  const struct tc_ema *ema; /* save: shadows written as ema/<variable> (NULL: none);
+                               load: set to NULL, read them with tc_ckpt_load_ema */
 } tc_ckpt_meta;
 
 /* Writes everything to path (atomic: a crash leaves the old file or the new one). A

@@ -5,6 +5,7 @@
 
 #include "core/finite.h"
 #include "core/io/npz.h"
+#include "optim/checkpoint_schedule.h"
 #include "optim/checkpoint.h"
 
 typedef struct tc_copy {
@@ -107,6 +108,7 @@ static tc_status tc_plan_scalar(tc_loader *l, const char *key, tc_npz_dtype dtyp
 typedef struct tc_optim_state {
   int64_t steps;
   float lr;
+  tc_lr_schedule sched; /* constant when the file has none */
 } tc_optim_state;
 
 /* key = fmt % name, refused (never cut) when it does not fit. */
@@ -143,6 +145,13 @@ static tc_status tc_plan_optims(tc_loader *l, const tc_ckpt_optim *o, int n_o,
     if (tc_floats_first_nonfinite(&state[k].lr, 1) == 0 || state[k].lr < 0.0f)
       return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': %s is %g, expected a finite "
                           "value >= 0", l->path, key, (double)state[k].lr);
+    TC_TRY(tc_key(l, key, sizeof key, "meta/optimizer/%s/lr_schedule", o[k].name));
+    state[k].sched = tc_lr_schedule_constant();
+    const tc_npz_array *sa = tc_npz_find(l->f, key); /* optional: only a schedule's runs */
+    if (sa != NULL) {
+      TC_TRY(tc_find(l, key, TC_NPZ_I64, &sa));
+      TC_TRY(tc_ckpt_schedule_decode(l->path, key, sa->data, sa->size, &state[k].sched));
+    }
   }
   return TC_OK;
 }
@@ -170,6 +179,7 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
                         "%lld (an epoch has at least one step)", l->path,
                         (long long)meta->epoch, (long long)meta->step);
   meta->batch = 0;
+  meta->ema = NULL;
   if (tc_npz_find(l->f, "meta/batch") != NULL) { /* optional: older files lack it */
     const tc_npz_array *batch;
     TC_TRY(tc_plan_scalar(l, "meta/batch", TC_NPZ_I64, 1, &batch));
@@ -192,7 +202,7 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
 static tc_status tc_check_extra(const tc_loader *l) {
   for (int i = 0; i < tc_npz_count(l->f); i++) {
     const tc_npz_array *a = tc_npz_at(l->f, i);
-    int used = 0;
+    int used = strncmp(a->key, "ema/", 4) == 0; /* tc_ckpt_load_ema reads those */
     for (int j = 0; j < l->n_used && !used; j++)
       used = l->used[j] == a;
     if (!used)
@@ -238,6 +248,7 @@ tc_status tc_ckpt_load(const char *path, tc_model *m, const tc_ckpt_optim *o, in
     for (int k = 0; k < n_o; k++) {
       tc_optim_set_steps(o[k].optim, state[k].steps);
       tc_optim_set_lr(o[k].optim, state[k].lr);
+      tc_optim_set_schedule(o[k].optim, &state[k].sched);
     }
     if (meta)
       *meta = new_meta;

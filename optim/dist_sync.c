@@ -98,5 +98,7 @@ tc_status tc_dist_broadcast_optim(tc_dist *d, tc_optim *opt) {
   TC_TRY(tc_dist_broadcast(d, &lr, sizeof lr));
   tc_optim_set_steps(opt, t);
   tc_optim_set_lr(opt, lr);
-  return TC_OK;
+  tc_lr_schedule sc = *tc_optim_schedule(opt); /* resumed on rank 0 from the checkpoint */
+  TC_TRY(tc_dist_broadcast(d, &sc, sizeof sc));
+  return tc_optim_set_schedule(opt, &sc);
 }

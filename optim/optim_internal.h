@@ -23,6 +23,7 @@ struct tc_optim {
   tc_optim_var *vars;
   int n_vars;
   int64_t t; /* steps taken */
+  tc_lr_schedule sched; /* multiplies cfg.lr at each step; constant unless set */
 };
 
 /* Creates v's slots (with their initial values) if missing, marking them in new_slots. */

@@ -10,17 +10,20 @@
 #include "optim/optimizer.h"
 
 #define TC_OPTIM_GRAMMAR                                                                    \
-  "NAME[:KEY=VALUE...], NAME one of sgd, momentum, adam, rmsprop, adagrad; keys: "          \
+  "NAME[:KEY=VALUE...], NAME one of sgd, momentum, adam, adamw, rmsprop, adagrad; keys: "   \
   "sgd/momentum: lr, momentum, nesterov; adam: lr, beta1, beta2, epsilon, epsilon_mode, "   \
-  "amsgrad; rmsprop: lr, rho, epsilon, momentum, centered, initial_ms; adagrad: lr, "       \
+  "amsgrad; adamw: adam's and weight_decay; rmsprop: lr, rho, epsilon, momentum, centered, initial_ms; adagrad: lr, "       \
   "initial_accumulator_value, epsilon; every one: clip_value, clip_norm, clip_global_norm " \
   "(docs/strings.md)"
 
 #define TC_SGD (1u << TC_OPTIM_SGD)
-#define TC_ADAM (1u << TC_OPTIM_ADAM)
+#define TC_ADAMW (1u << TC_OPTIM_ADAMW)
+#define TC_ADAM ((1u << TC_OPTIM_ADAM) | TC_ADAMW)
 #define TC_RMS (1u << TC_OPTIM_RMSPROP)
 #define TC_ADAGRAD (1u << TC_OPTIM_ADAGRAD)
 #define TC_ALL (TC_SGD | TC_ADAM | TC_RMS | TC_ADAGRAD)
+/* "momentum" is sgd with momentum 0.9 (TF1's MomentumOptimizer needs a momentum). */
+#define TC_NAME_MOMENTUM 5
 
 typedef enum { TC_KEY_FLOAT, TC_KEY_BOOL, TC_KEY_EPSILON_MODE } tc_key_type;
 
@@ -44,6 +47,7 @@ static const tc_optim_key tc_optim_keys[] = {
     TC_F("epsilon", epsilon, TC_ADAM | TC_RMS | TC_ADAGRAD),
     {"epsilon_mode", offsetof(tc_optim_config, epsilon_mode), TC_KEY_EPSILON_MODE, TC_ADAM},
     TC_B("amsgrad", amsgrad, TC_ADAM),
+    TC_F("weight_decay", weight_decay, TC_ADAMW),
     TC_F("rho", rho, TC_RMS),
     TC_B("centered", centered, TC_RMS),
     TC_F("initial_ms", initial_ms, TC_RMS),
@@ -55,8 +59,9 @@ static const tc_optim_key tc_optim_keys[] = {
 };
 #define TC_N_KEYS (int)(sizeof tc_optim_keys / sizeof tc_optim_keys[0])
 
-/* "momentum" is sgd with momentum 0.9 (TF1's MomentumOptimizer needs a momentum). */
-static const char *const tc_optim_names[] = {"sgd", "adam", "rmsprop", "adagrad", "momentum"};
+/* Indexed by tc_optim_kind, then the alias "momentum". */
+static const char *const tc_optim_names[] = {"sgd",     "adam",  "rmsprop",
+                                             "adagrad", "adamw", "momentum"};
 
 static tc_status tc_parse_value(const tc_spec *sp, const tc_optim_key *k, const char *val,
                                 tc_optim_config *c) {
@@ -112,11 +117,12 @@ tc_status tc_optim_config_parse(const char *s, tc_optim_config *out) {
   TC_TRY(tc_spec_split(&sp, "optimizer", s, TC_SPEC_MAX_FIELDS, TC_OPTIM_GRAMMAR));
   if (sp.f[0][0] == '\0')
     return tc_spec_error(&sp, "empty optimizer name");
-  int kind = tc_spec_lookup(sp.f[0], tc_optim_names, 5);
+  int kind = tc_spec_lookup(sp.f[0], tc_optim_names, TC_NAME_MOMENTUM + 1);
   if (kind < 0)
     return tc_spec_error(&sp, "unknown optimizer name \"%s\"", sp.f[0]);
-  tc_optim_config c = tc_optim_config_default(kind == 4 ? TC_OPTIM_SGD : (tc_optim_kind)kind);
-  if (kind == 4)
+  int alias = kind == TC_NAME_MOMENTUM;
+  tc_optim_config c = tc_optim_config_default(alias ? TC_OPTIM_SGD : (tc_optim_kind)kind);
+  if (alias)
     c.momentum = 0.9f;
   int seen[TC_N_KEYS] = {0};
   for (int i = 1; i < sp.n; i++)

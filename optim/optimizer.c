@@ -23,6 +23,14 @@ tc_optim_config tc_optim_config_default(tc_optim_kind kind) {
     c.epsilon = 1e-8f;
     c.epsilon_mode = TC_ADAM_EPSILON_HAT;
     break;
+  case TC_OPTIM_ADAMW:
+    c.lr = 0.001f;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.epsilon = 1e-7f;
+    c.epsilon_mode = TC_ADAM_EPSILON_HAT;
+    c.weight_decay = 0.004f;
+    break;
   case TC_OPTIM_RMSPROP:
     c.lr = 0.001f;
     c.rho = 0.9f;
@@ -49,12 +57,15 @@ static tc_status tc_config_check(const tc_optim_config *c) {
   if (c->momentum < 0.0f || c->clip_value < 0.0f || c->clip_norm < 0.0f ||
       c->clip_global_norm < 0.0f)
     return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: momentum and clip values must be >= 0");
-  if (c->kind == TC_OPTIM_ADAM &&
+  if ((c->kind == TC_OPTIM_ADAM || c->kind == TC_OPTIM_ADAMW) &&
       (c->beta1 < 0.0f || c->beta1 >= 1.0f || c->beta2 < 0.0f || c->beta2 >= 1.0f))
     return tc_set_error(TC_ERR_INVALID_ARG, "adam: beta1 %g and beta2 %g must lie in [0, 1)",
                         (double)c->beta1, (double)c->beta2);
   if (c->kind == TC_OPTIM_RMSPROP && (c->rho < 0.0f || c->rho >= 1.0f))
     return tc_set_error(TC_ERR_INVALID_ARG, "rmsprop: rho %g must lie in [0, 1)", (double)c->rho);
+  if (c->kind == TC_OPTIM_ADAMW && !(c->weight_decay >= 0.0f))
+    return tc_set_error(TC_ERR_INVALID_ARG, "adamw: weight_decay must be >= 0, got %g",
+                        (double)c->weight_decay);
   if (c->epsilon < 0.0f)
     return tc_set_error(TC_ERR_INVALID_ARG, "optimizer: epsilon must be >= 0, got %g",
                         (double)c->epsilon);
@@ -77,6 +88,7 @@ tc_status tc_optim_create(tc_optim **out, const tc_optim_config *cfg, tc_model *
   }
   o->vars = vars;
   o->cfg = *cfg;
+  o->sched = tc_lr_schedule_constant();
   size_t plen = prefix ? strlen(prefix) : 0;
   for (int i = 0; i < n; i++) {
     tc_param *p = tc_model_param_at(model, i);

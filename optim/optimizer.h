@@ -26,12 +26,14 @@
 #include <stdint.h>
 
 #include "layers/model.h"
+#include "optim/schedule.h"
 
 typedef enum tc_optim_kind {
   TC_OPTIM_SGD = 0,  /* lr, momentum (0 = plain), nesterov */
   TC_OPTIM_ADAM,     /* lr, beta1, beta2, epsilon, epsilon_mode, amsgrad */
   TC_OPTIM_RMSPROP,  /* lr, rho, epsilon, momentum, centered, initial_ms */
   TC_OPTIM_ADAGRAD,  /* lr, initial_accumulator, epsilon */
+  TC_OPTIM_ADAMW,    /* adam's keys and weight_decay (Keras AdamW, docs/strings.md) */
   TC_OPTIM_COUNT
 } tc_optim_kind;
 
@@ -52,6 +54,7 @@ typedef struct tc_optim_config {
   int centered;            /* rmsprop */
   float initial_ms;        /* rmsprop: 0 = Keras, 1 = TF1 */
   float initial_accumulator; /* adagrad, TF1 default 0.1 */
+  float weight_decay;      /* adamw: v <- v - lr * weight_decay * v before the adam update */
   float clip_value;        /* > 0: clip each element to [-v, v] */
   float clip_norm;         /* > 0: rescale each variable's gradient to this L2 norm */
   float clip_global_norm;  /* > 0: rescale all gradients together */
@@ -60,10 +63,11 @@ typedef struct tc_optim_config {
 typedef struct tc_optim tc_optim;
 
 /* TF1 defaults for the kind (sgd lr 0.01; adam 0.001, 0.9, 0.999, 1e-8 hat; rmsprop 0.001,
- * rho 0.9, eps 1e-10, initial_ms 1; adagrad 0.001, initial_accumulator 0.1, eps 1e-7). */
+ * rho 0.9, eps 1e-10, initial_ms 1; adagrad 0.001, initial_accumulator 0.1, eps 1e-7;
+ * adamw: Keras 3's AdamW, lr 0.001, weight_decay 0.004, 0.9, 0.999, eps 1e-7 hat). */
 tc_optim_config tc_optim_config_default(tc_optim_kind kind);
 
-/* Parses "sgd", "momentum" (sgd with momentum 0.9), "adam", "rmsprop", "adagrad" with
+/* Parses "sgd", "momentum" (sgd with momentum 0.9), "adam", "adamw", "rmsprop", "adagrad" with
  * optional ":key=value" pairs, each key one that the named optimizer reads
  * ("momentum:momentum=0.5", "adam:lr=2e-4:beta1=0.5"; a bare "momentum:0.9" is refused:
  * every value is named). Numbers follow the float32 rule of docs/strings.md. Errors:
@@ -92,6 +96,14 @@ void tc_optim_set_lr(tc_optim *opt, float lr);
 float tc_optim_lr(const tc_optim *opt);
 int64_t tc_optim_steps(const tc_optim *opt);   /* steps taken (the t of Adam) */
 void tc_optim_set_steps(tc_optim *opt, int64_t t);
+
+/* The learning-rate schedule (schedule.h): the step at t = tc_optim_steps uses
+ * lr * factor(t), in the update and in adamw's decay; lr itself is never changed. NULL
+ * sets the constant schedule; the schedule is copied. tc_optim_step_lr: the lr the next
+ * step will use (float32, as the update reads it). */
+tc_status tc_optim_set_schedule(tc_optim *opt, const tc_lr_schedule *sched);
+const tc_lr_schedule *tc_optim_schedule(const tc_optim *opt);
+float tc_optim_step_lr(const tc_optim *opt);
 
 /* Slots, for checkpoints: iterate i < count; name is "<param>/<slot>" (e.g.
  * "dec1/kernel/m"). A slot can also be made ahead of time (for loading). A step gives a

@@ -14,6 +14,7 @@ static int tc_slot_layout(const tc_optim_config *c, const char **names, float *i
     init[0] = 0.0f;
     return 1;
   case TC_OPTIM_ADAM:
+  case TC_OPTIM_ADAMW:
     names[0] = "m";
     names[1] = "v";
     names[2] = "vhat";

@@ -81,12 +81,13 @@ static tc_status tc_full_gradient(tc_optim_var *v) {
 }
 
 /* The new value (stage) and slots (stage_slots): update at step t, then constrain. */
-static tc_status tc_stage_var(const tc_optim *o, tc_optim_var *v, int n_slots, int64_t t) {
+static tc_status tc_stage_var(const tc_optim_config *c, tc_optim_var *v, int n_slots,
+                              int64_t t) {
   tc_tensor *w = v->param->value;
   const float *s[TC_OPTIM_MAX_SLOTS] = {NULL};
   for (int k = 0; k < n_slots; k++)
     s[k] = v->slots[k]->data;
-  tc_optim_update(&o->cfg, t, w->data, v->stage, v->g, s, v->stage_slots, w->size);
+  tc_optim_update(c, t, w->data, v->stage, v->g, s, v->stage_slots, w->size);
   tc_tensor staged = *w; /* the variable's shape over the staged values */
   staged.data = v->stage;
   tc_status st = tc_constraint_apply(&v->param->constraint, &staged);
@@ -106,9 +107,11 @@ static tc_status tc_stage_all(tc_optim *o, int n_slots) {
     TC_TRY(tc_full_gradient(v));
   }
   tc_optim_clip(o);
+  tc_optim_config c = o->cfg; /* with this step's scheduled learning rate */
+  c.lr = tc_optim_step_lr(o);
   for (int i = 0; i < o->n_vars; i++)
     if (o->vars[i].fresh)
-      TC_TRY(tc_stage_var(o, &o->vars[i], n_slots, o->t + 1));
+      TC_TRY(tc_stage_var(&c, &o->vars[i], n_slots, o->t + 1));
   return TC_OK;
 }
 

@@ -68,7 +68,11 @@ static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, 
   float lr_t = (float)(c->lr * sqrt(bc2) / bc1);
   float eps = c->epsilon_mode == TC_ADAM_EPSILON_HAT ? c->epsilon
                                                      : (float)(c->epsilon * sqrt(bc2));
+  /* AdamW (Keras 3 / tf.keras AdamW, _apply_weight_decay): v -= v * weight_decay * lr with
+   * the step's (scheduled) lr, before the adam update, which reads the decayed value. */
+  float wd = c->kind == TC_OPTIM_ADAMW ? c->lr * c->weight_decay : 0.0f;
   for (int64_t i = 0; i < n; i++) {
+    float w_i = wd != 0.0f ? w[i] - w[i] * wd : w[i];
     float m = c->beta1 * s[0][i] + (1.0f - c->beta1) * g[i];
     float v = c->beta2 * s[1][i] + (1.0f - c->beta2) * g[i] * g[i];
     s_out[0][i] = m;
@@ -78,7 +82,7 @@ static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, 
       denom_v = fmaxf(s[2][i], v);
       s_out[2][i] = denom_v;
     }
-    w_out[i] = w[i] - lr_t * m / (sqrtf(denom_v) + eps);
+    w_out[i] = w_i - lr_t * m / (sqrtf(denom_v) + eps);
   }
 }
 
@@ -119,6 +123,7 @@ void tc_optim_update(const tc_optim_config *c, int64_t t, const float *w, float 
       tc_update_sgd(c, w, w_out, g, NULL, NULL, n);
     break;
   case TC_OPTIM_ADAM:
+  case TC_OPTIM_ADAMW:
     tc_update_adam(c, t, w, w_out, g, s, s_out, n);
     break;
   case TC_OPTIM_RMSPROP:

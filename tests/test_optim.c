@@ -214,7 +214,7 @@ END_TEST
 
 START_TEST(bad_strings_and_arguments) {
   tc_optim_config c;
-  const char *bad[] = {"adamw", "adam:lr", "adam:lr=abc", "adam:foo=1", "", "adam:epsilon_mode=x"};
+  const char *bad[] = {"adamx", "adam:lr", "adam:lr=abc", "adam:foo=1", "", "adam:epsilon_mode=x"};
   const char *want[] = {"unknown optimizer", "lacks '='", "not a number", "unknown option",
                         "empty", "hat or corrected"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -6,6 +6,7 @@
 
 #include "core/io/npz.h"
 #include "optim/checkpoint.h"
+#include "optim/checkpoint_ema.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/net_autoencoder.h"
@@ -86,6 +87,9 @@ static tc_status tc_sample_generate(const char *ckpt, const tc_train_opts *o, tc
   m = is_gan ? gan.model : ae.model;
   if (s == TC_OK)
     s = tc_ckpt_load(ckpt, m, NULL, 0, NULL, 1);
+  int ema_used = 0; /* a run with --ema samples from its shadow weights, as its grids did */
+  if (s == TC_OK)
+    s = tc_ckpt_use_ema(ckpt, m, &ema_used);
   if (s == TC_OK)
     s = is_gan ? tc_dcgan_generate(&gan, g, z, 0, &img) : tc_autoencoder_decode(&ae, g, z, &img);
   if (s == TC_OK) {

@@ -10,6 +10,8 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_schedule.h"
+#include "tools/train_ema.h"
 #include "tools/train_dist.h"
 #include "tools/train_net.h"
 #include "tools/train_runs.h"
@@ -27,12 +29,13 @@ typedef struct tc_ae_run {
   int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
   tc_train_side side; /* a PNG that failed: stop, save, report */
   char ckpt[TC_TRAIN_PATH_CAP];
+  tc_ema *ema; /* --ema: the shadow weights; NULL without */
 } tc_ae_run;
 
 static tc_status tc_ae_save(tc_ae_run *r) {
   tc_ckpt_optim co = {"optimizer", r->opt};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
-                       .batch = r->o->batch};
+                       .batch = r->o->batch, .ema = r->ema};
   tc_rng_init(&meta.rng, (uint64_t)r->o->seed, 0);
   tc_train_net_meta(r->o, &meta); /* the network and options: a self-describing checkpoint */
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, &co, 1, &meta));
@@ -85,7 +88,7 @@ static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *ms
 }
 
 /* OUT/reconstructions.png: the first 32 test images, each beside its reconstruction. */
-static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+static tc_status tc_ae_write_png_now(tc_ae_run *r, const tc_dataset *test) {
   int64_t n = test->n < 32 ? test->n : 32, shape[4] = {n, test->h, test->w, 1};
   tc_tensor *x, *y;
   tc_graph_set_recording(r->g, 0);
@@ -104,6 +107,14 @@ static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
   }
   tc_graph_reset(r->g);
   tc_graph_set_recording(r->g, 1);
+  return s;
+}
+
+/* The grid from the EMA shadows when there are (swapped in, then back). */
+static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+  tc_ema_swap(r->ema);
+  tc_status s = tc_ae_write_png_now(r, test);
+  tc_ema_swap(r->ema);
   return s;
 }
 
@@ -129,6 +140,7 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
     st = tc_ae_shard(r, train, r->order + s * r->o->batch, k);
   TC_TRY(tc_train_dist_finish(r->sum, st, &data_loss));
   TC_TRY(tc_optim_step(r->opt, NULL));
+  tc_ema_update(r->ema);
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, data_loss);
   if (r->o->checkpoint_every > 0 && r->pos.step % r->o->checkpoint_every == 0)
@@ -179,6 +191,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_train_net_status(tc_autoencoder_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->g));
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
+  TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, &r->opt, 1));
   int64_t shape[4] = {o->batch / o->shards, train->h, train->w, 1};
   TC_TRY(tc_tensor_create(&r->x, 4, shape));
   TC_TRY(tc_dist_sum_create(&r->sum, tc_train_dist(), (int)o->shards, 1));
@@ -199,6 +212,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   } else {
     TC_TRY(tc_dist_broadcast_model(tc_train_dist(), r->net.model));
   }
+  TC_TRY(tc_train_ema_start(o, r->net.model, NULL, r->ckpt, &r->ema));
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
                            .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
   return tc_progress_create(&r->progress, &pc);
@@ -213,6 +227,7 @@ static void tc_ae_free(tc_ae_run *r) {
   tc_dist_sum_free(r->sum);
   free(r->order);
   tc_tensor_free(r->x);
+  tc_ema_free(r->ema);
   tc_optim_free(r->opt);
   tc_graph_free(r->g);
   tc_autoencoder_free(&r->net);

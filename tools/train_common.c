@@ -131,6 +131,8 @@ tc_status tc_train_resume_check(const tc_train_opts *o, const tc_train_position 
 void tc_train_resume_lr(const tc_train_opts *o, tc_optim *const *optims, int n, char *note,
                         size_t cap) {
   float saved = tc_optim_lr(optims[0]);
+  for (int i = 0; o->lr_schedule != NULL && i < n; i++) /* parsed and checked at start */
+    tc_optim_set_schedule(optims[i], &o->sched);
   if (o->lr < 0.0) {
     snprintf(note, cap, "learning rate %g from the checkpoint", (double)saved);
     return;

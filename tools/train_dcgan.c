@@ -11,6 +11,8 @@
 #include "tools/png_grid.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
+#include "tools/train_schedule.h"
+#include "tools/train_ema.h"
 #include "tools/train_dist.h"
 #include "tools/train_net.h"
 #include "tools/train_runs.h"
@@ -33,13 +35,14 @@ typedef struct tc_gan_run {
   int64_t saved_step; /* the step of the checkpoint on disk for this run; -1: none */
   tc_train_side side; /* a PNG that failed: stop, save, report */
   char ckpt[TC_TRAIN_PATH_CAP];
+  tc_ema *ema; /* --ema: the shadow weights; NULL without */
   double last_d, last_g;
 } tc_gan_run;
 
 static tc_status tc_gan_save(tc_gan_run *r) {
   tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng,
-                       .batch = r->o->batch};
+                       .batch = r->o->batch, .ema = r->ema};
   tc_train_net_meta(r->o, &meta); /* the network and options: a self-describing checkpoint */
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, co, 2, &meta));
   r->saved_step = r->pos.step;
@@ -123,6 +126,7 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   tc_gan_freeze_discriminator(r, 0);
   TC_TRY(st);
   TC_TRY(tc_optim_step(r->opt_g, NULL));
+  tc_ema_update(r->ema);
   r->last_g = g_loss;
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, r->last_g);
@@ -131,7 +135,7 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
 
 /* OUT/samples.png (and a numbered copy): the generator on the fixed latent batch, in
  * inference mode (batch norm's moving statistics). */
-static tc_status tc_gan_samples(tc_gan_run *r) {
+static tc_status tc_gan_samples_now(tc_gan_run *r) {
   tc_tensor *img;
   tc_graph_reset(r->gd);
   tc_graph_set_recording(r->gd, 0);
@@ -152,6 +156,14 @@ static tc_status tc_gan_samples(tc_gan_run *r) {
     s = tc_png_grid_write(path, &grid);
   tc_graph_set_recording(r->gd, 1);
   tc_graph_reset(r->gd);
+  return s;
+}
+
+/* The grid from the EMA shadows when there are (swapped in, then back). */
+static tc_status tc_gan_samples(tc_gan_run *r) {
+  tc_ema_swap(r->ema);
+  tc_status s = tc_gan_samples_now(r);
+  tc_ema_swap(r->ema);
   return s;
 }
 
@@ -241,6 +253,8 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   TC_TRY(tc_graph_create(&r->gd));
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));
+  tc_optim *both[2] = {r->opt_g, r->opt_d};
+  TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, both, 2));
   TC_TRY(tc_gan_tensors(r, train));
   TC_TRY(tc_gan_shards(r));
   TC_TRY(tc_train_checkpoint_path(o, r->ckpt, sizeof r->ckpt));
@@ -257,6 +271,7 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
   } else {
     TC_TRY(tc_dist_broadcast_model(tc_train_dist(), r->net.model));
   }
+  TC_TRY(tc_train_ema_start(o, r->net.model, "generator", r->ckpt, &r->ema));
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
                            .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
   return tc_progress_create(&r->progress, &pc);
@@ -280,6 +295,7 @@ static void tc_gan_free(tc_gan_run *r) {
   tc_tensor *t[6] = {r->real, r->fake, r->z, r->ones, r->zeros, r->fixed_z};
   for (int i = 0; i < 6; i++)
     tc_tensor_free(t[i]);
+  tc_ema_free(r->ema);
   tc_optim_free(r->opt_g);
   tc_optim_free(r->opt_d);
   tc_graph_free(r->gd);

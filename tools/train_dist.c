@@ -1,5 +1,6 @@
 /* train_dist.c — the job behind `mpirun -np N tconv train` (and a plain run, as one rank). */
 #include "tools/train_dist.h"
+#include "tools/train_accumulate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,7 @@ tc_status tc_train_dist_start(int argc, char **argv, tc_train_opts *o) {
   if (tc_job == NULL)
     TC_TRY(tc_dist_init(&tc_job));
   o->shards = tc_train_shard_count(o);
+  TC_TRY(tc_train_accumulate(o));
   TC_TRY(tc_dist_check_same(tc_job, tc_options_fingerprint(argc, argv), "the options"));
   return tc_check_shards(o, (int)o->shards, tc_dist_size(tc_job));
 }

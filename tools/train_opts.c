@@ -28,12 +28,19 @@ void tc_train_opts_help(FILE *out) {
     "  --epochs N           passes over the training set (default 5 autoencoder, 8 dcgan)\n"
     "  --batch N            images per step (default 64)\n"
     "  --lr X               learning rate (default 0.001 autoencoder, 0.0002 dcgan)\n"
-    "  --optimizer SPEC     adam (default), sgd, momentum, rmsprop, adagrad, with\n"
+    "  --optimizer SPEC     adam (default), adamw, sgd, momentum, rmsprop, adagrad, with\n"
     "                       :key=value options, e.g. adam:beta1=0.5 (docs/strings.md)\n"
+    "  --lr-schedule SPEC   constant (default), step, exponential or cosine, with warmup,\n"
+    "                       e.g. cosine:decay_steps=5000:warmup=500 (docs/strings.md)\n"
+    "  --ema DECAY          keep an exponential moving average of the weights (e.g.\n"
+    "                       0.999), saved as ema/... and used for the PNG grids and\n"
+    "                       tconv sample (docs/training.md)\n"
     "  --latent N           latent size (default 32 autoencoder, 64 dcgan)\n"
     "  --seed N             seed of initialization, shuffling and latents (default 1)\n"
     "  --threads N          OpenMP threads (default: all cores)\n"
     "  --limit N            use only the first N training images\n"
+    "  --accumulate K       accumulate the gradients of K micro-batches of --batch\n"
+    "                       images per step (a power of two; = --batch K*B --shards K*S)\n"
     "  --shards N           split each batch into N shards summed in a fixed tree, so that\n"
     "                       1, 2, 4 ... MPI ranks dividing N give the same bits (a power of\n"
     "                       two; default: 4, or fewer when --batch needs; docs/distributed.md)\n\n"
@@ -44,7 +51,8 @@ void tc_train_opts_help(FILE *out) {
     "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
     "  --checkpoint-every N also save every N steps (default 500; 0: only at the end)\n"
     "  --resume             continue from the checkpoint, bit for bit (same --batch,\n"
-    "                       --limit and data; --lr, if given, replaces the saved rate)\n"
+    "                       --limit and data; --lr and --lr-schedule, if given, replace\n"
+    "                       the saved ones)\n"
     "  --force              start afresh even though the checkpoint exists (it is\n"
     "                       replaced at the first save); without --resume or --force an\n"
     "                       existing checkpoint is an error\n"
@@ -54,7 +62,7 @@ void tc_train_opts_help(FILE *out) {
     "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md;\n"
     "with --net, each sets the file's variable of that name, e.g. var activation=relu):\n"
     "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
-    "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal\n"
+    "  --kernel-initializer SPEC    e.g. glorot_uniform (default), he_normal, icnr\n"
     "  --bias-initializer SPEC      e.g. zeros (default), constant:0.1\n"
     "  --kernel-regularizer SPEC    e.g. l2:1e-4, tf_l2:1e-4\n"
     "  --bias-regularizer SPEC\n"
@@ -73,6 +81,7 @@ static void tc_defaults(tc_train_opts *o) {
   o->batch = 64;
   o->latent = -1;
   o->lr = -1.0;
+  o->ema = -1.0;
   o->seed = 1;
   o->checkpoint_every = 500;
   o->sample_every = 200;
@@ -149,6 +158,14 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = (o->checkpoint = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (strcmp(a, "--optimizer") == 0) {
     rc = (o->optimizer = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--lr-schedule") == 0) {
+    rc = (o->lr_schedule = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--ema") == 0) {
+    rc = tc_arg_double(argc, argv, i, 0.0, 1.0, &o->ema);
+    if (rc == 0 && o->ema >= 1.0) {
+      fprintf(stderr, "tconv train: --ema wants a decay in [0, 1), got 1\n");
+      rc = -1;
+    }
   } else if (strcmp(a, "--synthetic") == 0) {
     o->synthetic = 1;
   } else if (strcmp(a, "--resume") == 0) {
@@ -170,6 +187,8 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 0, 0x7fffffffL, &o->seed);
   } else if (strcmp(a, "--threads") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->threads);
+  } else if (strcmp(a, "--accumulate") == 0) {
+    rc = tc_arg_long(argc, argv, i, 1, 1024, &o->accumulate);
   } else if (strcmp(a, "--shards") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1024, &o->shards);
   } else if (strcmp(a, "--checkpoint-every") == 0) {
@@ -204,6 +223,11 @@ static int tc_resolve(tc_train_opts *o) {
   const char *spec = o->optimizer ? o->optimizer : (gan ? "adam:beta1=0.5" : "adam");
   if (tc_optim_config_parse(spec, &o->optim) != TC_OK) {
     fprintf(stderr, "tconv train: --optimizer: %s\n", tc_last_error());
+    return -1;
+  }
+  o->sched = tc_lr_schedule_constant();
+  if (o->lr_schedule && tc_lr_schedule_parse(o->lr_schedule, &o->sched) != TC_OK) {
+    fprintf(stderr, "tconv train: --lr-schedule: %s\n", tc_last_error());
     return -1;
   }
   if (o->lr >= 0.0)

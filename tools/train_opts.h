@@ -33,9 +33,13 @@ typedef struct tc_train_opts {
   long latent;
   double lr;              /* < 0: the model's default */
   const char *optimizer;  /* NULL: the model's default */
+  const char *lr_schedule; /* NULL: constant (or the checkpoint's on --resume) */
+  tc_lr_schedule sched;   /* parsed from lr_schedule */
+  double ema;             /* --ema decay in [0, 1); < 0: no EMA of the weights */
   long seed;
   long threads;           /* 0: OpenMP's default */
   long shards;            /* 0: automatic (tools/train_dist.h) */
+  long accumulate;        /* --accumulate K: micro-batches per step (tools/train_accumulate.h) */
   long checkpoint_every;  /* steps; 0: only at the end and on Ctrl-C */
   long max_steps;         /* stop (with a checkpoint) once this many steps are done; 0: no limit */
   long sample_every;      /* dcgan: steps between sample grids */

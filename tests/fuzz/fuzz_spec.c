@@ -63,7 +63,12 @@ static void try_others(const char *s) {
     need(isfinite(o.lr) && isfinite(o.momentum) && isfinite(o.beta1) && isfinite(o.beta2) &&
          isfinite(o.epsilon) && isfinite(o.rho) && isfinite(o.initial_ms) &&
          isfinite(o.initial_accumulator) && isfinite(o.clip_value) && isfinite(o.clip_norm) &&
-         isfinite(o.clip_global_norm));
+         isfinite(o.clip_global_norm) && isfinite(o.weight_decay));
+  tc_lr_schedule sc; /* the schedule grammar: a factor that is finite and >= 0 anywhere */
+  if (tc_lr_schedule_parse(s, &sc) == TC_OK) {
+    double f0 = tc_lr_schedule_factor(&sc, 0), f1 = tc_lr_schedule_factor(&sc, 1 << 20);
+    need(isfinite(f0) && f0 >= 0.0 && isfinite(f1) && f1 >= 0.0);
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
