@@ -37,3 +37,10 @@ got=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^OMP_WAIT_POLICY=//p')
 kill "$pid"; wait "$pid" 2>/dev/null || true
 [ -z "$got" ] || fail "GOMP_SPINCOUNT set, yet OMP_WAIT_POLICY=$got was added"
 echo "ok: a user's GOMP_SPINCOUNT leaves the policy alone"
+(exec env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$tconv" bench --reps 100000 >/dev/null 2>&1) &
+pid=$!
+sleep 1
+got=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^OMP_WAIT_POLICY=//p')
+kill "$pid"; wait "$pid" 2>/dev/null || true
+[ -z "$got" ] || fail "tconv bench runs with OMP_WAIT_POLICY=$got; it keeps libgomp's default"
+echo "ok: tconv bench keeps libgomp's default (it is compared with spinning libraries)"
