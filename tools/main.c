@@ -1,7 +1,9 @@
 /* main.c — the tconv command: dispatches to one subcommand per file. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/conv2dt.h"
 #include "core/version.h"
 #include "tools/commands.h"
 #include "tools/omp_wait.h"
@@ -32,6 +34,24 @@ static void tc_usage(FILE *out) {
                " 'tconv --version' prints the version.\n");
 }
 
+static int tc_asks_help(int argc, char **argv) {
+  for (int i = 2; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return 1;
+  return 0;
+}
+
+/* A bad TCONV_ISA is the user's input like a bad option: every command but --help refuses
+ * it up front with exit 2, rather than failing at its first kernel plan with exit 1. */
+static int tc_environment_ok(int argc, char **argv) {
+  if (tc_asks_help(argc, argv) || strcmp(tc_conv2dt_kernel_isa(), "invalid") != 0)
+    return 1;
+  const char *isa = getenv("TCONV_ISA");
+  fprintf(stderr, "tconv: TCONV_ISA '%.64s' is not known; accepted: 'portable', 'avx2', "
+          "'avx512' (a ceiling), or unset for the widest the CPU runs\n", isa ? isa : "");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   /* bench measures the kernels against oneDNN and PyTorch, whose threads spin: it keeps
    * libgomp's default so that the ratios compare like with like (docs/benchmarks.md). */
@@ -52,7 +72,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof tc_commands / sizeof tc_commands[0]; i++)
     if (strcmp(argv[1], tc_commands[i].name) == 0)
-      return tc_commands[i].run(argc - 1, argv + 1);
+      return tc_environment_ok(argc, argv) ? tc_commands[i].run(argc - 1, argv + 1) : 2;
   fprintf(stderr, "tconv: unknown command '%s'\n", argv[1]);
   tc_usage(stderr);
   return 2;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bad_isa.sh TCONV — an unknown TCONV_ISA is refused by the command, not taken as "widest":
-# `tconv bench` and `tconv train` exit nonzero naming the value and the accepted ones;
+# `tconv bench` and `tconv train` exit 2 naming the value and the accepted ones;
 # TCONV_FORCE_PORTABLE=1 still forces the portable kernels.
 set -uo pipefail
 tconv=$1
@@ -11,7 +11,7 @@ echo "tiny 1 2 2 4 4 3 3 1 1 same" > "$work/shapes.txt"
 
 TCONV_ISA=avx3 "$tconv" bench --shapes "$work/shapes.txt" --reps 1 > "$work/out" 2>&1
 rc=$?
-[ "$rc" -ne 0 ] || fail "bench with TCONV_ISA=avx3 exited 0"
+[ "$rc" -eq 2 ] || fail "bench with TCONV_ISA=avx3 exited $rc, not 2"
 grep -q "TCONV_ISA 'avx3' is not known; accepted: 'portable', 'avx2', 'avx512'" "$work/out" ||
   fail "bench's message does not name the value: $(cat "$work/out")"
 echo "ok: bench refuses TCONV_ISA=avx3 (exit $rc)"
@@ -19,7 +19,7 @@ echo "ok: bench refuses TCONV_ISA=avx3 (exit $rc)"
 TCONV_ISA=avx3 "$tconv" train --synthetic --limit 64 --batch 32 --epochs 1 \
   --out "$work/run" > "$work/out" 2>&1
 rc=$?
-[ "$rc" -ne 0 ] || fail "train with TCONV_ISA=avx3 exited 0"
+[ "$rc" -eq 2 ] || fail "train with TCONV_ISA=avx3 exited $rc, not 2"
 grep -q "TCONV_ISA 'avx3'" "$work/out" || fail "train's message does not name the value"
 [ ! -e "$work/run/checkpoint.npz" ] || fail "train wrote a checkpoint"
 echo "ok: train refuses TCONV_ISA=avx3 (exit $rc), no checkpoint"
