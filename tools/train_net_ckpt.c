@@ -67,7 +67,7 @@ tc_status tc_train_net_from_ckpt(const tc_train_opts *o, const char *ckpt, tc_ne
   return s;
 }
 
-/* With --net and --resume: the file must build the checkpoint's network. */
+/* With --net or --model and --resume: it must build the checkpoint's network. */
 static tc_status tc_same_as_ckpt(const tc_train_opts *o, const tc_netdesc *d, const char *ckpt) {
   char *net = NULL, *written = NULL;
   tc_status s = tc_ckpt_read_text(ckpt, "meta/net", &net);
@@ -76,9 +76,11 @@ static tc_status tc_same_as_ckpt(const tc_train_opts *o, const tc_netdesc *d, co
   if (s == TC_OK)
     s = tc_netdesc_write(d, &written);
   if (s == TC_OK && strcmp(net, written) != 0)
-    s = tc_set_error(TC_ERR_INVALID_ARG, "--net %s builds another network than the one "
-                     "checkpoint '%s' holds (meta/net): resume without --net to use the "
-                     "checkpoint's", o->net_file, ckpt);
+    s = tc_set_error(TC_ERR_INVALID_ARG, "%s %s builds another network than the one "
+                     "checkpoint '%s' holds (meta/net): resume without %s to use the "
+                     "checkpoint's", o->net_file ? "--net" : "--model",
+                     o->net_file ? o->net_file : o->model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder", ckpt,
+                     o->net_file ? "--net" : "--model");
   free(net);
   free(written);
   return s;
@@ -89,7 +91,8 @@ static tc_status tc_load_desc(tc_train_opts *o) {
   char ckpt[TC_TRAIN_PATH_CAP];
   int resume = o->resume && tc_train_checkpoint_path(o, ckpt, sizeof ckpt) == TC_OK;
   tc_status s = TC_ERR_NOT_FOUND;
-  if (resume && o->net_file == NULL) {
+  int explicit_net = o->net_file != NULL || o->model_given;
+  if (resume && !explicit_net) {
     s = tc_train_net_from_ckpt(o, ckpt, &o->net, &o->net_source, &o->net_vars);
     if (s != TC_ERR_NOT_FOUND && s != TC_ERR_IO)
       return s;
@@ -97,7 +100,7 @@ static tc_status tc_load_desc(tc_train_opts *o) {
   TC_TRY(tc_train_net_source(o, &o->net_source));
   TC_TRY(tc_train_net_parse(o, o->net_source, o->net_file ? o->net_file : "", NULL, &o->net,
                             &o->net_vars));
-  return resume && o->net_file ? tc_same_as_ckpt(o, o->net, ckpt) : TC_OK;
+  return resume && explicit_net ? tc_same_as_ckpt(o, o->net, ckpt) : TC_OK;
 }
 
 int tc_train_net_prepare(tc_train_opts *o) {

@@ -131,6 +131,7 @@ static int tc_layer_option(const char *opt, const char *v, tc_layer_opts *l, int
 }
 
 static int tc_model_option(const char *v, tc_train_opts *o) {
+  o->model_given = 1;
   if (strcmp(v, "autoencoder") == 0)
     o->model = TC_MODEL_AUTOENCODER;
   else if (strcmp(v, "dcgan") == 0)

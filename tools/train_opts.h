@@ -46,6 +46,7 @@ typedef struct tc_train_opts {
   tc_layer_opts layer;
   tc_optim_config optim;  /* resolved from optimizer + lr */
   const char *net_file;   /* --net FILE; NULL: the shipped file of --model */
+  int model_given;        /* 1: --model was on the command line */
   const char *layer_text[TC_TRAIN_LAYER_OPTIONS]; /* layer options as given, or NULL */
   struct tc_netdesc *net; /* the description trained (owned; tc_train_opts_free) */
   char *net_text, *net_source, *net_vars, *options_text, *layers_text; /* meta/ texts */

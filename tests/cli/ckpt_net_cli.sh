@@ -56,7 +56,16 @@ rc=0
   >/dev/null 2>"$work/err" || rc=$?
 [ "$rc" = 2 ] && grep -qF "builds another network than the one checkpoint" "$work/err" \
   || fail "resume with another --net: $rc $(cat "$work/err")"
-echo "ok: --resume rebuilds the dcgan from its checkpoint; a contradicting option or file refused"
+rc=0
+"$tconv" train "${gan[@]}" --out "$work/g2" --resume --model autoencoder >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" = 2 ] && grep -qF -- "--model autoencoder builds another network than the one checkpoint" \
+  "$work/err" || fail "resume with another --model: $rc $(cat "$work/err")"
+"$tconv" train "${gan[@]}" --model dcgan --activation elu --out "$work/g3" --max-steps 4 \
+  >/dev/null 2>&1
+"$tconv" train "${gan[@]}" --model dcgan --activation elu --out "$work/g3" --resume >/dev/null 2>&1 \
+  || fail "resume with the checkpoint's own --model was refused"
+cmp -s "$work/g1/checkpoint.npz" "$work/g3/checkpoint.npz" || fail "resume with --model dcgan differs"
+echo "ok: --resume rebuilds the dcgan from its checkpoint; a contradicting option, file or model refused"
 
 # 4. an older checkpoint (no meta/net...): sample still works by its keys
 /usr/bin/python3 - "$work/e/checkpoint.npz" "$work/old.npz" <<'PY'
