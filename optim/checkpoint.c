@@ -18,7 +18,7 @@ typedef struct tc_ckpt_list {
   tc_npz_entry *e;
   char (*keys)[TC_CKPT_KEY];
   int n, cap;
-  int64_t i64[8];
+  int64_t i64[9];
   uint64_t rng[8];
   float lr[64];
   int64_t text_len[5];
@@ -27,7 +27,9 @@ typedef struct tc_ckpt_list {
 
 static int tc_ckpt_capacity(const tc_model *m, const tc_ckpt_optim *o, int n_o,
                             const tc_ema *ema) {
-  int n = tc_model_param_count(m) + 5 + 5 + 3 * n_o;
+  /* format_version, step, epoch, rng, batch, shards; the five texts; per optimizer: steps,
+   * lr, lr_schedule */
+  int n = tc_model_param_count(m) + 6 + 5 + 3 * n_o;
   for (int i = 0; i < n_o; i++)
     n += tc_optim_slot_count(o[i].optim);
   return n + tc_ema_count(ema);
@@ -74,6 +76,10 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
   if (meta->batch > 0) {
     l->i64[7] = meta->batch;
     tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[7], "meta/batch%s%s", "", "");
+  }
+  if (meta->shards > 0) {
+    l->i64[8] = meta->shards;
+    tc_ckpt_add(l, TC_NPZ_I64, 0, NULL, &l->i64[8], "meta/shards%s%s", "", "");
   }
   const char *texts[5] = {meta->net, meta->net_source, meta->net_vars, meta->train_options,
                           meta->layers};

@@ -14,6 +14,8 @@
  *   meta/format_version              int64, TC_CKPT_FORMAT_VERSION
  *   meta/step, meta/epoch            int64, >= 0 (epoch <= step)
  *   meta/batch                       int64 >= 1, images per step (only when meta.batch > 0)
+ *   meta/shards                      int64 >= 1, the shards each batch was split into and
+ *                                    summed in a fixed tree (only when meta.shards > 0)
  *   ema/<layer>/<var>                the EMA shadows (optim/checkpoint_ema.h), when saved
  *   meta/rng                         uint64 [seed, stream, block, pos, buf0..buf3]
  *   meta/optimizer/<name>/steps      int64 >= 0, the optimizer's t
@@ -49,6 +51,7 @@ typedef struct tc_ckpt_meta {
   tc_rng rng; /* the run's generator (latent draws, dropout ...), restored exactly */
   int64_t batch; /* images per step of the run; 0: not recorded (meta/batch not written,
                     and 0 after loading a file without it) */
+  int64_t shards; /* the run's --shards; 0: not recorded (as batch) */
   /* Texts saved as uint8 arrays when net is not NULL (tc_ckpt_read_text reads them back;
    * tc_ckpt_load leaves these NULL): */
   const char *net, *net_source, *net_vars, *train_options, *layers;

@@ -105,6 +105,18 @@ static tc_status tc_plan_scalar(tc_loader *l, const char *key, tc_npz_dtype dtyp
   return TC_OK;
 }
 
+/* An optional int64 count >= 1 (meta/batch, meta/shards: older files lack them): 0 when
+ * absent. */
+static tc_status tc_optional_count(tc_loader *l, const char *key, int64_t *out) {
+  *out = 0;
+  if (tc_npz_find(l->f, key) == NULL)
+    return TC_OK;
+  const tc_npz_array *a = NULL;
+  TC_TRY(tc_plan_scalar(l, key, TC_NPZ_I64, 1, &a));
+  *out = *(const int64_t *)a->data;
+  return tc_check_i64(l, key, *out, 1);
+}
+
 typedef struct tc_optim_state {
   int64_t steps;
   float lr;
@@ -178,14 +190,9 @@ static tc_status tc_plan_meta(tc_loader *l, tc_ckpt_meta *meta) {
     return tc_set_error(TC_ERR_FORMAT, "checkpoint '%s': meta/epoch %lld is after meta/step "
                         "%lld (an epoch has at least one step)", l->path,
                         (long long)meta->epoch, (long long)meta->step);
-  meta->batch = 0;
   meta->ema = NULL;
-  if (tc_npz_find(l->f, "meta/batch") != NULL) { /* optional: older files lack it */
-    const tc_npz_array *batch;
-    TC_TRY(tc_plan_scalar(l, "meta/batch", TC_NPZ_I64, 1, &batch));
-    meta->batch = *(const int64_t *)batch->data;
-    TC_TRY(tc_check_i64(l, "meta/batch", meta->batch, 1));
-  }
+  TC_TRY(tc_optional_count(l, "meta/batch", &meta->batch));
+  TC_TRY(tc_optional_count(l, "meta/shards", &meta->shards));
   static const char *const texts[5] = {"meta/net", "meta/net_source", "meta/net_vars",
                                        "meta/train_options", "meta/layers"};
   for (int k = 0; k < 5; k++) /* optional text (tc_ckpt_read_text); older files lack it */

@@ -224,7 +224,7 @@ START_TEST(out_of_range_values_are_refused_on_load) {
   net_create(&a, "adam", 1);
   net_steps(&a, 2);
   tc_ckpt_optim o = {"optimizer", a.opt};
-  tc_ckpt_meta meta = {.step = 2, .epoch = 1, .batch = 8};
+  tc_ckpt_meta meta = {.step = 2, .epoch = 1, .batch = 8, .shards = 4};
   ck_assert_int_eq(tc_ckpt_save(good, a.m, &o, 1, &meta), TC_OK);
   static const int64_t zero = 0;
   static const struct {
@@ -238,6 +238,7 @@ START_TEST(out_of_range_values_are_refused_on_load) {
       {"meta/epoch", set_i64_minus5, NULL, "meta/epoch is -5"},
       {"meta/epoch", set_i64_3, NULL, "meta/epoch 3 is after meta/step 2"},
       {"meta/batch", set_i64_minus5, NULL, "meta/batch is -5, expected >= 1"},
+      {"meta/shards", set_i64_minus5, NULL, "meta/shards is -5, expected >= 1"},
       {"meta/optimizer/optimizer/steps", set_i64_minus5, NULL,
        "meta/optimizer/optimizer/steps is -5"},
       {"meta/optimizer/optimizer/lr", set_f32_nan, NULL, "meta/optimizer/optimizer/lr is nan"},
@@ -263,16 +264,22 @@ START_TEST(out_of_range_values_are_refused_on_load) {
     ck_assert_int_eq(got.step, 77);
     ck_assert_int_eq(tc_optim_steps(b.opt), 0);
   }
-  /* A file without meta/batch (older writers) loads with batch 0; one with it gives it back. */
+  /* A file without meta/batch or meta/shards (older writers) loads with 0; one with them
+   * gives them back. */
   tc_ckpt_meta got;
   ck_assert_int_eq(tc_ckpt_load(good, b.m, &bo, 1, &got, 0), TC_OK);
   ck_assert_int_eq(got.batch, 8);
+  ck_assert_int_eq(got.shards, 4);
   meta.batch = 0;
+  meta.shards = 0;
   ck_assert_int_eq(tc_ckpt_save(good, a.m, &o, 1, &meta), TC_OK);
   ck_assert_int_eq(tc_ckpt_load(good, b.m, &bo, 1, &got, 0), TC_OK);
   ck_assert_int_eq(got.batch, 0);
+  ck_assert_int_eq(got.shards, 0);
   rewrite(good, bad, "meta/batch", NULL, &zero);
   TC_CK_ERROR(tc_ckpt_load(bad, b.m, &bo, 1, &got, 0), TC_ERR_FORMAT, "meta/batch is 0");
+  rewrite(good, bad, "meta/shards", NULL, &zero);
+  TC_CK_ERROR(tc_ckpt_load(bad, b.m, &bo, 1, &got, 0), TC_ERR_FORMAT, "meta/shards is 0");
   net_free(&b);
   net_free(&a);
   unlink(good);

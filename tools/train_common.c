@@ -118,6 +118,11 @@ tc_status tc_train_resume_check(const tc_train_opts *o, const tc_train_position 
                         "this run has --batch %ld: resume with --batch %lld (another batch "
                         "size would re-map the epoch position), or start afresh with --force",
                         ckpt, (long long)meta->batch, o->batch, (long long)meta->batch);
+  if (meta->shards > 0 && meta->shards != o->shards)
+    return tc_set_error(TC_ERR_INVALID_ARG, "checkpoint '%s' was trained with --shards %lld, "
+                        "this run has --shards %ld: resume with --shards %lld (the shards "
+                        "decide batch norm's statistics and the order of the gradient sums)",
+                        ckpt, (long long)meta->shards, o->shards, (long long)meta->shards);
   int64_t epoch = meta->step / p->steps_per_epoch;
   if (epoch != meta->epoch)
     return tc_set_error(TC_ERR_INVALID_ARG, "checkpoint '%s' is at step %lld of epoch %lld, "

@@ -150,6 +150,7 @@ void tc_train_net_options(tc_train_opts *o) {
 }
 
 void tc_train_net_meta(const tc_train_opts *o, tc_ckpt_meta *meta) {
+  meta->shards = o->shards;
   meta->net = o->net_text;
   meta->net_source = o->net_source;
   meta->net_vars = o->net_vars;

@@ -101,3 +101,13 @@ gan=(--model dcgan --synthetic --limit 256 --epochs 1 --sample-every 100 --threa
 "$tconv" train "${gan[@]}" --batch 64 --shards 4 --out "$work/k5" >/dev/null 2>&1
 same_arrays "$work/k4/checkpoint.npz" "$work/k5/checkpoint.npz" || fail "dcgan accumulate 4 differs"
 echo "ok: dcgan --batch 16 --accumulate 4 = --batch 64 --shards 4"
+
+# --shards is recorded (meta/shards): a resume with other shards is refused, the same goes on
+"$tconv" train "${ae[@]}" --batch 32 --shards 2 --max-steps 2 --out "$work/s1" >/dev/null 2>&1
+rc=0
+"$tconv" train "${ae[@]}" --batch 32 --resume --out "$work/s1" >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" = 2 ] && grep -qF "was trained with --shards 2, this run has --shards 4" "$work/err" \
+  || fail "resume with the default shards after --shards 2: exit $rc, $(cat "$work/err")"
+"$tconv" train "${ae[@]}" --batch 32 --shards 2 --resume --out "$work/s1" >/dev/null 2>&1 \
+  || fail "resume with the checkpoint's --shards 2 was refused"
+echo "ok: --resume checks --shards against meta/shards"
