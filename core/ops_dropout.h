@@ -1,7 +1,8 @@
 /* ops_dropout.h — inverted dropout with Keras semantics, drawn from a Philox stream so a
  * run is reproducible and resumes bit for bit.
  *
- *   tc_rng drop;                          // core/rng.h; its state goes in the checkpoint
+ *   tc_rng drop;                          // core/rng.h; save its state, or re-key it per
+ *                                         // step as tc_net_dropout_seek does
  *   tc_rng_init(&drop, seed, 7);          // one stream per dropout site, e.g.
  *   tc_op_dropout(g, h, 0.5f, training, &drop, &h);
  *

@@ -110,4 +110,12 @@ tc_status tc_net_forward(tc_net *net, tc_graph *g, int n_in, const char *const *
 int tc_net_shape(const tc_net *net, const char *node, int64_t shape[3]);
 const tc_netdesc *tc_net_desc(const tc_net *net);
 
+/* Puts every dropout node at the start of its own stream for (step, site): the masks of a
+ * training step become a function of the seed, the step and the site alone (a site is
+ * whatever the caller runs separately within a step: a shard, a phase; below 2^16), so a
+ * resumed run, or shards spread over MPI ranks, draw the same masks as one uninterrupted
+ * process. Without it a dropout node reads on along the stream it was created with. Steps
+ * from 2^32 on reuse the masks of step - 2^32. */
+void tc_net_dropout_seek(tc_net *net, uint64_t step, uint32_t site);
+
 #endif

@@ -97,7 +97,8 @@ static tc_status tc_make_layer(tc_net *net, int i) {
   case TC_NK_GROUP_NORM:
   case TC_NK_INSTANCE_NORM: return tc_add_norm_vars(net, i, c);
   case TC_NK_DROPOUT:
-    tc_rng_init(&sl->rng, tc_model_seed(net->model), tc_model_next_stream(net->model));
+    sl->rng_stream = tc_model_next_stream(net->model);
+    tc_rng_init(&sl->rng, tc_model_seed(net->model), sl->rng_stream);
     return TC_OK;
   default: return TC_OK;
   }
@@ -196,3 +197,12 @@ int tc_net_shape(const tc_net *net, const char *node, int64_t shape[3]) {
 }
 
 const tc_netdesc *tc_net_desc(const tc_net *net) { return net->d; }
+
+void tc_net_dropout_seek(tc_net *net, uint64_t step, uint32_t site) {
+  for (int i = 0; i < net->d->n_nodes; i++)
+    if (net->d->nodes[i].kind == TC_NK_DROPOUT) {
+      uint64_t stream = (net->slot[i].rng_stream & 0xffff) | (uint64_t)(site & 0xffff) << 16 |
+                        step << 32;
+      tc_rng_init(&net->slot[i].rng, tc_model_seed(net->model), stream);
+    }
+}

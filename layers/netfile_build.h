@@ -15,6 +15,7 @@ typedef struct tc_net_slot {
   void *layer;                /* tc_conv2d_transpose *, tc_conv2d *, tc_dense *, tc_batch_norm * */
   tc_layer_base norm;         /* layer_norm, group_norm, instance_norm: gamma, beta */
   tc_rng rng;                 /* dropout */
+  uint64_t rng_stream;        /* dropout: the stream the model gave it (tc_net_dropout_seek) */
   int rank;                   /* the output's shape without the batch axis */
   int64_t shape[3];
   tc_tensor *out;             /* this forward pass */

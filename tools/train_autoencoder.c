@@ -125,6 +125,7 @@ static tc_status tc_ae_shard(tc_ae_run *r, const tc_dataset *train, const int64_
   tc_graph_reset(r->g);
   tc_dist_sum_restore(r->sum);
   TC_TRY(tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f));
+  tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, (uint32_t)k);
   TC_TRY(tc_ae_loss(r, r->x, &loss, &data_loss));
   TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
   TC_TRY(tc_graph_backward(r->g, loss));

@@ -58,6 +58,10 @@ static void tc_gan_freeze_discriminator(tc_gan_run *r, int frozen) {
   tc_dcgan_freeze_discriminator(&r->net, frozen);
 }
 
+/* Where a dropout mask is drawn within a step: the phase and the shard (< 1024, --shards). */
+enum { TC_GAN_GENERATE = 0, TC_GAN_D_STEP = 1, TC_GAN_G_STEP = 2 };
+static uint32_t tc_gan_site(int phase, int shard) { return (uint32_t)(phase * 1024 + shard); }
+
 /* Shard k's generator pass (training mode: batch norm on the shard's statistics, from the
  * step's moving statistics) on its rows of z, taped on graph kl for G's step. */
 static tc_status tc_gan_generate_shard(tc_gan_run *r, int kl, int k) {
@@ -67,6 +71,7 @@ static tc_status tc_gan_generate_shard(tc_gan_run *r, int kl, int k) {
   tc_dist_sum_restore(r->state_sum);
   TC_TRY(tc_tensor_arena(&z, tc_graph_arena(r->gg[kl]), 2, shape));
   memcpy(z->data, r->z->data + (int64_t)k * z->size, (size_t)z->size * sizeof(float));
+  tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, tc_gan_site(TC_GAN_GENERATE, k));
   TC_TRY(tc_dcgan_generate(&r->net, r->gg[kl], z, 1, &r->img[kl]));
   return tc_dist_sum_push(r->state_sum, NULL);
 }
@@ -78,6 +83,7 @@ static tc_status tc_gan_d_shard(tc_gan_run *r, const tc_dataset *train, const in
   TC_TRY(tc_train_shard_batch(train, idx, k, r->real, -1.0f, 1.0f));
   memcpy(r->fake->data, r->img[kl]->data, (size_t)r->fake->size * sizeof(float));
   tc_graph_reset(r->gd);
+  tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, tc_gan_site(TC_GAN_D_STEP, k));
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gd, r->real, &lr));
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gd, r->fake, &lf));
   TC_TRY(tc_op_bce_with_logits(r->gd, lr, r->ones, &l1));
@@ -90,8 +96,9 @@ static tc_status tc_gan_d_shard(tc_gan_run *r, const tc_dataset *train, const in
 }
 
 /* G on shard kl: its images through the new D toward 1 (G's step needs no D gradients). */
-static tc_status tc_gan_g_shard(tc_gan_run *r, int kl) {
+static tc_status tc_gan_g_shard(tc_gan_run *r, int kl, int k) {
   tc_tensor *logit, *loss;
+  tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, tc_gan_site(TC_GAN_G_STEP, k));
   TC_TRY(tc_dcgan_discriminate(&r->net, r->gg[kl], r->img[kl], &logit));
   TC_TRY(tc_op_bce_with_logits(r->gg[kl], logit, r->ones, &loss));
   TC_TRY(tc_train_check_loss(loss, "generator loss", r->pos.step + 1, r->ckpt, r->saved_step));
@@ -121,7 +128,7 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   tc_gan_freeze_discriminator(r, 1);
   st = tc_dist_sum_begin(r->g_sum);
   for (int kl = 0; st == TC_OK && kl < count; kl++)
-    st = tc_gan_g_shard(r, kl);
+    st = tc_gan_g_shard(r, kl, first + kl);
   st = tc_train_dist_finish(r->g_sum, st, &g_loss);
   tc_gan_freeze_discriminator(r, 0);
   TC_TRY(st);
