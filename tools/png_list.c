@@ -104,11 +104,12 @@ static tc_status tc_split_holdout(const char *dir, tc_png_split *split) {
   tc_png_list all;
   TC_TRY(tc_png_list_dir(dir, &all));
   if (all.n < 2) {
+    int n = all.n;
     tc_png_list_free(&all);
     return tc_set_error(TC_ERR_INVALID_ARG, "folder '%s' has %d *.png file%s and no IDX files: "
                         "a PNG folder needs at least two images (the last tenth of the "
                         "sorted names is the test set), or train/ and test/ sub-folders",
-                        dir, all.n, all.n == 1 ? "" : "s");
+                        dir, n, n == 1 ? "" : "s");
   }
   int n_test = all.n / 10 > 0 ? all.n / 10 : 1;
   split->train.names = all.names;

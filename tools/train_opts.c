@@ -7,6 +7,7 @@
 
 #include "layers/netfile.h"
 #include "tools/cli_args.h"
+#include "tools/train_data.h"
 #include "tools/train_net.h"
 
 void tc_train_opts_help(FILE *out) {
@@ -314,7 +315,7 @@ int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o) {
   }
   if (tc_train_net_prepare(o) != 0)
     return 2;
-  if (tc_data_options(o) != 0 || tc_resolve(o) != 0) {
+  if (tc_train_data_resume(o) != 0 || tc_data_options(o) != 0 || tc_resolve(o) != 0) {
     tc_train_opts_free(o);
     return 2;
   }

@@ -28,6 +28,7 @@ typedef struct tc_train_opts {
   const char *pairs_text; /* --pairs sr:S | noise:SIGMA as given */
   tc_pairs pairs;         /* parsed; kind TC_PAIRS_FILES with --targets */
   int image_h, image_w;   /* --image-size HxW (centre crop); 0: as loaded */
+  char *data_saved;       /* --resume: the checkpoint's meta/train_options (owned) */
   const char *out_dir;    /* PNGs and, by default, the checkpoint */
   const char *checkpoint; /* NULL: <out_dir>/checkpoint.npz */
   int resume;
