@@ -1,6 +1,7 @@
 /* dataset_png.c — PNG folders (and paired folders) into training and test sets. */
 #include "tools/dataset_png.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,10 @@ static tc_status tc_check_partners(const char *dir, const char *tdir, const tc_p
 tc_status tc_dataset_load_png(const char *dir, const char *targets_dir, int crop_h,
                               int crop_w, tc_dataset **train, tc_dataset **test) {
   *train = *test = NULL;
+  struct stat st;
+  if (targets_dir && (stat(targets_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+    return tc_set_error(TC_ERR_INVALID_ARG, "--targets folder '%s': %s", targets_dir,
+                        stat(targets_dir, &st) != 0 ? strerror(errno) : "not a folder");
   tc_png_split split;
   TC_TRY(tc_png_split_dir(dir, &split));
   tc_status s = targets_dir ? tc_check_partners(dir, targets_dir, &split) : TC_OK;

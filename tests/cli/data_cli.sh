@@ -51,7 +51,7 @@ short=(--synthetic --limit 320 --batch 32 --threads 2 --checkpoint-every 0)
 grep -q '^epoch 2: test mse [0-9.]*, psnr [0-9.]* dB$' "$work/sr.log" || fail "sr:2: epoch line"
 [ "$(png_size "$work/sr/results.png")" = "175 233 0" ] || fail "sr:2: results.png is $(png_size "$work/sr/results.png")"
 [ ! -e "$work/sr/reconstructions.png" ] || fail "sr:2 wrote reconstructions.png"
-echo "ok: --pairs sr:2 trains fsrcnn.net; $(grep baseline "$work/sr.log"); $(grep '^epoch 2' "$work/sr.log")"
+echo "ok: --pairs sr:2 trains fsrcnn.net; $(grep baseline "$work/sr.log"); $(grep '^epoch 2:' "$work/sr.log")"
 
 # 2. --pairs noise:0.2 trains unet.net; the noisy inputs' PSNR is 10 log10(1/0.04) = 13.98
 "$tconv" train "${short[@]}" --epochs 1 --net "$nets/unet.net" --pairs noise:0.2 \
@@ -150,6 +150,13 @@ refused "images of synthetic (seed 1) are 28x28, not divisible by 3; --image-siz
 refused "fsrcnn.net: input node 'low' is 14x14x1, but the inputs from $work/rgb/train are 14x14x3" \
   --data "$work/rgb" --net "$nets/fsrcnn.net" --pairs sr:2
 refused "--targets (paired folders) and --pairs" --data "$work/lo" --targets "$work/hi" --pairs sr:2
+refused "--image-size '12': expected HxW" --synthetic --image-size 12
+refused "--targets DIR pairs each --data IN_DIR/NAME.png with DIR/NAME.png: give --data" \
+  --synthetic --targets "$work/hi"
+refused "--targets folder '$work/none'" --data "$work/lo" --targets "$work/none"
+refused "not a gan" --synthetic --model dcgan --pairs sr:2
+refused "holds IDX files (or is missing)" --data "$work/none" --targets "$work/hi"
+refused "are colour (3 channels); the gan loop trains on grey images" --model dcgan --data "$work/rgb"
 rm "$work/hi/img004.png"
 refused "input '$work/lo/img004.png' has no partner" --data "$work/lo" --targets "$work/hi" \
   --net "$nets/fsrcnn.net"
