@@ -10,8 +10,9 @@
 #include "tools/dataset.h"
 #include "tools/train_opts.h"
 
-/* Loads the training and test sets the options ask for (Fashion-MNIST, --data, or the
- * synthetic set, with a note on stderr when falling back), applying --limit. */
+/* Loads the training and test sets the options ask for (Fashion-MNIST, --data as IDX or
+ * PNG folders, --targets, or the synthetic set, with a note on stderr when falling back),
+ * applying --image-size and --limit (tools/train_data.h). */
 tc_status tc_train_load_data(const tc_train_opts *o, tc_dataset **train, tc_dataset **test);
 
 /* Checks every output before the first step: the paths fit (never cut), the checkpoint and

@@ -74,9 +74,10 @@ tc_status tc_train_dist_check_data(tc_status local, const tc_dataset *train) {
   uint64_t h = tc_dist_fingerprint(0, &train->n, sizeof train->n);
   h = tc_dist_fingerprint(h, &train->h, sizeof train->h);
   h = tc_dist_fingerprint(h, &train->w, sizeof train->w);
-  if (tc_dist_size(tc_job) > 1) /* one pass over the pixels, only where ranks can differ */
-    h = tc_dist_fingerprint(h, train->images,
-                            (size_t)(train->n * train->h * train->w) * sizeof(float));
+  h = tc_dist_fingerprint(h, &train->c, sizeof train->c);
+  for (const tc_dataset *d = train; d != NULL && tc_dist_size(tc_job) > 1; d = d->targets)
+    /* one pass over the pixels (and paired targets), only where ranks can differ */
+    h = tc_dist_fingerprint(h, d->images, (size_t)(d->n * d->h * d->w * d->c) * sizeof(float));
   return tc_dist_check_same(tc_job, h, "the training images");
 }
 
