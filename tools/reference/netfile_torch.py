@@ -97,6 +97,8 @@ class ConvT(nn.Module):
 
     def forward(self, x):
         h, w = x.shape[2], x.shape[3]
+        if not self.same and (self.k[0] < self.s[0] or self.k[1] < self.s[1]):
+            raise ValueError("'valid' with a kernel smaller than the stride: not supported")
         y = self.conv(x)
         if self.same:
             th = (h - 1) * self.s[0] + self.k[0] - h * self.s[0]
