@@ -7,20 +7,25 @@
 #include "core/tensor.h"
 
 tc_status tc_dataset_create(tc_dataset **out, int64_t n, int h, int w) {
+  return tc_dataset_create_c(out, n, h, w, 1);
+}
+
+tc_status tc_dataset_create_c(tc_dataset **out, int64_t n, int h, int w, int c) {
   if (out == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "dataset: out pointer is NULL");
   *out = NULL;
-  if (n < 1 || h < 1 || w < 1)
-    return tc_set_error(TC_ERR_SHAPE, "dataset: needs at least one image of at least 1x1, "
-                        "got %lld images of %dx%d", (long long)n, h, w);
+  if (n < 1 || h < 1 || w < 1 || c < 1 || c > 4)
+    return tc_set_error(TC_ERR_SHAPE, "dataset: needs at least one image of at least 1x1 "
+                        "with 1 to 4 channels, got %lld images of %dx%dx%d", (long long)n, h,
+                        w, c);
   /* Keep bytes well inside size_t and int64_t so every index computation is safe. */
-  if (n > (INT64_MAX / 8) / ((int64_t)h * w))
+  if (n > (INT64_MAX / 8) / ((int64_t)h * w * c))
     return tc_set_error(TC_ERR_SHAPE, "dataset: %lld images of %dx%d overflow",
                         (long long)n, h, w);
   tc_dataset *d = calloc(1, sizeof *d);
   if (d == NULL)
     return tc_set_error(TC_ERR_NOMEM, "dataset: out of memory");
-  size_t pixels = (size_t)n * (size_t)h * (size_t)w;
+  size_t pixels = (size_t)n * (size_t)h * (size_t)w * (size_t)c;
   d->images = tc_aligned_alloc(pixels * sizeof(float));
   d->labels = calloc((size_t)n, 1);
   if (d->images == NULL || d->labels == NULL) {
@@ -32,6 +37,7 @@ tc_status tc_dataset_create(tc_dataset **out, int64_t n, int h, int w) {
   d->n = n;
   d->h = h;
   d->w = w;
+  d->c = c;
   d->num_classes = 1;
   *out = d;
   return TC_OK;
@@ -40,6 +46,7 @@ tc_status tc_dataset_create(tc_dataset **out, int64_t n, int h, int w) {
 void tc_dataset_free(tc_dataset *d) {
   if (d == NULL)
     return;
+  tc_dataset_free(d->targets);
   tc_aligned_free(d->images);
   free(d->labels);
   free(d);
@@ -89,13 +96,20 @@ tc_status tc_dataset_batch(const tc_dataset *d, const int64_t *idx, int64_t coun
   if (count < 0 || (idx == NULL && count > d->n))
     return tc_set_error(TC_ERR_SHAPE, "dataset batch: %lld images asked of a set of %lld",
                         (long long)count, (long long)d->n);
-  size_t image = (size_t)d->h * (size_t)d->w;
+  size_t plane = (size_t)d->h * (size_t)d->w, image = plane * (size_t)d->c;
   for (int64_t k = 0; k < count; k++) {
     int64_t i = idx ? idx[k] : k;
     if (i < 0 || i >= d->n)
       return tc_set_error(TC_ERR_SHAPE, "dataset batch: index %lld (position %lld) is "
                           "outside 0..%lld", (long long)i, (long long)k, (long long)d->n - 1);
-    memcpy(x + (size_t)k * image, d->images + (size_t)i * image, image * sizeof(float));
+    const float *src = d->images + (size_t)i * image;
+    float *dst = x + (size_t)k * image;
+    if (format == TC_CHANNELS_LAST || d->c == 1)
+      memcpy(dst, src, image * sizeof(float));
+    else
+      for (size_t p = 0; p < plane; p++)
+        for (int ch = 0; ch < d->c; ch++)
+          dst[(size_t)ch * plane + p] = src[p * (size_t)d->c + (size_t)ch];
     if (labels != NULL)
       labels[k] = d->labels[i];
   }

@@ -8,8 +8,10 @@
  *     tc_dataset_batch(d, order + b, batch, TC_CHANNELS_LAST, x, labels);
  *   tc_dataset_free(d);
  *
- * Images are float32 in [0, 1], (N, H, W) row-major, one channel. Nothing here prints;
- * every call is reentrant (no hidden state), so threads may batch from one data set. */
+ * Images are float32 in [0, 1], (N, H, W, C) row-major (channels last), C = 1 (grey: IDX,
+ * synthetic, grey PNGs) or 3 (RGB PNGs). Paired folders (--targets, docs/data.md) carry
+ * their targets as a second set of the same n in `targets`. Nothing here prints; every
+ * call is reentrant (no hidden state), so threads may batch from one data set. */
 #ifndef TC_DATASET_H
 #define TC_DATASET_H
 
@@ -27,19 +29,23 @@ typedef enum tc_dataset_split {
 typedef struct tc_dataset {
   int64_t n;          /* number of images */
   int h, w;           /* image height and width */
+  int c;              /* channels: 1 grey, 3 RGB */
   int num_classes;    /* 1 + the largest label */
-  float *images;      /* n*h*w floats in [0,1], TC_ALIGN-aligned; owned */
+  float *images;      /* n*h*w*c floats in [0,1], TC_ALIGN-aligned; owned */
   uint8_t *labels;    /* n labels; owned */
   char source[4352];  /* where it came from ("dir/train-images-idx3-ubyte.gz", "synthetic"),
                          with room for any path: never cut */
+  struct tc_dataset *targets; /* paired folders: image i's target; NULL otherwise; owned */
 } tc_dataset;
 
 /* Allocates a data set of n zeroed images of h x w and n zero labels. Errors:
  * TC_ERR_INVALID_ARG (out NULL), TC_ERR_SHAPE (n, h or w < 1, or an overflowing size),
  * TC_ERR_NOMEM. */
 tc_status tc_dataset_create(tc_dataset **out, int64_t n, int h, int w);
+/* The same with c channels per pixel (1..4). */
+tc_status tc_dataset_create_c(tc_dataset **out, int64_t n, int h, int w, int c);
 
-/* Frees the data set and its buffers. NULL does nothing. */
+/* Frees the data set, its buffers and its targets. NULL does nothing. */
 void tc_dataset_free(tc_dataset *d);
 
 /* "train" or "test". */
@@ -56,8 +62,8 @@ void tc_shuffle_indices(int64_t *idx, int64_t n, uint64_t seed, uint64_t epoch);
 
 /* Copies `count` images, d->images[idx[k]] for k < count (idx NULL: images 0..count-1),
  * into x, and their labels into labels (may be NULL). With one channel (N,H,W,1) NHWC and
- * (N,1,H,W) NCHW are the same bytes; the format is taken so callers say what they feed.
- * x holds count*h*w floats. Errors: TC_ERR_INVALID_ARG (NULL d or x, bad format),
+ * (N,1,H,W) NCHW are the same bytes; with more, NCHW is transposed from the stored NHWC.
+ * x holds count*h*w*c floats. Errors: TC_ERR_INVALID_ARG (NULL d or x, bad format),
  * TC_ERR_SHAPE (count < 0 or past the end, an index out of range). */
 tc_status tc_dataset_batch(const tc_dataset *d, const int64_t *idx, int64_t count,
                            tc_data_format format, float *x, uint8_t *labels);

@@ -26,6 +26,11 @@ typedef struct tc_autoencoder {
 /* Builds o->net (or the shipped file of o->model) for h×w one-channel images: the input
  * node must be (h, w, 1) and so must the trained node. */
 tc_status tc_autoencoder_create(tc_autoencoder *a, const tc_train_opts *o, int h, int w);
+/* The same for image-to-image training: the input node must be in (h, w, c) and the trained
+ * node out (h, w, c). data names where the images come from, for the error (TC_ERR_SHAPE
+ * naming the file, the node, both sizes); NULL words it as tc_autoencoder_create does. */
+tc_status tc_autoencoder_create_io(tc_autoencoder *a, const tc_train_opts *o, const int in[3],
+                                   const int out[3], const char *data);
 void tc_autoencoder_free(tc_autoencoder *a);
 
 /* z (N, latent) fed to the node encoder_latent -> images (N, h, w, 1). */

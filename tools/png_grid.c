@@ -25,6 +25,9 @@ static tc_status grid_plan(const tc_png_grid *g, grid_layout *L) {
     return tc_set_error(TC_ERR_INVALID_ARG, "png grid: bad counts: %lld images, %d rows, "
                         "%d cols (rows and cols are both positive or both 0)",
                         (long long)g->n, g->rows, g->cols);
+  if (g->channels != 0 && g->channels != 1 && g->channels != 3)
+    return tc_set_error(TC_ERR_INVALID_ARG, "png grid: %d channels (1 grey or 3 RGB)",
+                        g->channels);
   if (g->h < 1 || g->w < 1 || g->h > GRID_MAX_SIDE || g->w > GRID_MAX_SIDE)
     return tc_set_error(TC_ERR_SHAPE, "png grid: image size %dx%d", g->h, g->w);
   int64_t rows = g->rows, cols = g->cols;
@@ -64,12 +67,16 @@ static uint8_t to_byte(float v, int signed_range) {
   return (uint8_t)lrintf(v * 255.0f);
 }
 
+static int grid_channels(const tc_png_grid *g) { return g->channels == 3 ? 3 : 1; }
+
 /* Copies one h x w image into the canvas with its top-left corner at (y0, x0). */
 static void blit(const tc_png_grid *g, const float *img, uint8_t *px, int stride, int y0,
                  int x0) {
+  int c = grid_channels(g);
   for (int y = 0; y < g->h; y++)
-    for (int x = 0; x < g->w; x++)
-      px[(size_t)(y0 + y) * stride + x0 + x] = to_byte(img[(size_t)y * g->w + x], g->signed_range);
+    for (int x = 0; x < g->w * c; x++)
+      px[(size_t)(y0 + y) * stride * c + (size_t)x0 * c + x] =
+          to_byte(img[(size_t)y * g->w * c + x], g->signed_range);
 }
 
 tc_status tc_png_grid_render(const tc_png_grid *g, uint8_t *pixels) {
@@ -77,8 +84,8 @@ tc_status tc_png_grid_render(const tc_png_grid *g, uint8_t *pixels) {
   TC_TRY(grid_plan(g, &L));
   if (pixels == NULL)
     return tc_set_error(TC_ERR_INVALID_ARG, "png grid: pixel buffer is NULL");
-  memset(pixels, TC_PNG_GAP_VALUE, (size_t)L.height * L.width);
-  size_t image = (size_t)g->h * g->w;
+  memset(pixels, TC_PNG_GAP_VALUE, (size_t)L.height * L.width * grid_channels(g));
+  size_t image = (size_t)g->h * g->w * grid_channels(g);
   for (int64_t k = 0; k < g->n && k < (int64_t)L.rows * L.cols; k++) {
     int y0 = 1 + (int)(k / L.cols) * (g->h + 1), x0 = 1 + (int)(k % L.cols) * (L.cell_w + 1);
     blit(g, g->images + (size_t)k * image, pixels, L.width, y0, x0);
@@ -106,7 +113,7 @@ static void png_on_warning(png_structp png, png_const_charp msg) {
 
 /* Encodes gray pixels to f. Nothing that this function changes after setjmp is read after
  * a longjmp, so no local needs to be volatile. */
-static int png_encode(FILE *f, const uint8_t *px, int height, int width, png_msg *m) {
+static int png_encode(FILE *f, const uint8_t *px, int height, int width, int c, png_msg *m) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, m, png_on_error,
                                             png_on_warning);
   png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -120,11 +127,12 @@ static int png_encode(FILE *f, const uint8_t *px, int height, int width, png_msg
     return -1;
   }
   png_init_io(png, f);
-  png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY,
+  png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
+               c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int y = 0; y < height; y++)
-    png_write_row(png, px + (size_t)y * width);
+    png_write_row(png, px + (size_t)y * width * c);
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
   return 0;
@@ -132,14 +140,14 @@ static int png_encode(FILE *f, const uint8_t *px, int height, int width, png_msg
 
 /* Writes pixels to tmp (an open fd from mkstemp) and makes it durable; closes fd. */
 static tc_status png_write_tmp(int fd, const char *tmp, const uint8_t *px, int height,
-                               int width) {
+                               int width, int c) {
   FILE *f = fdopen(fd, "wb");
   if (f == NULL) {
     close(fd);
     return tc_set_error(TC_ERR_IO, "file '%s': %s", tmp, strerror(errno));
   }
   png_msg m = {""};
-  int bad = png_encode(f, px, height, width, &m);
+  int bad = png_encode(f, px, height, width, c, &m);
   if (bad == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
     bad = snprintf(m.text, sizeof m.text, "%s", strerror(errno));
   if (fclose(f) != 0 && bad == 0)
@@ -156,7 +164,7 @@ tc_status tc_png_grid_write(const char *path, const tc_png_grid *g) {
   TC_TRY(tc_png_grid_size(g, &height, &width));
   TC_TRY(tc_output_path_check(path));
   size_t plen = strlen(path);
-  uint8_t *px = malloc((size_t)height * width);
+  uint8_t *px = malloc((size_t)height * width * grid_channels(g));
   char *tmp = malloc(plen + 16);
   tc_status s = TC_OK;
   int fd = -1;
@@ -176,7 +184,7 @@ tc_status tc_png_grid_write(const char *path, const tc_png_grid *g) {
     goto done;
   }
   fchmod(fd, 0644); /* mkstemp makes 0600; an image is for sharing, so best effort */
-  s = png_write_tmp(fd, tmp, px, height, width);
+  s = png_write_tmp(fd, tmp, px, height, width, grid_channels(g));
   if (s == TC_OK && rename(tmp, path) != 0)
     s = tc_set_error(TC_ERR_IO, "png grid: cannot rename '%s' to '%s': %s", tmp, path,
                      strerror(errno));

@@ -14,6 +14,7 @@
 #include "tools/train_ema.h"
 #include "tools/train_dist.h"
 #include "tools/train_net.h"
+#include "tools/train_pairs.h"
 #include "tools/train_runs.h"
 
 typedef struct tc_ae_run {
@@ -23,6 +24,8 @@ typedef struct tc_ae_run {
   tc_optim *opt;
   tc_progress *progress;
   tc_tensor *x;               /* one shard: batch / shards images */
+  tc_tensor *t;               /* its targets: x itself, or pairs' (tools/train_pairs.h) */
+  int in[3], tgt[3];          /* per-image shapes (h, w, c) of inputs and targets */
   tc_dist_sum *sum;           /* the shards' gradients, summed in the fixed tree */
   int64_t *order;
   tc_train_position pos;
@@ -44,27 +47,38 @@ static tc_status tc_ae_save(tc_ae_run *r) {
 }
 
 /* Data loss plus the activity penalties the layers put on the tape. */
-static tc_status tc_ae_loss(tc_ae_run *r, tc_tensor *x, tc_tensor **loss, float *data_loss) {
+static tc_status tc_ae_loss(tc_ae_run *r, tc_tensor *x, tc_tensor *t, tc_tensor **loss,
+                            float *data_loss) {
   tc_tensor *y;
   TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
-  TC_TRY(tc_autoencoder_loss(&r->net, r->g, y, x, loss));
+  TC_TRY(tc_autoencoder_loss(&r->net, r->g, y, t, loss));
   *data_loss = (*loss)->data[0];
   for (int i = 0; i < tc_graph_loss_count(r->g); i++)
     TC_TRY(tc_op_add(r->g, *loss, tc_graph_loss_at(r->g, i), loss));
   return TC_OK;
 }
 
+/* The test images idx[0..n) (idx NULL: 0..n-1) as inputs x and targets t (x itself
+ * without pairs) in the arena. */
+static tc_status tc_ae_test_inputs(tc_ae_run *r, const tc_dataset *test, const int64_t *idx,
+                                   int64_t n, tc_tensor **x, tc_tensor **t) {
+  int64_t xs[4] = {n, r->in[0], r->in[1], r->in[2]}, ts[4] = {n, r->tgt[0], r->tgt[1], r->tgt[2]};
+  TC_TRY(tc_tensor_arena(x, tc_graph_arena(r->g), 4, xs));
+  *t = *x;
+  if (tc_train_paired(r->o))
+    TC_TRY(tc_tensor_arena(t, tc_graph_arena(r->g), 4, ts));
+  return tc_train_pair_fill(r->o, test, idx, TC_PAIRS_TEST_EPOCH, *x, *t);
+}
+
 /* The test set's images idx[0..n) = start.. into x (the arena), reconstructed and scored. */
 static tc_status tc_ae_test_batch(tc_ae_run *r, const tc_dataset *test, int64_t start,
                                   int64_t n, int64_t *idx, double *sum) {
-  int64_t shape[4] = {n, test->h, test->w, 1};
-  tc_tensor *x, *y, *loss;
+  tc_tensor *x, *t, *y, *loss;
   for (int64_t i = 0; i < n; i++)
     idx[i] = start + i;
-  TC_TRY(tc_tensor_arena(&x, tc_graph_arena(r->g), 4, shape));
-  TC_TRY(tc_dataset_batch(test, idx, n, TC_CHANNELS_LAST, x->data, NULL));
+  TC_TRY(tc_ae_test_inputs(r, test, idx, n, &x, &t));
   TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
-  TC_TRY(tc_op_mse(r->g, y, x, &loss));
+  TC_TRY(tc_op_mse(r->g, y, t, &loss));
   *sum += (double)loss->data[0] * (double)n;
   return TC_OK;
 }
@@ -87,22 +101,25 @@ static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *ms
   return s;
 }
 
-/* OUT/reconstructions.png: the first 32 test images, each beside its reconstruction. */
+/* OUT/reconstructions.png: the first 32 test images, each beside its reconstruction; with
+ * pairs OUT/results.png: the first 16 as input, output and target rows. */
 static tc_status tc_ae_write_png_now(tc_ae_run *r, const tc_dataset *test) {
-  int64_t n = test->n < 32 ? test->n : 32, shape[4] = {n, test->h, test->w, 1};
-  tc_tensor *x, *y;
+  int paired = tc_train_paired(r->o);
+  int64_t cap = paired ? 16 : 32, n = test->n < cap ? test->n : cap;
+  tc_tensor *x, *t, *y;
   tc_graph_set_recording(r->g, 0);
-  tc_status s = tc_tensor_arena(&x, tc_graph_arena(r->g), 4, shape);
-  if (s == TC_OK)
-    s = tc_dataset_batch(test, NULL, n, TC_CHANNELS_LAST, x->data, NULL);
+  tc_status s = tc_ae_test_inputs(r, test, NULL, n, &x, &t);
   if (s == TC_OK)
     s = tc_autoencoder_forward(&r->net, r->g, x, &y);
   char path[TC_TRAIN_PATH_CAP];
   if (s == TC_OK)
-    s = tc_train_out_path(r->o, "reconstructions.png", path, sizeof path);
-  if (s == TC_OK) {
+    s = tc_train_out_path(r->o, paired ? "results.png" : "reconstructions.png", path,
+                          sizeof path);
+  if (s == TC_OK && paired) {
+    s = tc_train_pair_png(path, n, x->data, r->in, y->data, t->data, r->tgt);
+  } else if (s == TC_OK) {
     tc_png_grid grid = {.images = x->data, .pairs = y->data, .n = n, .h = test->h, .w = test->w,
-                        .rows = 4, .cols = 8};
+                        .rows = 4, .cols = 8, .channels = test->c};
     s = tc_png_grid_write(path, &grid);
   }
   tc_graph_reset(r->g);
@@ -124,8 +141,12 @@ static tc_status tc_ae_shard(tc_ae_run *r, const tc_dataset *train, const int64_
   float data_loss;
   tc_graph_reset(r->g);
   tc_dist_sum_restore(r->sum);
-  TC_TRY(tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f));
-  TC_TRY(tc_ae_loss(r, r->x, &loss, &data_loss));
+  if (tc_train_paired(r->o)) /* shard k's images, as tc_train_shard_batch takes them */
+    TC_TRY(tc_train_pair_fill(r->o, train, idx + (int64_t)k * r->x->shape[0],
+                              tc_train_epoch_of(&r->pos), r->x, r->t));
+  else
+    TC_TRY(tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f));
+  TC_TRY(tc_ae_loss(r, r->x, r->t, &loss, &data_loss));
   TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
   TC_TRY(tc_graph_backward(r->g, loss));
   return tc_dist_sum_push(r->sum, &data_loss);
@@ -163,6 +184,15 @@ static tc_status tc_ae_epoch_end(tc_ae_run *r, const tc_dataset *test, int64_t e
   return tc_train_dist_share_side(&r->side);
 }
 
+/* Pairs made on the fly: the baseline a network must beat, printed once by rank 0. */
+static tc_status tc_ae_baseline(tc_ae_run *r, const tc_dataset *test) {
+  char line[128];
+  tc_status s = tc_train_root() ? tc_train_pair_baseline(r->o, test, line, sizeof line) : TC_OK;
+  if (s == TC_OK && tc_train_root() && line[0] != '\0')
+    tc_progress_note(r->progress, "%s", line);
+  return tc_train_dist_after_root(s);
+}
+
 /* Runs the epochs from the resume position; *stopped says why it ended early (if it did).
  * An epoch whose last step was done still gets its evaluation before a stop. */
 static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_dataset *test,
@@ -188,12 +218,20 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   if (r->pos.steps_per_epoch == 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "--batch %ld is larger than the %lld training images",
                         o->batch, (long long)train->n);
-  TC_TRY(tc_train_net_status(tc_autoencoder_create(&r->net, o, train->h, train->w)));
+  TC_TRY(tc_train_pair_shapes(o, train, r->in, r->tgt));
+  if (tc_train_paired(o) || train->c != 1)
+    TC_TRY(tc_train_net_status(tc_autoencoder_create_io(&r->net, o, r->in, r->tgt, train->source)));
+  else
+    TC_TRY(tc_train_net_status(tc_autoencoder_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->g));
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
   TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, &r->opt, 1));
-  int64_t shape[4] = {o->batch / o->shards, train->h, train->w, 1};
+  int64_t shape[4] = {o->batch / o->shards, r->in[0], r->in[1], r->in[2]};
+  int64_t tshape[4] = {shape[0], r->tgt[0], r->tgt[1], r->tgt[2]};
   TC_TRY(tc_tensor_create(&r->x, 4, shape));
+  r->t = r->x;
+  if (tc_train_paired(o))
+    TC_TRY(tc_tensor_create(&r->t, 4, tshape));
   TC_TRY(tc_dist_sum_create(&r->sum, tc_train_dist(), (int)o->shards, 1));
   TC_TRY(tc_dist_sum_add_optim(r->sum, r->opt));
   TC_TRY(tc_dist_sum_add_state(r->sum, r->net.model));
@@ -226,6 +264,8 @@ static void tc_ae_free(tc_ae_run *r) {
     tc_train_dist_report((const tc_dist_sum *const[]){r->sum}, 1, stdout);
   tc_dist_sum_free(r->sum);
   free(r->order);
+  if (r->t != r->x)
+    tc_tensor_free(r->t);
   tc_tensor_free(r->x);
   tc_ema_free(r->ema);
   tc_optim_free(r->opt);
@@ -240,6 +280,8 @@ tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
   r.o = o;
   *stopped = 0;
   tc_status s = tc_ae_setup(&r, train);
+  if (s == TC_OK)
+    s = tc_ae_baseline(&r, test);
   if (s == TC_OK && r.pos.step == 0) {
     double mse;
     if (tc_train_root())

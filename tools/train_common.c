@@ -9,25 +9,10 @@
 
 #include "core/finite.h"
 #include "core/io/outpath.h"
-#include "tools/idx.h"
-#include "tools/synthetic.h"
+#include "tools/train_data.h"
 
 tc_status tc_train_load_data(const tc_train_opts *o, tc_dataset **train, tc_dataset **test) {
-  *train = *test = NULL;
-  const char *dir = o->data_dir ? o->data_dir : (o->synthetic ? NULL : tc_dataset_default_dir());
-  if (dir != NULL) {
-    TC_TRY(tc_dataset_load_idx(dir, TC_SPLIT_TRAIN, train));
-    TC_TRY(tc_dataset_load_idx(dir, TC_SPLIT_TEST, test));
-  } else {
-    if (!o->synthetic)
-      fprintf(stderr, "tconv: Fashion-MNIST is not installed (apt-get install "
-                      "dataset-fashion-mnist); using the built-in synthetic set\n");
-    TC_TRY(tc_dataset_synthetic(train, 12000, 28, 28, (uint64_t)o->seed));
-    TC_TRY(tc_dataset_synthetic(test, 2000, 28, 28, (uint64_t)o->seed + 1000003));
-  }
-  if (o->limit > 0 && o->limit < (*train)->n)
-    (*train)->n = o->limit;
-  return TC_OK;
+  return tc_train_data_load(o, train, test); /* IDX, PNG folders, synthetic: train_data.c */
 }
 
 static tc_status tc_mkdir_p(const char *path) {
@@ -70,8 +55,10 @@ static tc_status tc_check_overwrite(const tc_train_opts *o, const char *ckpt) {
 tc_status tc_train_prepare_dirs(const tc_train_opts *o) {
   char ckpt[TC_TRAIN_PATH_CAP], png[TC_TRAIN_PATH_CAP];
   TC_TRY(tc_train_checkpoint_path(o, ckpt, sizeof ckpt));
-  TC_TRY(tc_train_out_path(o, o->model == TC_MODEL_DCGAN ? "samples.png" : "reconstructions.png",
-                           png, sizeof png));
+  const char *name = o->model == TC_MODEL_DCGAN        ? "samples.png"
+                     : o->pairs.kind != TC_PAIRS_NONE ? "results.png" /* tools/train_pairs.h */
+                                                      : "reconstructions.png";
+  TC_TRY(tc_train_out_path(o, name, png, sizeof png));
   TC_TRY(tc_output_path_check(ckpt));
   TC_TRY(tc_output_path_check(png));
   TC_TRY(tc_check_overwrite(o, ckpt));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "optim/checkpoint.h"
+#include "tools/train_data.h"
 #include "tools/train_net.h"
 
 /* "--activation relu contradicts the checkpoint's activation=elu", for the first flag whose
@@ -132,7 +133,7 @@ int tc_train_net_prepare(tc_train_opts *o) {
 /* What the run trains with; not how often it saves or draws samples, nor --max-steps and
  * --threads, so that a run stopped and resumed keeps the same text as a straight one. */
 void tc_train_net_options(tc_train_opts *o) {
-  size_t cap = 1024;
+  size_t cap = 1024 + 3 * TC_TRAIN_PATH_CAP; /* data=, targets= and room */
   char *t = malloc(cap);
   if (t == NULL)
     return;
@@ -143,6 +144,7 @@ void tc_train_net_options(tc_train_opts *o) {
            o->net_file ? o->net_file : "(shipped)", o->epochs, o->batch, o->limit, o->latent,
            (double)o->optim.lr, o->optimizer ? o->optimizer : "(default)", o->seed,
            o->data_dir ? o->data_dir : "(default)", o->synthetic);
+  tc_train_data_options_text(o, t + strlen(t), cap - strlen(t)); /* tools/train_data.c */
   o->options_text = t;
 }
 

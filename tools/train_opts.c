@@ -7,6 +7,7 @@
 
 #include "layers/netfile.h"
 #include "tools/cli_args.h"
+#include "tools/train_data.h"
 #include "tools/train_net.h"
 
 void tc_train_opts_help(FILE *out) {
@@ -45,7 +46,20 @@ void tc_train_opts_help(FILE *out) {
     "                       1, 2, 4 ... MPI ranks dividing N give the same bits (a power of\n"
     "                       two; default: 4, or fewer when --batch needs; docs/distributed.md)\n\n"
     "data and output:\n"
-    "  --data DIR           {train,t10k}-{images,labels}-idx?-ubyte[.gz] (MNIST works too)\n"
+    "  --data DIR           {train,t10k}-{images,labels}-idx?-ubyte[.gz] (MNIST works too),\n"
+    "                       or a folder of *.png (grey or RGB, one size; DIR/train and\n"
+    "                       DIR/test if both exist, else the last 10%% of the sorted\n"
+    "                       names is the test set; docs/data.md)\n"
+    "  --image-size HxW     centre-crop every image to HxW (PNG folders of mixed sizes)\n"
+    "  --targets DIR        paired folders: the input is --data DIR/NAME.png, the target\n"
+    "                       DIR/NAME.png (same names); the loss compares with the target\n"
+    "  --pairs sr:S         pairs made from each image: input = the image downscaled by\n"
+    "                       S (2 or 3, area filter), target = the image; prints a\n"
+    "                       bicubic baseline\n"
+    "  --pairs noise:SIGMA  input = image + Gaussian noise N(0, SIGMA^2) (not clipped),\n"
+    "                       fresh each epoch, fixed for the test set; target = the image.\n"
+    "                       With pairs or --targets the per-epoch test MSE/PSNR is against\n"
+    "                       the target and OUT/results.png shows input/output/target\n"
     "  --synthetic          the built-in synthetic set even if Fashion-MNIST is installed\n"
     "  --out DIR            where PNGs and the checkpoint go (default tconv-run)\n"
     "  --checkpoint PATH    checkpoint file (default OUT/checkpoint.npz)\n"
@@ -142,6 +156,38 @@ static int tc_model_option(const char *v, tc_train_opts *o) {
   return 0;
 }
 
+/* --image-size HxW: both in 1..65535. */
+static int tc_image_size_option(const char *v, tc_train_opts *o) {
+  int h = 0, w = 0, used = 0;
+  if (sscanf(v, "%dx%d%n", &h, &w, &used) == 2 && v[used] == '\0' && h >= 1 && w >= 1 &&
+      h <= 65535 && w <= 65535 && v[0] >= '0' && v[0] <= '9') {
+    o->image_h = h;
+    o->image_w = w;
+    return 0;
+  }
+  fprintf(stderr, "tconv train: --image-size '%s': expected HxW, e.g. 64x64\n", v);
+  return -1;
+}
+
+/* The data options together: pairs come from one source; paired folders need --data. */
+static int tc_data_options(tc_train_opts *o) {
+  const char *why = NULL;
+  if (o->targets_dir && o->pairs_text)
+    why = "--targets (paired folders) and --pairs (pairs made from one set) exclude each other";
+  else if (o->targets_dir && o->data_dir == NULL)
+    why = "--targets DIR pairs each --data IN_DIR/NAME.png with DIR/NAME.png: give --data";
+  else if ((o->targets_dir || o->pairs_text) && o->model == TC_MODEL_DCGAN)
+    why = "--pairs and --targets train image-to-image networks (loss mse, mae or huber), "
+          "not a gan";
+  if (why != NULL) {
+    fprintf(stderr, "tconv train: %s\n", why);
+    return -1;
+  }
+  if (o->targets_dir)
+    o->pairs.kind = TC_PAIRS_FILES;
+  return 0;
+}
+
 /* One option at argv[*i]; returns 0, -1 (bad value, already reported) or 1 (unknown). */
 static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
   const char *a = argv[*i];
@@ -152,6 +198,17 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = m ? tc_model_option(m, o) : -1;
   } else if (strcmp(a, "--data") == 0) {
     rc = (o->data_dir = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--targets") == 0) {
+    rc = (o->targets_dir = tc_arg_string(argc, argv, i)) ? 0 : -1;
+  } else if (strcmp(a, "--pairs") == 0) {
+    rc = (o->pairs_text = tc_arg_string(argc, argv, i)) ? 0 : -1;
+    if (rc == 0 && tc_pairs_parse(o->pairs_text, &o->pairs) != TC_OK) {
+      fprintf(stderr, "tconv train: %s\n", tc_last_error());
+      rc = -1;
+    }
+  } else if (strcmp(a, "--image-size") == 0) {
+    const char *v = tc_arg_string(argc, argv, i);
+    rc = v ? tc_image_size_option(v, o) : -1;
   } else if (strcmp(a, "--out") == 0) {
     rc = (o->out_dir = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (strcmp(a, "--checkpoint") == 0) {
@@ -258,7 +315,7 @@ int tc_train_opts_parse(int argc, char **argv, tc_train_opts *o) {
   }
   if (tc_train_net_prepare(o) != 0)
     return 2;
-  if (tc_resolve(o) != 0) {
+  if (tc_train_data_resume(o) != 0 || tc_data_options(o) != 0 || tc_resolve(o) != 0) {
     tc_train_opts_free(o);
     return 2;
   }

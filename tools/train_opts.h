@@ -6,6 +6,7 @@
 
 #include "layers/layer_common.h"
 #include "optim/optimizer.h"
+#include "tools/pairs.h"
 
 typedef enum tc_model_kind { TC_MODEL_AUTOENCODER = 0, TC_MODEL_DCGAN } tc_model_kind;
 
@@ -23,6 +24,11 @@ typedef struct tc_train_opts {
   tc_model_kind model;
   const char *data_dir;   /* NULL: Debian's Fashion-MNIST, else synthetic */
   int synthetic;
+  const char *targets_dir; /* --targets DIR: paired folders (docs/data.md) */
+  const char *pairs_text; /* --pairs sr:S | noise:SIGMA as given */
+  tc_pairs pairs;         /* parsed; kind TC_PAIRS_FILES with --targets */
+  int image_h, image_w;   /* --image-size HxW (centre crop); 0: as loaded */
+  char *data_saved;       /* --resume: the checkpoint's meta/train_options (owned) */
   const char *out_dir;    /* PNGs and, by default, the checkpoint */
   const char *checkpoint; /* NULL: <out_dir>/checkpoint.npz */
   int resume;

@@ -15,6 +15,8 @@ void tc_train_opts_free(tc_train_opts *o) {
   free(o->net_vars);
   free(o->options_text);
   free(o->layers_text);
+  free(o->data_saved);
+  o->data_saved = NULL;
   o->net = NULL;
   o->net_text = o->net_source = o->net_vars = o->options_text = o->layers_text = NULL;
 }
