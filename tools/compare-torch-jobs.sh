@@ -10,7 +10,7 @@
 # For each job: the test PSNR after the last epoch of each, the baseline each computes, the
 # PSNR the twin gets from tconv's trained weights (the two networks compute the same
 # function if it equals tconv's own), training images/s of each, and the difference.
-#   tools/compare-torch-jobs.sh [EPOCHS] [THREADS] [LIMIT]
+#   tools/compare-torch-jobs.sh [EPOCHS] [THREADS] [LIMIT] [sr|denoise|both]
 # LIMIT: training images (0: all 60000). KEEP=DIR keeps the logs and results.png there.
 # The twins run with OMP_WAIT_POLICY=passive unless it is set, as `tconv train` runs its own
 # OpenMP (docs/training.md): spinning threads on a busy 2-core machine cost torch 8-15x.
@@ -19,6 +19,8 @@ cd "$(dirname "$0")/.."
 epochs=${1:-3}
 threads=${2:-2}
 limit=${3:-0}
+which=${4:-both}
+case $which in sr|denoise|both) ;; *) echo "compare-torch-jobs.sh: expected sr, denoise or both, got '$which'" >&2; exit 2 ;; esac
 need=()
 for p in python3-torch python3-numpy dataset-fashion-mnist; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -64,9 +66,9 @@ summary() {  # name baseline-label
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-run_job sr examples/nets/fsrcnn.net sr:2 tools/reference/fsrcnn_torch.py
-run_job denoise examples/nets/unet.net noise:0.2 tools/reference/unet_denoise_torch.py
+[ "$which" = denoise ] || run_job sr examples/nets/fsrcnn.net sr:2 tools/reference/fsrcnn_torch.py
+[ "$which" = sr ] || run_job denoise examples/nets/unet.net noise:0.2 tools/reference/unet_denoise_torch.py
 echo "== summary after $epochs epochs, $threads threads, ${limit_args[*]:-all training images}"
-summary sr "bicubic x2 baseline"
-summary denoise "noisy input"
+[ "$which" = denoise ] || summary sr "bicubic x2 baseline"
+[ "$which" = sr ] || summary denoise "noisy input"
 [ -n "${KEEP:-}" ] || rm -rf "$out"
