@@ -12,6 +12,8 @@
 # function if it equals tconv's own), training images/s of each, and the difference.
 #   tools/compare-torch-jobs.sh [EPOCHS] [THREADS] [LIMIT] [sr|denoise|both]
 # LIMIT: training images (0: all 60000). KEEP=DIR keeps the logs and results.png there.
+# SEEDS="1 2 3" trains each side once per seed (default 1) and compares the mean PSNRs:
+# at a few epochs, one seed's PSNR moves by about 0.2 dB from another's.
 # The twins run with OMP_WAIT_POLICY=passive unless it is set, as `tconv train` runs its own
 # OpenMP (docs/training.md): spinning threads on a busy 2-core machine cost torch 8-15x.
 set -euo pipefail
@@ -20,6 +22,7 @@ epochs=${1:-3}
 threads=${2:-2}
 limit=${3:-0}
 which=${4:-both}
+seeds=${SEEDS:-1}
 case $which in sr|denoise|both) ;; *) echo "compare-torch-jobs.sh: expected sr, denoise or both, got '$which'" >&2; exit 2 ;; esac
 need=()
 for p in python3-torch python3-numpy dataset-fashion-mnist; do
@@ -38,37 +41,51 @@ py=/usr/bin/python3
 num() { sed -n "s/$1/\\1/p" "$2" | tail -1; }   # the last capture of a pattern in a log
 mean_ips() { grep -o "[0-9]* img/s$2" "$1" | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n}'; }
 
-run_job() {  # name net pairs twin
-  local name=$1 net=$2 pairs=$3 twin=$4
-  echo "== $name: tconv train --net $net --pairs $pairs --epochs $epochs --threads $threads ${limit_args[*]}"
-  build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
-    "${limit_args[@]}" --out "$out/$name" 2> "$out/$name-tconv.log" | tee -a "$out/$name-tconv.log" >/dev/null
-  grep -E "baseline|noisy input|^epoch [0-9]+: " "$out/$name-tconv.log"
-  echo "== $name: $twin (PyTorch $($py -c 'import torch; print(torch.__version__)'))"
-  OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" --pairs "$pairs" --threads "$threads" \
-    "${limit_args[@]}" --weights "$out/$name/checkpoint.npz" > "$out/$name-weights.log"
-  tail -1 "$out/$name-weights.log"
-  OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" --pairs "$pairs" --epochs "$epochs" \
-    --threads "$threads" "${limit_args[@]}" | tee "$out/$name-torch.log"
+run_job() {  # name net pairs twin: tconv and the twin once per seed of $seeds
+  local name=$1 net=$2 pairs=$3 twin=$4 seed
+  for seed in $seeds; do
+    echo "== $name, seed $seed: tconv train --net $net --pairs $pairs --epochs $epochs --threads $threads --seed $seed ${limit_args[*]}"
+    build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
+      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" 2> "$out/$name-$seed-tconv.log" |
+      tee -a "$out/$name-$seed-tconv.log" >/dev/null
+    grep -E "baseline|noisy input|^epoch [0-9]+: " "$out/$name-$seed-tconv.log"
+    echo "== $name, seed $seed: $twin (PyTorch $($py -c 'import torch; print(torch.__version__)'))"
+    OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
+      --pairs "$pairs" --threads "$threads" --seed "$seed" "${limit_args[@]}" \
+      --weights "$out/$name-$seed/checkpoint.npz" > "$out/$name-$seed-weights.log"
+    tail -1 "$out/$name-$seed-weights.log"
+    OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
+      --pairs "$pairs" --epochs "$epochs" --threads "$threads" --seed "$seed" "${limit_args[@]}" |
+      tee "$out/$name-$seed-torch.log"
+  done
 }
 
-summary() {  # name baseline-label
-  local name=$1 label=$2 t p w tb pb
-  t=$(num ".*epoch $epochs: test mse [0-9.]*, psnr \\([0-9.]*\\) dB.*" "$out/$name-tconv.log")
-  p=$(num "^epoch $epochs: .*psnr \\([0-9.]*\\) dB.*" "$out/$name-torch.log")
-  w=$(num ".*: test mse [0-9.]*, psnr \\([0-9.]*\\) dB" "$out/$name-weights.log")
-  tb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$out/$name-tconv.log")
-  pb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$out/$name-torch.log")
-  printf "%-8s tconv %6s dB  pytorch %6s dB  diff %+6.2f dB  %s: tconv %s / pytorch %s dB  " \
-    "$name" "$t" "$p" "$(echo "$t - $p" | bc -l)" "$label" "$tb" "$pb"
-  printf "twin on tconv's weights %s dB  img/s tconv %s pytorch %s\n" \
-    "$w" "$(mean_ips "$out/$name-tconv.log" " took")" "$(mean_ips "$out/$name-torch.log" "")"
+mean() { awk '{s+=$1; n++} END {if (n) printf "%.2f", s/n}'; }
+
+summary() {  # name baseline-label: per seed, then the means and their difference
+  local name=$1 label=$2 seed t p w tb pb all_t="" all_p="" ips_t="" ips_p=""
+  for seed in $seeds; do
+    local f=$out/$name-$seed
+    t=$(num ".*epoch $epochs: test mse [0-9.]*, psnr \\([0-9.]*\\) dB.*" "$f-tconv.log")
+    p=$(num "^epoch $epochs: .*psnr \\([0-9.]*\\) dB.*" "$f-torch.log")
+    w=$(num ".*: test mse [0-9.]*, psnr \\([0-9.]*\\) dB" "$f-weights.log")
+    tb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$f-tconv.log")
+    pb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$f-torch.log")
+    printf "%-8s seed %-3s tconv %6s dB  pytorch %6s dB  %s: tconv %s / pytorch %s dB  " \
+      "$name" "$seed" "$t" "$p" "$label" "$tb" "$pb"
+    printf "twin on tconv's weights %s dB  img/s tconv %s pytorch %s\n" "$w" \
+      "$(mean_ips "$f-tconv.log" " took")" "$(mean_ips "$f-torch.log" "")"
+    all_t+="$t"$'\n'; all_p+="$p"$'\n'
+  done
+  t=$(printf "%s" "$all_t" | mean); p=$(printf "%s" "$all_p" | mean)
+  printf "%-8s mean     tconv %6s dB  pytorch %6s dB  difference %+.2f dB\n" "$name" "$t" "$p" \
+    "$(echo "$t - $p" | bc -l)"
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$which" = denoise ] || run_job sr examples/nets/fsrcnn.net sr:2 tools/reference/fsrcnn_torch.py
 [ "$which" = sr ] || run_job denoise examples/nets/unet.net noise:0.2 tools/reference/unet_denoise_torch.py
-echo "== summary after $epochs epochs, $threads threads, ${limit_args[*]:-all training images}"
+echo "== summary after $epochs epochs, $threads threads, ${limit_args[*]:-all training images}, seeds $seeds"
 [ "$which" = denoise ] || summary sr "bicubic x2 baseline"
 [ "$which" = sr ] || summary denoise "noisy input"
 [ -n "${KEEP:-}" ] || rm -rf "$out"

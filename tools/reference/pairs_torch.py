@@ -1,9 +1,9 @@
 """The training loop of the PyTorch twins of `tconv train --net FILE --pairs KIND:ARG`
 (tools/reference/fsrcnn_torch.py, unet_denoise_torch.py): Fashion-MNIST targets, inputs
 made from them as tconv makes them, the net read from the same file (netfile_torch.py),
-Adam with tconv's defaults (lr 1e-3, betas 0.9/0.999, epsilon 1e-8 added to sqrt(v_hat),
-which is PyTorch's formula), batch 64, steps = n // batch per epoch, a fresh shuffle each
-epoch, and the test set scored against its targets after each epoch.
+Adam with tconv's defaults (lr 1e-3, betas 0.9/0.999, epsilon 1e-8 in TF's "epsilon hat"
+form, TFAdam below), batch 64, steps = n // batch per epoch, a fresh shuffle each epoch,
+and the test set scored against its targets after each epoch.
 
 - sr:S     input = the target downscaled by S with the box filter (mean of SxS blocks);
            baseline: bicubic upscaling (F.interpolate, a = -0.75, align_corners=False).
@@ -75,6 +75,33 @@ class Pairs:
         return "noisy input", psnr(F.mse_loss(test_in, test).item())
 
 
+class TFAdam(torch.optim.Optimizer):
+    """Adam as TF/Keras and tconv's default (optim/update.c, epsilon_mode hat) step it:
+    w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps). torch.optim.Adam adds eps to
+    sqrt(v)/sqrt(1-b2^t) instead, i.e. eps*sqrt(1-b2^t) in this form: a smaller epsilon in
+    the first thousands of steps, which matters only where gradients are ~1e-8."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["t"] += 1
+                t, m, v = st["t"], st["m"], st["v"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                lr_t = group["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-lr_t)
+
+
 def test_mse(model, test_in, test, batch=250):
     model.eval()
     total = 0.0
@@ -88,7 +115,7 @@ def test_mse(model, test_in, test, batch=250):
 
 def train(args, model, pairs, data, test_in, test):
     loss_fn = model.loss_fn()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    opt = TFAdam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     gen = torch.Generator().manual_seed(args.seed)
     steps = len(data) // args.batch
     fixed_in = pairs.make(data) if pairs.kind == "sr" else None
