@@ -60,6 +60,14 @@ static const bad_case cases[] = {
     {"shape of four sizes", "input x shape=2,2,2,2\noutput x\n", "t.net:1:1: input 'x': expected a shape of 1 to 3 sizes"},
     {"output blows up", "input x shape=256,256,64\nconv2d_transpose t x filters=4096 kernel_size=64 strides=16\noutput t\n", "t.net:2:1: conv2d_transpose 't': its output or kernel would exceed"},
     {"shapes that do not fit", OK_HEAD "input z shape=4,4,1\nconcat c x z\noutput c\n", "t.net:3:1: concat 'c': "},
+    {"var with two words", "var a=1 b=2\n" OK_HEAD "output x\n", "t.net:1:9: var: expected one NAME=VALUE after var"},
+    {"bad variable name", "var a$=1\n" OK_HEAD "output x\n", "t.net:1:6: var: expected a name of [A-Za-z0-9_.-]"},
+    {"key missing before '='", OK_HEAD "conv2d c x =1 kernel_size=1\noutput c\n", "t.net:2:12: expected a KEY before '='"},
+    {"epsilon not above 0", OK_HEAD "layer_norm l x epsilon=0\noutput l\n", "t.net:2:24: epsilon: expected a number > 0, got 0"},
+    {"output without a name", OK_HEAD "output\n", "t.net:2:7: output: expected a node name"},
+    {"more than 8 outputs", OK_HEAD "output x x x x x x x x x\n", "t.net:2:24: expected at most 8 outputs"},
+    {"loss without a kind", OK_HEAD "output x\nloss\n", "t.net:3:5: loss: expected a loss kind"},
+    {"loss with an unknown key", OK_HEAD "output x\nloss mse colour=red\n", "t.net:3:10: loss has no key 'colour'"},
     {"layer refuses its config", OK_HEAD "conv2d c x filters=3 kernel_size=1 groups=2\noutput c\n", "t.net:2:1: conv2d 'c': "},
 };
 
@@ -134,6 +142,27 @@ START_TEST(limits_on_size_lines_nodes_words_and_nul) {
   ck_assert_int_ne(try_build(t, len), TC_OK);
   ck_assert_msg(strstr(tc_last_error(), "t.net:2:") && strstr(tc_last_error(), "expected at most"),
                 "%s", tc_last_error());
+  len = 0;
+  for (int i = 0; i <= TC_NET_MAX_VARS; i++) /* one variable more than the limit */
+    len += (size_t)snprintf(t + len, cap - len, "var v%d=1\n", i);
+  len += (size_t)snprintf(t + len, cap - len, OK_HEAD "output x\n");
+  ck_assert_int_ne(try_build(t, len), TC_OK);
+  ck_assert_msg(strstr(tc_last_error(), "t.net:33:5: var: expected at most 32 variables"), "%s",
+                tc_last_error());
+  free(t);
+  char *value = filled(TC_NET_VALUE_MAX, "1", '1'); /* 200 digits: one byte over */
+  size_t vcap = TC_NET_VALUE_MAX + 64;
+  t = malloc(vcap);
+  ck_assert_ptr_nonnull(t);
+  len = (size_t)snprintf(t, vcap, OK_HEAD "dense d x units=%s\noutput d\n", value);
+  ck_assert_int_ne(try_build(t, len), TC_OK);
+  ck_assert_msg(strstr(tc_last_error(), "t.net:2:17: units: expected a value of at most 199 "
+                       "bytes, got 200"), "%s", tc_last_error());
+  len = (size_t)snprintf(t, vcap, "var n=%s\n" OK_HEAD "output x\n", value);
+  ck_assert_int_ne(try_build(t, len), TC_OK);
+  ck_assert_msg(strstr(tc_last_error(), "t.net:1:5: var n: expected a value of at most 199 bytes"),
+                "%s", tc_last_error());
+  free(value);
   free(t);
 }
 END_TEST
