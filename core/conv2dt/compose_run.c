@@ -1,0 +1,232 @@
+/* compose_run.c — the kernels of a composed plan (compose.c): each sub-problem's x, y and
+ * kernel are copied into the workspace as the NHWC tensors its inner plan reads, the inner
+ * plan runs the chosen fast algorithm, and the result is copied back into place. The copies
+ * read and write each element once (a blocked transpose for NCHW); they are memory-bound
+ * and small against the convolution's FLOPs for real shapes (docs/benchmarks.md). */
+#include <string.h>
+
+#include "core/conv2dt/compose.h"
+
+/* A sub-grid of a big tensor of (n, H, W, C) in NHWC or NCHW order: rows i0 + di*i
+ * (i < h), columns j0 + dj*j (j < w), channels c0 + ch (ch < c). The small side is NHWC
+ * (n, h, w, c), contiguous. */
+typedef struct grid {
+  int64_t n;
+  int H, W, C, nchw;
+  int i0, di, h, j0, dj, w, c0, c;
+} grid;
+
+/* Copies below this many floats stay on one thread. */
+#define COPY_PAR_FLOATS 32768
+/* Channels and columns per tile of the NCHW transpose (a tile's rows stay in L1). */
+#define TB 16
+
+static int whole(const grid *g) {
+  return !g->nchw && g->di == 1 && g->dj == 1 && g->h == g->H && g->w == g->W && g->c == g->C;
+}
+
+static grid x_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
+  int cg = q->c / q->p.groups;
+  grid g = {q->n, q->h, q->w, q->c, q->p.data_format == TC_CHANNELS_FIRST,
+            s->ax[0].r, s->ax[0].step, s->ax[0].in, s->ax[1].r, s->ax[1].step, s->ax[1].in,
+            s->group * cg, cg};
+  return g;
+}
+
+static grid y_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
+  int fg = q->p.filters / q->p.groups;
+  grid g = {q->n, q->oh, q->ow, q->p.filters, q->p.data_format == TC_CHANNELS_FIRST,
+            s->ax[0].base, s->ax[0].dil, s->ax[0].out, s->ax[1].base, s->ax[1].dil,
+            s->ax[1].out, s->group * fg, fg};
+  return g;
+}
+
+/* Small row i of image n (w*c floats) from or to the big tensor; put with src NULL writes
+ * zeros. NCHW goes by TB x TB tiles of (channels, columns). */
+static void row_copy(const grid *g, float *big, int64_t n, int i, float *small, int put) {
+  int64_t bi = g->i0 + (int64_t)g->di * i;
+  if (!g->nchw) {
+    float *b = big + ((n * g->H + bi) * g->W + g->j0) * g->C + g->c0;
+    size_t run = g->dj == 1 && g->c == g->C ? (size_t)g->w * g->c : (size_t)g->c;
+    int64_t step = g->dj == 1 && g->c == g->C ? 0 : (int64_t)g->dj * g->C;
+    for (int j = 0; j < g->w; j += step ? 1 : g->w) {
+      float *bj = b + j * step, *sj = small ? small + (int64_t)j * g->c : NULL;
+      if (!put)
+        memcpy(sj, bj, sizeof(float) * run);
+      else if (sj)
+        memcpy(bj, sj, sizeof(float) * run);
+      else
+        memset(bj, 0, sizeof(float) * run);
+    }
+    return;
+  }
+  int64_t plane = (int64_t)g->H * g->W;
+  float *b = big + (n * g->C + g->c0) * plane + bi * g->W + g->j0;
+  for (int c0 = 0; c0 < g->c; c0 += TB)
+    for (int j0 = 0; j0 < g->w; j0 += TB) {
+      int c1 = imin(c0 + TB, g->c), j1 = imin(j0 + TB, g->w);
+      for (int ch = c0; ch < c1; ch++) {
+        float *bc = b + ch * plane;
+        for (int j = j0; j < j1; j++) {
+          float *bv = bc + (int64_t)j * g->dj;
+          if (!put)
+            small[(int64_t)j * g->c + ch] = *bv;
+          else
+            *bv = small ? small[(int64_t)j * g->c + ch] : 0.0f;
+        }
+      }
+    }
+}
+
+/* small = big[grid] (put 0) or big[grid] = small (put 1; small NULL: zeros). */
+static void grid_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
+                      int put) {
+  int64_t rows = g->n * g->h, row = (int64_t)g->w * g->c;
+  int par = q->threads > 1 && rows * row >= COPY_PAR_FLOATS;
+#pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
+  for (int64_t r = 0; r < rows; r++)
+    row_copy(g, big, r / g->h, (int)(r % g->h), small ? small + r * row : NULL, put);
+}
+
+/* The sub-problem's input: the big tensor itself where the grid is all of it. */
+static const float *grid_in(const tc_conv2dt_plan *q, const grid *g, const float *big,
+                            float *buf) {
+  if (whole(g))
+    return big;
+  grid_copy(q, g, (float *)big, buf, 0);
+  return buf;
+}
+
+/* The group's kernel (kh, kw, F/g, C/g) out of (kh, kw, F/g, C); the kernel itself for
+ * groups 1. */
+static const float *group_kernel(const tc_conv2dt_plan *q, int group, const float *k,
+                                 float *buf) {
+  int G = q->p.groups;
+  if (G == 1)
+    return k;
+  int cg = q->c / G;
+  int64_t rows = (int64_t)q->p.kernel_h * q->p.kernel_w * (q->p.filters / G);
+  for (int64_t r = 0; r < rows; r++)
+    memcpy(buf + r * cg, k + r * q->c + (int64_t)group * cg, sizeof(float) * (size_t)cg);
+  return buf;
+}
+
+/* dk's group slice = part (add 0) or += part (add 1), or zeros (part NULL). */
+static void group_dk(const tc_conv2dt_plan *q, int group, const float *part, float *dk,
+                     int add) {
+  int G = q->p.groups, cg = q->c / G;
+  int64_t rows = (int64_t)q->p.kernel_h * q->p.kernel_w * (q->p.filters / G);
+  for (int64_t r = 0; r < rows; r++) {
+    float *d = dk + r * q->c + (int64_t)group * cg;
+    const float *s = part ? part + r * cg : NULL;
+    for (int e = 0; e < cg; e++)
+      d[e] = !s ? 0.0f : add ? d[e] + s[e] : s[e];
+  }
+}
+
+typedef struct bufs {
+  float *x, *y, *k;
+} bufs;
+
+static bufs bufs_of(const tc_conv2dt_plan *q, void *ws) {
+  tc_ct_parts p = tc_ct_compose_parts(q);
+  unsigned char *b = ws;
+  bufs r = {(float *)(b + p.x_off), (float *)(b + p.y_off), (float *)(b + p.k_off)};
+  return r;
+}
+
+static int dilated(const tc_conv2dt_plan *q) {
+  return q->p.dilation_h > 1 || q->p.dilation_w > 1;
+}
+
+/* y = the bias (or zeros) everywhere: the output rows no dilated tap reaches keep it. */
+static void fill_bias(const tc_conv2dt_plan *q, const float *bias, float *y) {
+  int F = q->p.filters, nchw = q->p.data_format == TC_CHANNELS_FIRST;
+  int64_t plane = (int64_t)q->oh * q->ow, rows = q->n * (nchw ? F : q->oh);
+  int64_t row = nchw ? plane : (int64_t)q->ow * F;
+  int par = q->threads > 1 && rows * row >= COPY_PAR_FLOATS;
+#pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
+  for (int64_t r = 0; r < rows; r++) {
+    float *v = y + r * row;
+    for (int64_t e = 0; e < row; e++)
+      v[e] = !bias ? 0.0f : nchw ? bias[r % F] : bias[e % F];
+  }
+}
+
+void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
+                            const float *bias, float *y, void *ws) {
+  bufs b = bufs_of(q, ws);
+  int fg = q->p.filters / q->p.groups;
+  if (dilated(q))
+    fill_bias(q, bias, y);
+  for (int i = 0; i < tc_ct_sub_count(q); i++) {
+    tc_ct_sub s;
+    tc_conv2dt_plan in;
+    if (!tc_ct_sub_at(q, i, &s))
+      continue;
+    tc_ct_sub_plan(q, &s, &in);
+    grid gx = x_grid(q, &s), gy = y_grid(q, &s);
+    const float *xs = grid_in(q, &gx, x, b.x);
+    const float *ks = group_kernel(q, s.group, k, b.k);
+    tc_ct_run_forward(&in, xs, ks, bias ? bias + (int64_t)s.group * fg : NULL, b.y, ws);
+    grid_copy(q, &gy, y, b.y, 1);
+  }
+}
+
+void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
+                                  float *dx, void *ws) {
+  bufs b = bufs_of(q, ws);
+  for (int i = 0; i < tc_ct_sub_count(q); i++) {
+    tc_ct_sub s;
+    tc_conv2dt_plan in;
+    int live = tc_ct_sub_at(q, i, &s);
+    grid gx = x_grid(q, &s), gy = y_grid(q, &s);
+    if (!live) { /* inputs whose taps all fall outside the output */
+      grid_copy(q, &gx, dx, NULL, 1);
+      continue;
+    }
+    tc_ct_sub_plan(q, &s, &in);
+    const float *dys = grid_in(q, &gy, dy, b.y);
+    const float *ks = group_kernel(q, s.group, k, b.k);
+    float *dxs = whole(&gx) ? dx : b.x;
+    tc_ct_run_backward_data(&in, dys, ks, dxs, ws);
+    if (dxs != dx)
+      grid_copy(q, &gx, dx, dxs, 1);
+  }
+}
+
+/* Each group's residues add their partial kernels in residue order; a group that has one
+ * sub-problem writes dk directly (groups 1) or through the kernel buffer. The bias
+ * gradient comes from the inner plans (the NHWC sums: bit-identical to NHWC) unless
+ * dilation leaves output rows outside every sub-problem (then from the outer plan). */
+void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
+                                     float *dk, float *dbias, void *ws) {
+  bufs b = bufs_of(q, ws);
+  int G = q->p.groups, per = tc_ct_sub_count(q) / G, fg = q->p.filters / G;
+  int inner_bias = !dilated(q); /* one sub-problem per group, covering its whole output */
+  for (int g = 0; g < G; g++) {
+    int written = 0;
+    for (int i = g * per; i < (g + 1) * per; i++) {
+      tc_ct_sub s;
+      tc_conv2dt_plan in;
+      if (!tc_ct_sub_at(q, i, &s))
+        continue;
+      tc_ct_sub_plan(q, &s, &in);
+      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
+      const float *xs = grid_in(q, &gx, x, b.x);
+      const float *dys = grid_in(q, &gy, dy, b.y);
+      float *part = G == 1 && per == 1 ? dk : b.k;
+      tc_ct_run_backward_weights(&in, xs, dys, part, ws);
+      if (dbias && inner_bias)
+        tc_ct_bias_grad(&in, dys, dbias + (int64_t)g * fg);
+      if (part != dk)
+        group_dk(q, g, part, dk, written);
+      written = 1;
+    }
+    if (!written)
+      group_dk(q, g, NULL, dk, 0);
+    inner_bias &= written;
+  }
+  if (dbias && !inner_bias)
+    tc_ct_bias_grad(q, dy, dbias);
+}
