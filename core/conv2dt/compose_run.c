@@ -4,6 +4,9 @@
  * read and write each element once (a blocked transpose for NCHW); they are memory-bound
  * and small against the convolution's FLOPs for real shapes (docs/benchmarks.md). */
 #include <string.h>
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 #include "core/conv2dt/compose.h"
 
@@ -78,9 +81,68 @@ static void row_copy(const grid *g, float *big, int64_t n, int i, float *small, 
     }
 }
 
+/* Pixels [p0, p0 + pn) (pn <= TB) of an NCHW image's channels [0, c) (planes `plane`
+ * apart) from or to the NHWC pixels of small: 4 x 4 blocks through SSE registers (x86-64's
+ * baseline), so both sides move runs of 4 floats; the rest one float at a time. */
+static void tile_copy(float *big, int64_t plane, int c, int pn, float *small, int put) {
+  int ch = 0;
+#ifdef __SSE2__
+  if (pn == TB && small) {
+    for (; ch + 4 <= c; ch += 4)
+      for (int p = 0; p < TB; p += 4) {
+        float *b = big + ch * plane + p, *sm = small + (int64_t)p * c + ch;
+        __m128 r0, r1, r2, r3;
+        if (!put) {
+          r0 = _mm_loadu_ps(b), r1 = _mm_loadu_ps(b + plane);
+          r2 = _mm_loadu_ps(b + 2 * plane), r3 = _mm_loadu_ps(b + 3 * plane);
+        } else {
+          r0 = _mm_loadu_ps(sm), r1 = _mm_loadu_ps(sm + c);
+          r2 = _mm_loadu_ps(sm + 2 * c), r3 = _mm_loadu_ps(sm + 3 * c);
+        }
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        if (!put) {
+          _mm_storeu_ps(sm, r0), _mm_storeu_ps(sm + c, r1);
+          _mm_storeu_ps(sm + 2 * c, r2), _mm_storeu_ps(sm + 3 * c, r3);
+        } else {
+          _mm_storeu_ps(b, r0), _mm_storeu_ps(b + plane, r1);
+          _mm_storeu_ps(b + 2 * plane, r2), _mm_storeu_ps(b + 3 * plane, r3);
+        }
+      }
+  }
+#endif
+  for (; ch < c; ch++)
+    for (int p = 0; p < pn; p++) {
+      float *bv = big + ch * plane + p;
+      if (!put)
+        small[(int64_t)p * c + ch] = *bv;
+      else
+        *bv = small ? small[(int64_t)p * c + ch] : 0.0f;
+    }
+}
+
+/* An NCHW grid of whole planes (no stride, every row and column): image by image, the
+ * plane as one run of pixels in TB-pixel tiles. */
+static void plane_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
+                       int put) {
+  int64_t plane = (int64_t)g->H * g->W, tiles = ceil_div(plane, TB);
+  int64_t units = g->n * tiles;
+  int par = q->threads > 1 && g->n * plane * g->c >= COPY_PAR_FLOATS;
+#pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
+  for (int64_t u = 0; u < units; u++) {
+    int64_t n = u / tiles, p0 = (u % tiles) * TB;
+    float *b = big + (n * g->C + g->c0) * plane + p0;
+    float *sm = small ? small + (n * plane + p0) * g->c : NULL;
+    tile_copy(b, plane, g->c, (int)(plane - p0 < TB ? plane - p0 : TB), sm, put);
+  }
+}
+
 /* small = big[grid] (put 0) or big[grid] = small (put 1; small NULL: zeros). */
 static void grid_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
                       int put) {
+  if (g->nchw && g->di == 1 && g->dj == 1 && g->h == g->H && g->w == g->W) {
+    plane_copy(q, g, big, small, put);
+    return;
+  }
   int64_t rows = g->n * g->h, row = (int64_t)g->w * g->c;
   int par = q->threads > 1 && rows * row >= COPY_PAR_FLOATS;
 #pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
