@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/conv2dt.h"
+#include "core/conv2dt/compose.h"
 #include "support/testutil.h"
 
 /* As test_conv2dt.c: ~225 products per element give errors ~1e-6 in data of [-1, 1);
@@ -99,7 +100,8 @@ static const shape plain[] = {
     {2, 16, 16, 17, 8, 4, 4, 2, 2, 0, 1, 1, 1, -1, -1},
     {2, 6, 5, 70, 40, 5, 5, 2, 2, 1, 1, 1, 1, 1, 0},
     {3, 16, 16, 9, 1, 4, 4, 2, 2, 1, 1, 1, 1, -1, -1},
-    {1, 5, 3, 33, 19, 4, 3, 3, 2, 0, 1, 1, 1, 2, 1}};
+    {1, 5, 3, 33, 19, 4, 3, 3, 2, 0, 1, 1, 1, 2, 1},
+    {7, 40, 40, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1}}; /* chunks of images */
 #define N_PLAIN (int)(sizeof plain / sizeof plain[0])
 
 /* Forces algo on direction d of both plans; 0 where it does not apply to the NHWC one. */
@@ -131,11 +133,12 @@ static void same_bits_nchw_nhwc(const tc_conv2dt_plan *nhwc, const tc_conv2dt_pl
 /* NCHW runs the NHWC plan of the same problem between transposes: the same bits, for the
  * default choices and for every algorithm forced. */
 START_TEST(nchw_is_bit_identical_to_nhwc) {
-  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}};
+  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, chunked = 0;
   {
     for (int s = 0; s < N_PLAIN; s++) {
       tc_conv2dt_plan a = plan_of(&plain[s], TC_CHANNELS_LAST);
       tc_conv2dt_plan b = plan_of(&plain[s], TC_CHANNELS_FIRST);
+      chunked += tc_ct_chunk(&b) < b.n;
       ck_assert_int_ne(b.algo[TC_CONV2DT_FORWARD], TC_CONV2DT_DIRECT);
       same_bits_nchw_nhwc(&a, &b, 100 + (uint64_t)s);
       for (int d = 0; d < TC_CONV2DT_DIRS; d++)
@@ -148,6 +151,7 @@ START_TEST(nchw_is_bit_identical_to_nhwc) {
         }
     }
   }
+  ck_assert_int_gt(chunked, 0);
   static const int want[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {
       {0, 1, 1, 0, 0}, {0, 1, 1, 0, 0}, {0, 0, 1, 1, 1}};
   for (int d = 0; d < TC_CONV2DT_DIRS; d++)
@@ -168,7 +172,8 @@ static const shape composed[] = {
     {3, 16, 13, 9, 3, 4, 4, 2, 1, 1, 3, 3, 2, -1, -1},
     {2, 8, 7, 8, 16, 2, 3, 3, 2, 0, 4, 2, 4, 2, 1},
     {1, 5, 3, 33, 19, 4, 3, 3, 2, 1, 1, 4, 2, -1, -1},
-    {2, 40, 40, 16, 8, 3, 3, 2, 2, 1, 2, 2, 2, -1, -1}};
+    {2, 40, 40, 16, 8, 3, 3, 2, 2, 1, 2, 2, 2, -1, -1},
+    {5, 40, 40, 16, 8, 3, 3, 2, 2, 1, 2, 1, 1, -1, -1}}; /* chunks of images */
 #define N_COMPOSED (int)(sizeof composed / sizeof composed[0])
 
 /* a (float) within tolerance of b (float), scaled by the products per element. */

@@ -70,6 +70,7 @@ int tc_ct_sub_at(const tc_conv2dt_plan *q, int idx, tc_ct_sub *s) {
   const tc_conv2dt_params *p = &q->p;
   int rh = residues(p->stride_h, p->dilation_h), rw = residues(p->stride_w, p->dilation_w);
   memset(s, 0, sizeof *s);
+  s->n = q->n;
   s->group = idx / (rh * rw);
   int r = idx % (rh * rw);
   int okh = sub_axis(q->h, q->oh, q->pad_top, p->kernel_h, p->stride_h, p->dilation_h, r / rw,
@@ -91,7 +92,7 @@ void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_pla
   in->p.data_format = TC_CHANNELS_LAST;
   in->p.stride_h = s->ax[0].stride, in->p.stride_w = s->ax[1].stride;
   in->p.dilation_h = in->p.dilation_w = 1;
-  in->n = q->n;
+  in->n = s->n;
   in->h = s->ax[0].in, in->w = s->ax[1].in, in->c = q->c / p->groups;
   in->oh = s->ax[0].out, in->ow = s->ax[1].out;
   in->pad_top = s->ax[0].lead, in->pad_left = s->ax[1].lead;
@@ -171,20 +172,57 @@ void tc_ct_compose_layout(tc_conv2dt_plan *q) {
   q->workspace_bytes = parts.k_off + align_up(sizeof(float) * (size_t)parts.k_floats);
 }
 
-tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
-  tc_ct_parts r = {0, 0, 0, 0};
-  size_t inner = 0;
-  int64_t xs = 0, ys = 0;
+/* Images per chunk: the chunk's largest sub-problem x and y within TC_CT_CHUNK_BYTES a
+ * thread, and enough FLOPs that repacking the weights for each chunk costs little. */
+int64_t tc_ct_chunk(const tc_conv2dt_plan *q) {
+  const tc_conv2dt_params *p = &q->p;
+  double img = 0.0, flops = tc_conv2dt_flops(q) / (double)q->n / tc_ct_sub_count(q);
+  for (int i = 0; i < tc_ct_sub_count(q); i++) {
+    tc_ct_sub s;
+    tc_ct_sub_at(q, i, &s);
+    double b = sizeof(float) * ((double)s.ax[0].in * s.ax[1].in * (q->c / p->groups) +
+                                (double)s.ax[0].out * s.ax[1].out * (p->filters / p->groups));
+    img = b > img ? b : img;
+  }
+  double kfloats = (double)p->kernel_h * p->kernel_w * (p->filters / p->groups) *
+                   (q->c / p->groups);
+  int64_t nb = (int64_t)((double)TC_CT_CHUNK_BYTES * q->threads / (img > 1.0 ? img : 1.0));
+  double pack = TC_CT_PACK_RATIO * kfloats / (flops > 1.0 ? flops : 1.0);
+  if ((double)nb < pack)
+    nb = pack >= (double)q->n ? q->n : (int64_t)pack + 1;
+  return nb < 1 ? 1 : nb > q->n ? q->n : nb;
+}
+
+/* The largest inner workspace, x and y of the sub-problems on n images. */
+static void sub_sizes(const tc_conv2dt_plan *q, int64_t n, size_t *inner, int64_t *xs,
+                      int64_t *ys) {
   for (int i = 0; i < tc_ct_sub_count(q); i++) {
     tc_ct_sub s;
     tc_conv2dt_plan in;
     if (!tc_ct_sub_at(q, i, &s))
       continue;
+    s.n = n;
     tc_ct_sub_plan(q, &s, &in);
-    inner = in.workspace_bytes > inner ? in.workspace_bytes : inner;
-    xs = in.x_size > xs ? in.x_size : xs;
-    ys = in.y_size > ys ? in.y_size : ys;
+    *inner = in.workspace_bytes > *inner ? in.workspace_bytes : *inner;
+    *xs = in.x_size > *xs ? in.x_size : *xs;
+    *ys = in.y_size > *ys ? in.y_size : *ys;
   }
+}
+
+/* Forward and backward data on chunks (the full chunk and the last, shorter one), backward
+ * weights on the whole batch, as far as each is fast. */
+tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
+  tc_ct_parts r = {0, 0, 0, 0};
+  size_t inner = 0;
+  int64_t xs = 0, ys = 0, nb = tc_ct_chunk(q);
+  if (q->algo[TC_CONV2DT_FORWARD] != TC_CONV2DT_DIRECT ||
+      q->algo[TC_CONV2DT_BACKWARD_DATA] != TC_CONV2DT_DIRECT) {
+    sub_sizes(q, nb, &inner, &xs, &ys);
+    if (q->n % nb)
+      sub_sizes(q, q->n % nb, &inner, &xs, &ys);
+  }
+  if (q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] != TC_CONV2DT_DIRECT)
+    sub_sizes(q, q->n, &inner, &xs, &ys);
   r.x_off = align_up(inner);
   r.y_off = r.x_off + align_up(sizeof(float) * (size_t)xs);
   r.k_off = r.y_off + align_up(sizeof(float) * (size_t)ys);

@@ -16,6 +16,7 @@ typedef struct tc_ct_axis {
 } tc_ct_axis;
 
 typedef struct tc_ct_sub {
+  int64_t n; /* images: the plan's, or a chunk's (forward, backward data) */
   int group;
   tc_ct_axis ax[2]; /* h, w */
 } tc_ct_sub;
@@ -26,6 +27,14 @@ typedef struct tc_ct_parts {
   size_t x_off, y_off, k_off;
   int64_t k_floats;
 } tc_ct_parts;
+
+/* Forward and backward data run the sub-problems on chunks of this many images, so that a
+ * chunk's copies stay in cache between the copy and the kernel (the sums of an element do
+ * not depend on the batch: the same bits); backward weights sums over the whole batch and
+ * takes it whole. */
+#define TC_CT_CHUNK_BYTES (512 << 10) /* per thread */
+#define TC_CT_PACK_RATIO 2048         /* chunk FLOPs per kernel float (weights repacked) */
+int64_t tc_ct_chunk(const tc_conv2dt_plan *q);
 
 /* 1 when the plan is NCHW, grouped or dilated: fast algorithms run it composed. */
 int tc_ct_composed(const tc_conv2dt_plan *q);

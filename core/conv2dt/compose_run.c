@@ -21,8 +21,10 @@ typedef struct grid {
 
 /* Copies below this many floats stay on one thread. */
 #define COPY_PAR_FLOATS 32768
-/* Channels and columns per tile of the NCHW transpose (a tile's rows stay in L1). */
+/* Channels and columns per tile of the strided NCHW copies (a tile's rows stay in L1). */
 #define TB 16
+/* Pixels per tile of the whole-plane NCHW transpose. */
+#define PB 256
 
 static int whole(const grid *g) {
   return !g->nchw && g->di == 1 && g->dj == 1 && g->h == g->H && g->w == g->W && g->c == g->C;
@@ -30,7 +32,7 @@ static int whole(const grid *g) {
 
 static grid x_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
   int cg = q->c / q->p.groups;
-  grid g = {q->n, q->h, q->w, q->c, q->p.data_format == TC_CHANNELS_FIRST,
+  grid g = {s->n, q->h, q->w, q->c, q->p.data_format == TC_CHANNELS_FIRST,
             s->ax[0].r, s->ax[0].step, s->ax[0].in, s->ax[1].r, s->ax[1].step, s->ax[1].in,
             s->group * cg, cg};
   return g;
@@ -38,7 +40,7 @@ static grid x_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
 
 static grid y_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
   int fg = q->p.filters / q->p.groups;
-  grid g = {q->n, q->oh, q->ow, q->p.filters, q->p.data_format == TC_CHANNELS_FIRST,
+  grid g = {s->n, q->oh, q->ow, q->p.filters, q->p.data_format == TC_CHANNELS_FIRST,
             s->ax[0].base, s->ax[0].dil, s->ax[0].out, s->ax[1].base, s->ax[1].dil,
             s->ax[1].out, s->group * fg, fg};
   return g;
@@ -81,15 +83,18 @@ static void row_copy(const grid *g, float *big, int64_t n, int i, float *small, 
     }
 }
 
-/* Pixels [p0, p0 + pn) (pn <= TB) of an NCHW image's channels [0, c) (planes `plane`
- * apart) from or to the NHWC pixels of small: 4 x 4 blocks through SSE registers (x86-64's
- * baseline), so both sides move runs of 4 floats; the rest one float at a time. */
+/* pn pixels (at most PB) of an NCHW image's channels [0, c) (planes `plane` apart) from
+ * or to the NHWC pixels of small: 4 channels at a time, each a run of pn floats on the big
+ * side (4 streams, not one per channel: planes are often a power of two apart and would
+ * evict each other), 4 x 4 blocks through SSE registers (x86-64's baseline); the rest one
+ * float at a time. */
 static void tile_copy(float *big, int64_t plane, int c, int pn, float *small, int put) {
   int ch = 0;
 #ifdef __SSE2__
-  if (pn == TB && small) {
-    for (; ch + 4 <= c; ch += 4)
-      for (int p = 0; p < TB; p += 4) {
+  if (small)
+    for (; ch + 4 <= c; ch += 4) {
+      int p = 0;
+      for (; p + 4 <= pn; p += 4) {
         float *b = big + ch * plane + p, *sm = small + (int64_t)p * c + ch;
         __m128 r0, r1, r2, r3;
         if (!put) {
@@ -108,7 +113,15 @@ static void tile_copy(float *big, int64_t plane, int c, int pn, float *small, in
           _mm_storeu_ps(b + 2 * plane, r2), _mm_storeu_ps(b + 3 * plane, r3);
         }
       }
-  }
+      for (; p < pn; p++)
+        for (int e = ch; e < ch + 4; e++) {
+          float *bv = big + e * plane + p, *sv = small + (int64_t)p * c + e;
+          if (!put)
+            *sv = *bv;
+          else
+            *bv = *sv;
+        }
+    }
 #endif
   for (; ch < c; ch++)
     for (int p = 0; p < pn; p++) {
@@ -121,18 +134,18 @@ static void tile_copy(float *big, int64_t plane, int c, int pn, float *small, in
 }
 
 /* An NCHW grid of whole planes (no stride, every row and column): image by image, the
- * plane as one run of pixels in TB-pixel tiles. */
+ * plane as one run of pixels in PB-pixel tiles. */
 static void plane_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
                        int put) {
-  int64_t plane = (int64_t)g->H * g->W, tiles = ceil_div(plane, TB);
+  int64_t plane = (int64_t)g->H * g->W, tiles = ceil_div(plane, PB);
   int64_t units = g->n * tiles;
   int par = q->threads > 1 && g->n * plane * g->c >= COPY_PAR_FLOATS;
 #pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
   for (int64_t u = 0; u < units; u++) {
-    int64_t n = u / tiles, p0 = (u % tiles) * TB;
+    int64_t n = u / tiles, p0 = (u % tiles) * PB;
     float *b = big + (n * g->C + g->c0) * plane + p0;
     float *sm = small ? small + (n * plane + p0) * g->c : NULL;
-    tile_copy(b, plane, g->c, (int)(plane - p0 < TB ? plane - p0 : TB), sm, put);
+    tile_copy(b, plane, g->c, (int)(plane - p0 < PB ? plane - p0 : PB), sm, put);
   }
 }
 
@@ -215,45 +228,64 @@ static void fill_bias(const tc_conv2dt_plan *q, const float *bias, float *y) {
   }
 }
 
+/* Images [n0, n0 + nb) of sub-problem idx; 0 when it has no output. */
+static int sub_chunk(const tc_conv2dt_plan *q, int idx, int64_t nb, tc_ct_sub *s,
+                     tc_conv2dt_plan *in) {
+  int live = tc_ct_sub_at(q, idx, s);
+  s->n = nb;
+  if (live)
+    tc_ct_sub_plan(q, s, in);
+  return live;
+}
+
 void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
                             const float *bias, float *y, void *ws) {
   bufs b = bufs_of(q, ws);
   int fg = q->p.filters / q->p.groups;
+  int64_t chunk = tc_ct_chunk(q), xi = (int64_t)q->h * q->w * q->c;
+  int64_t yi = (int64_t)q->oh * q->ow * q->p.filters;
   if (dilated(q))
     fill_bias(q, bias, y);
-  for (int i = 0; i < tc_ct_sub_count(q); i++) {
-    tc_ct_sub s;
-    tc_conv2dt_plan in;
-    if (!tc_ct_sub_at(q, i, &s))
-      continue;
-    tc_ct_sub_plan(q, &s, &in);
-    grid gx = x_grid(q, &s), gy = y_grid(q, &s);
-    const float *xs = grid_in(q, &gx, x, b.x);
-    const float *ks = group_kernel(q, s.group, k, b.k);
-    tc_ct_run_forward(&in, xs, ks, bias ? bias + (int64_t)s.group * fg : NULL, b.y, ws);
-    grid_copy(q, &gy, y, b.y, 1);
+  for (int64_t n0 = 0; n0 < q->n; n0 += chunk) {
+    int64_t nb = q->n - n0 < chunk ? q->n - n0 : chunk;
+    for (int i = 0; i < tc_ct_sub_count(q); i++) {
+      tc_ct_sub s;
+      tc_conv2dt_plan in;
+      if (!sub_chunk(q, i, nb, &s, &in))
+        continue;
+      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
+      const float *xs = grid_in(q, &gx, x + n0 * xi, b.x);
+      const float *ks = group_kernel(q, s.group, k, b.k);
+      tc_ct_run_forward(&in, xs, ks, bias ? bias + (int64_t)s.group * fg : NULL, b.y, ws);
+      grid_copy(q, &gy, y + n0 * yi, b.y, 1);
+    }
   }
 }
 
 void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
                                   float *dx, void *ws) {
   bufs b = bufs_of(q, ws);
-  for (int i = 0; i < tc_ct_sub_count(q); i++) {
-    tc_ct_sub s;
-    tc_conv2dt_plan in;
-    int live = tc_ct_sub_at(q, i, &s);
-    grid gx = x_grid(q, &s), gy = y_grid(q, &s);
-    if (!live) { /* inputs whose taps all fall outside the output */
-      grid_copy(q, &gx, dx, NULL, 1);
-      continue;
+  int64_t chunk = tc_ct_chunk(q), xi = (int64_t)q->h * q->w * q->c;
+  int64_t yi = (int64_t)q->oh * q->ow * q->p.filters;
+  for (int64_t n0 = 0; n0 < q->n; n0 += chunk) {
+    int64_t nb = q->n - n0 < chunk ? q->n - n0 : chunk;
+    for (int i = 0; i < tc_ct_sub_count(q); i++) {
+      tc_ct_sub s;
+      tc_conv2dt_plan in;
+      int live = sub_chunk(q, i, nb, &s, &in);
+      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
+      float *dxc = dx + n0 * xi;
+      if (!live) { /* inputs whose taps all fall outside the output */
+        grid_copy(q, &gx, dxc, NULL, 1);
+        continue;
+      }
+      const float *dys = grid_in(q, &gy, dy + n0 * yi, b.y);
+      const float *ks = group_kernel(q, s.group, k, b.k);
+      float *dxs = whole(&gx) ? dxc : b.x;
+      tc_ct_run_backward_data(&in, dys, ks, dxs, ws);
+      if (dxs != dxc)
+        grid_copy(q, &gx, dxc, dxs, 1);
     }
-    tc_ct_sub_plan(q, &s, &in);
-    const float *dys = grid_in(q, &gy, dy, b.y);
-    const float *ks = group_kernel(q, s.group, k, b.k);
-    float *dxs = whole(&gx) ? dx : b.x;
-    tc_ct_run_backward_data(&in, dys, ks, dxs, ws);
-    if (dxs != dx)
-      grid_copy(q, &gx, dx, dxs, 1);
   }
 }
 
