@@ -101,7 +101,7 @@ static const shape plain[] = {
     {2, 6, 5, 70, 40, 5, 5, 2, 2, 1, 1, 1, 1, 1, 0},
     {3, 16, 16, 9, 1, 4, 4, 2, 2, 1, 1, 1, 1, -1, -1},
     {1, 5, 3, 33, 19, 4, 3, 3, 2, 0, 1, 1, 1, 2, 1},
-    {7, 40, 40, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1}}; /* chunks of images */
+    {16, 64, 64, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1}}; /* chunks of images */
 #define N_PLAIN (int)(sizeof plain / sizeof plain[0])
 
 /* Forces algo on direction d of both plans; 0 where it does not apply to the NHWC one. */

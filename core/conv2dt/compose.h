@@ -32,7 +32,7 @@ typedef struct tc_ct_parts {
  * chunk's copies stay in cache between the copy and the kernel (the sums of an element do
  * not depend on the batch: the same bits); backward weights sums over the whole batch and
  * takes it whole. */
-#define TC_CT_CHUNK_BYTES (512 << 10) /* per thread */
+#define TC_CT_CHUNK_BYTES (4 << 20) /* per thread (L3: few, large chunks) */
 #define TC_CT_PACK_RATIO 2048         /* chunk FLOPs per kernel float (weights repacked) */
 int64_t tc_ct_chunk(const tc_conv2dt_plan *q);
 
