@@ -774,17 +774,18 @@ START_TEST(forcing_an_algorithm_that_does_not_apply_is_refused) {
   ck_assert_int_eq(tc_conv2dt_plan_force(NULL, TC_CONV2DT_FORWARD, TC_CONV2DT_DIRECT),
                    TC_ERR_INVALID_ARG);
   ck_assert_mem_eq(&plan, &before, sizeof plan);
-  p.data_format = TC_CHANNELS_FIRST;
+  p.data_format = TC_CHANNELS_FIRST; /* 81 dilation residue grids: too many to compose */
+  p.dilation_h = p.dilation_w = 9;
   ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 2, 8, 8, 24), TC_OK);
   ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, TC_CONV2DT_IGEMM),
                    TC_ERR_UNSUPPORTED);
-  ck_assert_ptr_nonnull(strstr(tc_last_error(), "channels_first"));
+  ck_assert_ptr_nonnull(strstr(tc_last_error(), "sub-problems"));
   ck_assert_int_eq(plan.algo[TC_CONV2DT_FORWARD], TC_CONV2DT_DIRECT);
   ck_assert_int_eq(plan.workspace_bytes, 0);
 }
 END_TEST
 
-/* The plan says what it chose: fast algorithms by shape, direct for NCHW. */
+/* The plan says what it chose: fast algorithms by shape, NCHW as NHWC sub-problems. */
 START_TEST(plan_describes_its_choice) {
   char buf[256];
   tc_conv2dt_params p = tc_conv2dt_params_default(64, 5, 5);
@@ -802,7 +803,12 @@ START_TEST(plan_describes_its_choice) {
   tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
   ck_assert_msg(strstr(buf, "fwd=few_filters bwd_data=few_filters bwd_weights=few_filters"),
                 "%s", buf);
-  p.data_format = TC_CHANNELS_FIRST;
+  p.data_format = TC_CHANNELS_FIRST; /* the NHWC kernels between transposes */
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
+  tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
+  ck_assert_msg(strstr(buf, "fwd=few_filters bwd_data=few_filters bwd_weights=few_filters") &&
+                strstr(buf, "nhwc_subs=1"), "%s", buf);
+  p.dilation_h = p.dilation_w = 9; /* 81 residue grids at stride 2: direct */
   ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
   tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
   ck_assert_msg(strstr(buf, "fwd=direct bwd_data=direct bwd_weights=direct"), "%s", buf);

@@ -10,6 +10,24 @@
 
 #include "core/tensor.h"
 
+/* The optional fields after the padding: `groups=G`, `dilation=D` or `dilation=DHxDW`;
+ * 0 ok, -1 for anything else. */
+static int parse_extra(char *rest, tc_bench_shape *s) {
+  for (char *tok = strtok(rest, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+    int a, b, used = 0;
+    if (sscanf(tok, "groups=%d%n", &a, &used) == 1 && !tok[used] && a > 0)
+      s->groups = a;
+    else if (sscanf(tok, "dilation=%dx%d%n", &a, &b, &used) == 2 && !tok[used] && a > 0 &&
+             b > 0)
+      s->dh = a, s->dw = b;
+    else if (sscanf(tok, "dilation=%d%n", &a, &used) == 1 && !tok[used] && a > 0)
+      s->dh = s->dw = a;
+    else
+      return -1;
+  }
+  return 0;
+}
+
 /* One line of the shapes file; returns 0 (blank or comment), 1 (a shape) or -1. */
 static int parse_line(char *line, tc_bench_shape *s) {
   char *hash = strchr(line, '#');
@@ -17,14 +35,18 @@ static int parse_line(char *line, tc_bench_shape *s) {
     *hash = '\0';
   char name[32], pad[32];
   long long n;
-  int got = sscanf(line, "%31s %lld %d %d %d %d %d %d %d %d %31s", name, &n, &s->h, &s->w,
-                   &s->cin, &s->cout, &s->kh, &s->kw, &s->sh, &s->sw, pad);
+  int used = 0;
+  int got = sscanf(line, "%31s %lld %d %d %d %d %d %d %d %d %31s%n", name, &n, &s->h, &s->w,
+                   &s->cin, &s->cout, &s->kh, &s->kw, &s->sh, &s->sw, pad, &used);
   if (got <= 0)
     return 0;
   if (got != 11 || n <= 0)
     return -1;
   memcpy(s->name, name, sizeof name);
   s->n = n;
+  s->groups = s->dh = s->dw = 1;
+  if (parse_extra(line + used, s) != 0)
+    return -1;
   if (strcmp(pad, "same") == 0) {
     s->pad = -1;
   } else if (strcmp(pad, "valid") == 0) {
@@ -50,7 +72,8 @@ static tc_status read_shapes(FILE *f, const char *name, tc_bench_shape *out, int
     if (r < 0) {
       fclose(f);
       return tc_set_error(TC_ERR_FORMAT, "bench: %s:%d: expected 'name N Hin Win Cin Cout kh "
-                          "kw sh sw same|valid|<int>'", name, lineno);
+                          "kw sh sw same|valid|<int> [groups=G] [dilation=D|DHxDW]'", name,
+                          lineno);
     }
     n += r;
   }
@@ -79,11 +102,13 @@ tc_status tc_bench_builtin_shapes(tc_bench_shape *out, int cap, int *count) {
 tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan) {
   tc_conv2dt_params p = tc_conv2dt_params_default(s->cout, s->kh, s->kw);
   p.stride_h = s->sh, p.stride_w = s->sw, p.data_format = fmt;
+  p.groups = s->groups, p.dilation_h = s->dh, p.dilation_w = s->dw;
   p.padding = s->pad == -1 ? TC_PADDING_SAME : TC_PADDING_VALID;
   if (s->pad < 0)
     return tc_conv2dt_plan_create(plan, &p, s->n, s->h, s->w, s->cin);
-  /* PyTorch padding p: the full result cropped by p on each side. */
-  int oh = (s->h - 1) * s->sh + s->kh - 2 * s->pad, ow = (s->w - 1) * s->sw + s->kw - 2 * s->pad;
+  /* PyTorch padding p: the full (dilated) result cropped by p on each side. */
+  int dkh = (s->kh - 1) * s->dh + 1, dkw = (s->kw - 1) * s->dw + 1;
+  int oh = (s->h - 1) * s->sh + dkh - 2 * s->pad, ow = (s->w - 1) * s->sw + dkw - 2 * s->pad;
   return tc_conv2dt_plan_create_explicit(plan, &p, s->n, s->h, s->w, s->cin, oh, ow, s->pad,
                                          s->pad);
 }
@@ -168,7 +193,7 @@ tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
         buf[i][e] = (float)((e * 7 + i) % 13) * 0.05f - 0.3f;
   }
   if (st == TC_OK) {
-    out->flops = 2.0 * (double)s->n * s->h * s->w * s->cin * s->cout * s->kh * s->kw;
+    out->flops = tc_conv2dt_flops(&pl);
     out->workspace_bytes = pl.workspace_bytes;
     tc_conv2dt_plan_describe(&pl, out->plan, sizeof out->plan);
     out->threads = omp_get_max_threads();

@@ -8,7 +8,8 @@
  *
  * Shapes file: one shape a line, `name N Hin Win Cin Cout kh kw sh sw padding`, with
  * padding `same`, `valid` or an integer p: PyTorch's symmetric padding, run exactly as an
- * explicit plan with output (in-1)*s + k - 2p and a leading crop of p. '#' starts a comment. */
+ * explicit plan with output (in-1)*s + k - 2p and a leading crop of p; then optionally
+ * `groups=G` and `dilation=D` (or `dilation=DHxDW`), default 1. '#' starts a comment. */
 #ifndef TC_TOOLS_BENCH_H
 #define TC_TOOLS_BENCH_H
 
@@ -23,11 +24,12 @@ typedef struct tc_bench_shape {
   int64_t n;
   int h, w, cin, cout, kh, kw, sh, sw;
   int pad;     /* -1: same, -2: valid, >= 0: symmetric PyTorch padding */
+  int groups, dh, dw; /* optional fields, default 1 */
 } tc_bench_shape;
 
 typedef struct tc_bench_result {
   double gflops[3];       /* median GFLOP/s of forward, backward_data, backward_weights */
-  double flops;           /* 2*N*Hin*Win*Cin*Cout*kh*kw per kernel */
+  double flops;           /* 2*N*Hin*Win*Cin*(Cout/groups)*kh*kw per kernel */
   size_t workspace_bytes; /* the plan's, for omp_get_max_threads() threads */
   int threads;            /* omp_get_max_threads() during the run */
   char plan[160];         /* what the plan chose (tc_conv2dt_plan_describe) */

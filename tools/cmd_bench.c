@@ -12,19 +12,21 @@
 
 static void tc_bench_help(FILE *out) {
   fprintf(out,
-          "usage: tconv bench [--shapes FILE] [--reps N] [--threads N] [--format nhwc|nchw]\n"
-          "                   [--csv]\n\n"
+          "usage: tconv bench [--shapes FILE] [--reps N] [--threads N]\n"
+          "                   [--format nhwc|nchw|both] [--csv]\n\n"
           "Times forward, backward_data and backward_weights of conv2d_transpose on each shape\n"
-          "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p`, p = PyTorch padding,\n"
-          "run exactly as an explicit crop) and prints the median GFLOP/s of each, with\n"
-          "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw per kernel, the share of this machine's FMA\n"
+          "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p [groups=G]\n"
+          "[dilation=D|DHxDW]`, p = PyTorch padding, run exactly as an explicit crop; groups\n"
+          "and dilation default to 1) and prints the median GFLOP/s of each, with\n"
+          "FLOPs = 2*N*Hin*Win*Cin*(Cout/G)*kh*kw per kernel, the share of this machine's FMA\n"
           "peak (its widest FMA, AVX-512 or AVX2) measured in the same run, the plan's\n"
           "workspace, and what the plan chose: each direction's algorithm, the micro-kernels'\n"
           "instruction set, threads. TCONV_ISA=avx2|portable caps the instruction set.\n\n"
           "  --shapes FILE   shapes file (default: tools/shapes.txt, built into the command)\n"
           "  --reps N        timed calls per kernel after one warm-up (default 10)\n"
           "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-          "  --format F      nhwc (default) or nchw\n"
+          "  --format F      nhwc (default), nchw, or both: each shape in NHWC then NCHW,\n"
+          "                  back to back, with the NCHW/NHWC ratio of each kernel\n"
           "  --csv           comma-separated values instead of a table\n");
 }
 
@@ -33,6 +35,7 @@ typedef struct bench_opts {
   long reps, threads;
   tc_data_format fmt;
   int csv;
+  int both; /* --format both */
 } bench_opts;
 
 /* 0 ok, 1 help printed, 2 bad usage. */
@@ -46,7 +49,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
     } else if (strcmp(argv[i], "--shapes") == 0 && i + 1 < argc) {
       o->shapes = argv[++i];
     } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-      if (tc_data_format_parse(argv[++i], &o->fmt) != TC_OK) {
+      o->both = strcmp(argv[i + 1], "both") == 0;
+      if (o->both)
+        i++;
+      else if (tc_data_format_parse(argv[++i], &o->fmt) != TC_OK) {
         fprintf(stderr, "tconv bench: %s\n", tc_last_error());
         return 2;
       }
@@ -65,16 +71,16 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
   return 0;
 }
 
-static void print_row(const bench_opts *o, const tc_bench_shape *s, const tc_bench_result *r,
+static void print_row(const bench_opts *o, const char *name, const tc_bench_result *r,
                       double peak) {
   double gf = r->flops * 1e-9, mib = (double)r->workspace_bytes / (1 << 20);
   if (o->csv) {
-    printf("%s,%.4f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%zu,%d,%s\n", s->name, gf, r->gflops[0],
+    printf("%s,%.4f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%zu,%d,%s\n", name, gf, r->gflops[0],
            r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak, 100 * r->gflops[1] / peak,
            100 * r->gflops[2] / peak, r->workspace_bytes, r->threads, r->plan);
     return;
   }
-  printf("%-12s %7.2f | %7.1f %7.1f %7.1f | %5.0f %5.0f %5.0f | %8.2f %8.2f\n", s->name, gf,
+  printf("%-12s %7.2f | %7.1f %7.1f %7.1f | %5.0f %5.0f %5.0f | %8.2f %8.2f\n", name, gf,
          r->gflops[0], r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak,
          100 * r->gflops[1] / peak, 100 * r->gflops[2] / peak, mib, mib / r->threads);
   printf("%-12s %s\n", "", r->plan);
@@ -83,21 +89,62 @@ static void print_row(const bench_opts *o, const tc_bench_shape *s, const tc_ben
 static void print_header(const bench_opts *o, double peak, int threads) {
   if (o->csv) {
     printf("# peak_gflops=%.1f peak_isa=%s kernel_isa=%s threads=%d format=%s\n", peak,
-           tc_bench_fma_isa(), tc_conv2dt_kernel_isa(), threads, tc_data_format_name(o->fmt));
+           tc_bench_fma_isa(), tc_conv2dt_kernel_isa(), threads,
+           o->both ? "both" : tc_data_format_name(o->fmt));
     printf("shape,gflop,fwd_gflops,bwd_data_gflops,bwd_weights_gflops,fwd_pct_peak,"
            "bwd_data_pct_peak,bwd_weights_pct_peak,workspace_bytes,threads,plan\n");
     return;
   }
   printf("tconv bench: %s, %d thread(s), %s kernels; %s FMA peak measured now: %.1f "
          "GFLOP/s\n",
-         tc_data_format_name(o->fmt), threads, tc_conv2dt_kernel_isa(), tc_bench_fma_isa(),
+         o->both ? "NHWC then NCHW (name/nchw)" : tc_data_format_name(o->fmt), threads,
+         tc_conv2dt_kernel_isa(), tc_bench_fma_isa(),
          peak);
   printf("%-12s %7s | %7s %7s %7s | %5s %5s %5s | %8s %8s\n", "shape", "GFLOP", "fwd",
          "bwd_d", "bwd_w", "%pk", "%pk", "%pk", "ws MiB", "MiB/thr");
 }
 
+/* One shape in one layout: its row; 0, or 1 after an error message. */
+static int run_one(const bench_opts *o, const tc_bench_shape *s, tc_data_format fmt,
+                   double peak, tc_bench_result *r) {
+  if (tc_bench_run(s, fmt, (int)o->reps, r) != TC_OK) {
+    fprintf(stderr, "tconv bench: %s: %s\n", s->name, tc_last_error());
+    return 1;
+  }
+  char name[48];
+  snprintf(name, sizeof name, "%.31s%s", s->name, o->both && fmt ? "/nchw" : "");
+  print_row(o, name, r, peak);
+  return 0;
+}
+
+/* The shapes in turn (each in NHWC then NCHW for --format both, with the ratio), then the
+ * geometric means. */
+static int run_shapes(const bench_opts *o, const tc_bench_shape *shapes, int n, double peak) {
+  double logsum[2][3] = {{0}};
+  for (int i = 0; i < n; i++) {
+    tc_bench_result r[2];
+    for (int f = 0; f < 1 + o->both; f++) {
+      tc_data_format fmt = o->both ? (tc_data_format)f : o->fmt;
+      if (run_one(o, &shapes[i], fmt, peak, &r[f]))
+        return 1;
+      for (int k = 0; k < 3; k++)
+        logsum[f][k] += log(r[f].gflops[k]);
+    }
+    if (o->both && !o->csv)
+      printf("%-12s %7s | %7.2f %7.2f %7.2f | nchw/nhwc\n", "", "",
+             r[1].gflops[0] / r[0].gflops[0], r[1].gflops[1] / r[0].gflops[1],
+             r[1].gflops[2] / r[0].gflops[2]);
+    fflush(stdout);
+  }
+  if (n > 0 && !o->csv)
+    for (int f = 0; f < 1 + o->both; f++)
+      printf("%-12s %7s | %7.1f %7.1f %7.1f |\n", f ? "geomean/nchw" : "geomean", "",
+             exp(logsum[f][0] / n), exp(logsum[f][1] / n), exp(logsum[f][2] / n));
+  return 0;
+}
+
 int tc_cmd_bench(int argc, char **argv) {
-  bench_opts o = {NULL, 10, 0, TC_CHANNELS_LAST, 0};
+  bench_opts o = {NULL, 10, 0, TC_CHANNELS_LAST, 0, 0};
   int rc = parse_opts(argc, argv, &o);
   if (rc)
     return rc == 1 ? 0 : rc;
@@ -112,21 +159,7 @@ int tc_cmd_bench(int argc, char **argv) {
     return 1;
   }
   int threads = omp_get_max_threads();
-  double peak = tc_bench_fma_peak(threads), logsum[3] = {0, 0, 0};
+  double peak = tc_bench_fma_peak(threads);
   print_header(&o, peak > 0 ? peak : NAN, threads);
-  for (int i = 0; i < n; i++) {
-    tc_bench_result r;
-    if (tc_bench_run(&shapes[i], o.fmt, (int)o.reps, &r) != TC_OK) {
-      fprintf(stderr, "tconv bench: %s: %s\n", shapes[i].name, tc_last_error());
-      return 1;
-    }
-    print_row(&o, &shapes[i], &r, peak > 0 ? peak : NAN);
-    fflush(stdout);
-    for (int k = 0; k < 3; k++)
-      logsum[k] += log(r.gflops[k]);
-  }
-  if (n > 0 && !o.csv)
-    printf("%-12s %7s | %7.1f %7.1f %7.1f |\n", "geomean", "", exp(logsum[0] / n),
-           exp(logsum[1] / n), exp(logsum[2] / n));
-  return 0;
+  return run_shapes(&o, shapes, n, peak > 0 ? peak : NAN);
 }

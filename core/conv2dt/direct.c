@@ -1,5 +1,5 @@
 /* direct.c — the direct transposed-convolution kernels: any layout, groups and dilation
- * (the only algorithm for NCHW, groups > 1 or dilation > 1, and a twin of the fast ones).
+ * (the fallback where no fast algorithm applies, and a twin of the fast ones).
  *
  * The kernels use the gather form of the definition in conv2dt.h: each output element is
  * computed whole by one thread, by a fixed loop order, so the result does not depend on

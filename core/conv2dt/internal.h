@@ -3,7 +3,8 @@
  * each algorithm's applies / run entry points. docs/kernels.md has the whole design.
  *
  * Fast algorithms (igemm, few_filters, tasks, slabs) run NHWC, groups 1, dilation 1 on
- * the micro-kernels of core/ukr/; direct runs everything. The workspace is one shared
+ * the micro-kernels of core/ukr/ (compose.c gives them NCHW, groups and dilation as such
+ * sub-problems); direct runs everything. The workspace is one shared
  * part (plan->shared_bytes: packed weights, partial sums, few_filters' zero row) then
  * plan->thread_bytes per thread; tc_conv2dt_plan_create sizes it for the algorithms it
  * chose (layout.c). Every output element is summed in an order that depends on the shape

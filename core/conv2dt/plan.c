@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/conv2dt/internal.h"
+#include "core/conv2dt/compose.h"
 
 /* Largest element count whose byte size (as float) still fits a ptrdiff_t. */
 #define TC_CONV2DT_MAX_ELEMS ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
@@ -132,6 +132,15 @@ static tc_status count4(const char *what, int64_t a, int64_t b, int64_t c, int64
   return TC_OK;
 }
 
+/* The blocking and workspace of the plan's choices: a composed plan's (NCHW, groups,
+ * dilation: compose.c) or the plain one's (layout.c). */
+static void plan_layout(tc_conv2dt_plan *q) {
+  if (tc_ct_composed(q))
+    tc_ct_compose_layout(q);
+  else
+    tc_ct_layout(q);
+}
+
 /* Element counts, the choices and the workspace, once the output geometry of q is known.
  * The workspace holds as many threads as OpenMP offers now (1 for calls too small to pay
  * for a team); the kernels never run more threads than that. */
@@ -143,9 +152,13 @@ static tc_status plan_finish(tc_conv2dt_plan *q) {
                 &q->kernel_size));
   TC_TRY(tc_ukr_default(&q->ukr));
   q->threads = tc_conv2dt_flops(q) < TC_CONV2DT_PARALLEL_FLOPS ? 1 : omp_get_max_threads();
-  for (int d = 0; d < TC_CONV2DT_DIRS; d++)
-    q->algo[d] = tc_ct_choose(q, (tc_conv2dt_dir)d);
-  tc_ct_layout(q);
+  if (tc_ct_composed(q)) {
+    tc_ct_compose_choose(q);
+  } else {
+    for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+      q->algo[d] = tc_ct_choose(q, (tc_conv2dt_dir)d);
+  }
+  plan_layout(q);
   return TC_OK;
 }
 
@@ -226,12 +239,13 @@ tc_status tc_conv2dt_plan_force(tc_conv2dt_plan *plan, tc_conv2dt_dir dir, tc_co
                         "(directions 0-%d, algorithms 0-%d)", (int)dir, (int)algo,
                         TC_CONV2DT_DIRS - 1, TC_CONV2DT_ALGOS - 1);
   char why[256];
-  if (tc_ct_applies(plan, dir, algo, why, sizeof why))
+  if (tc_ct_composed(plan) ? tc_ct_compose_applies(plan, dir, algo, why, sizeof why)
+                            : tc_ct_applies(plan, dir, algo, why, sizeof why))
     return tc_set_error(TC_ERR_UNSUPPORTED, "conv2d_transpose: algorithm '%s' does not apply to "
                         "%s of this plan: it %s", tc_conv2dt_algo_name(algo),
                         tc_conv2dt_dir_name(dir), why);
   plan->algo[dir] = algo;
-  tc_ct_layout(plan);
+  plan_layout(plan);
   return TC_OK;
 }
 
@@ -250,10 +264,14 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   snprintf(bw, sizeof bw, "%s", bwn);
   if (plan->slabs)
     snprintf(bw, sizeof bw, "%s:%d", bwn, plan->slabs);
-  snprintf(buf, cap, "fwd=%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB", fwd, bd,
-           a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
+  /* a composed plan's fast directions run as sub-problems of NHWC plans (compose.c) */
+  char subs[32] = "";
+  if (tc_ct_composed(plan) && plan->workspace_bytes)
+    snprintf(subs, sizeof subs, " nhwc_subs=%d", tc_ct_sub_count(plan));
+  snprintf(buf, cap, "fwd=%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s", fwd,
+           bd, a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
-           (double)plan->workspace_bytes / (1 << 20));
+           (double)plan->workspace_bytes / (1 << 20), subs);
   return buf;
 }
 

@@ -2,13 +2,18 @@
  * chose for the direction (plan.c); nothing is chosen here. */
 #include "core/conv2dt.h"
 
-#include "core/conv2dt/internal.h"
+#include "core/conv2dt/compose.h"
 
 /* A kernel given no workspace where the plan needs one: an error that says how much. */
 static tc_status missing_workspace(const char *kernel, const tc_conv2dt_plan *plan) {
   return tc_set_error(TC_ERR_INVALID_ARG,
                       "conv2d_transpose %s: workspace is NULL but the plan needs %zu bytes "
                       "(plan.workspace_bytes)", kernel, plan->workspace_bytes);
+}
+
+/* NCHW, groups or dilation on a fast algorithm: the sub-problems of compose.c. */
+static int composed(const tc_conv2dt_plan *plan, tc_conv2dt_dir dir) {
+  return plan->algo[dir] != TC_CONV2DT_DIRECT && tc_ct_composed(plan);
 }
 
 tc_status tc_conv2dt_forward(const tc_conv2dt_plan *plan, const float *x, const float *kernel,
@@ -18,11 +23,10 @@ tc_status tc_conv2dt_forward(const tc_conv2dt_plan *plan, const float *x, const 
                                             "or y");
   if (plan->workspace_bytes && !workspace)
     return missing_workspace("forward", plan);
-  switch (plan->algo[TC_CONV2DT_FORWARD]) {
-  case TC_CONV2DT_IGEMM: tc_ct_igemm_forward(plan, x, kernel, bias, y, workspace); break;
-  case TC_CONV2DT_FEW_FILTERS: tc_ct_few_forward(plan, x, kernel, bias, y, workspace); break;
-  default: tc_ct_direct_forward(plan, x, kernel, bias, y); break;
-  }
+  if (composed(plan, TC_CONV2DT_FORWARD))
+    tc_ct_composed_forward(plan, x, kernel, bias, y, workspace);
+  else
+    tc_ct_run_forward(plan, x, kernel, bias, y, workspace);
   return TC_OK;
 }
 
@@ -33,11 +37,10 @@ tc_status tc_conv2dt_backward_data(const tc_conv2dt_plan *plan, const float *dy,
                                             "kernel or dx");
   if (plan->workspace_bytes && !workspace)
     return missing_workspace("backward_data", plan);
-  switch (plan->algo[TC_CONV2DT_BACKWARD_DATA]) {
-  case TC_CONV2DT_IGEMM: tc_ct_igemm_backward_data(plan, dy, kernel, dx, workspace); break;
-  case TC_CONV2DT_FEW_FILTERS: tc_ct_few_backward_data(plan, dy, kernel, dx, workspace); break;
-  default: tc_ct_direct_backward_data(plan, dy, kernel, dx); break;
-  }
+  if (composed(plan, TC_CONV2DT_BACKWARD_DATA))
+    tc_ct_composed_backward_data(plan, dy, kernel, dx, workspace);
+  else
+    tc_ct_run_backward_data(plan, dy, kernel, dx, workspace);
   return TC_OK;
 }
 
@@ -49,14 +52,11 @@ tc_status tc_conv2dt_backward_weights(const tc_conv2dt_plan *plan, const float *
                                             "dy or dkernel");
   if (plan->workspace_bytes && !workspace)
     return missing_workspace("backward_weights", plan);
-  switch (plan->algo[TC_CONV2DT_BACKWARD_WEIGHTS]) {
-  case TC_CONV2DT_FEW_FILTERS:
-    tc_ct_few_backward_weights(plan, x, dy, dkernel, workspace);
-    break;
-  case TC_CONV2DT_SLABS: tc_ct_slabs_backward_weights(plan, x, dy, dkernel, workspace); break;
-  case TC_CONV2DT_TASKS: tc_ct_tasks_backward_weights(plan, x, dy, dkernel, workspace); break;
-  default: tc_ct_direct_backward_weights(plan, x, dy, dkernel); break;
+  if (composed(plan, TC_CONV2DT_BACKWARD_WEIGHTS)) {
+    tc_ct_composed_backward_weights(plan, x, dy, dkernel, dbias, workspace);
+    return TC_OK;
   }
+  tc_ct_run_backward_weights(plan, x, dy, dkernel, workspace);
   if (dbias)
     tc_ct_bias_grad(plan, dy, dbias);
   return TC_OK;

@@ -1,0 +1,69 @@
+/* compose.h — NCHW, groups and dilation as sub-problems of the NHWC kernels (compose.c at
+ * plan time, compose_run.c at run time; docs/kernels.md "NCHW, groups and dilation"). */
+#ifndef TC_CONV2DT_COMPOSE_H
+#define TC_CONV2DT_COMPOSE_H
+
+#include "core/conv2dt/internal.h"
+
+/* More sub-problems than this (groups x dilation residues) and the plan runs direct: each
+ * is a parallel region and a copy in and out, too small to pay for itself. */
+#define TC_CT_MAX_SUBS 64
+
+/* One axis of a sub-problem: input rows r + step*i' for i' < in; sub-output row t (of
+ * out, after a crop of lead) is output row base + dil*t; the inner stride. */
+typedef struct tc_ct_axis {
+  int r, step, in, stride, dil, lead, out, base;
+} tc_ct_axis;
+
+typedef struct tc_ct_sub {
+  int64_t n; /* images: the plan's, or a chunk's (forward, backward data) */
+  int group;
+  tc_ct_axis ax[2]; /* h, w */
+} tc_ct_sub;
+
+/* Byte offsets in the workspace: the inner plan's part at 0, then the sub-problem's x (or
+ * dx), y (or dy) and kernel (or dkernel) in NHWC / (kh, kw, F/g, C/g). */
+typedef struct tc_ct_parts {
+  size_t x_off, y_off, k_off;
+  int64_t k_floats;
+} tc_ct_parts;
+
+/* Forward and backward data run the sub-problems on chunks of this many images, so that a
+ * chunk's copies stay in cache between the copy and the kernel (the sums of an element do
+ * not depend on the batch: the same bits); backward weights sums over the whole batch and
+ * takes it whole. */
+#define TC_CT_CHUNK_BYTES (4 << 20) /* per thread (L3: few, large chunks) */
+#define TC_CT_PACK_RATIO 2048         /* chunk FLOPs per kernel float (weights repacked) */
+int64_t tc_ct_chunk(const tc_conv2dt_plan *q);
+
+/* 1 when the plan is NCHW, grouped or dilated: fast algorithms run it composed. */
+int tc_ct_composed(const tc_conv2dt_plan *q);
+int tc_ct_sub_count(const tc_conv2dt_plan *q);
+/* Sub-problem idx (group-major, then residues row-major); 0 when it has no output. */
+int tc_ct_sub_at(const tc_conv2dt_plan *q, int idx, tc_ct_sub *s);
+void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_plan *in);
+/* tc_ct_applies for a composed plan: the representative sub-problem's answer. */
+const char *tc_ct_compose_applies(const tc_conv2dt_plan *q, tc_conv2dt_dir dir,
+                                  tc_conv2dt_algo algo, char *why, size_t cap);
+void tc_ct_compose_choose(tc_conv2dt_plan *q);
+void tc_ct_compose_layout(tc_conv2dt_plan *q);
+tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q);
+
+/* compose_run.c: the three kernels of a composed plan whose direction is not direct. */
+void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
+                            const float *bias, float *y, void *ws);
+void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
+                                  float *dx, void *ws);
+void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
+                                     float *dk, float *dbias, void *ws);
+
+/* dispatch.c: the algorithm switch of a plain (NHWC, groups 1, dilation 1) plan or of a
+ * direct one. */
+void tc_ct_run_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
+                       const float *bias, float *y, void *ws);
+void tc_ct_run_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
+                             float *dx, void *ws);
+void tc_ct_run_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
+                                float *dk, void *ws);
+
+#endif
