@@ -69,9 +69,7 @@ OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
   echo "lscpu_family $(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
   echo "lscpu_cpus $(nproc)"
   echo "lscpu_flags $(lscpu | sed -n 's/^Flags: *//p' | tr ' ' '\n' | grep -E '^(avx|fma|f16c)' | tr '\n' ' ')"
-  echo "caches $(for d in /sys/devices/system/cpu/cpu0/cache/index*; do
-    echo "L$(cat "$d/level")$(cut -c1 "$d/type" | tr DIU di-) $(cat "$d/size")"; done 2>/dev/null |
-    tr '\n' ' ')"
+  echo "caches $(getconf -a 2>/dev/null | awk '/^LEVEL[123]_(D)?CACHE_SIZE/ && $2 {printf "%s=%dKiB ", $1, $2 / 1024}')"
 } >"$OUTDIR/meta.txt"
 
 tconv_run() { # cfg tag threads fmt
@@ -111,9 +109,11 @@ for t in $THREADS; do
     fi
   done
 done
-echo "load_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUTDIR/meta.txt"
-echo "seconds $(($(date +%s) - T0))" >>"$OUTDIR/meta.txt"
-echo "reps $REPS quick ${QUICK:-0} anchor_args $ANCHOR_ARGS" >>"$OUTDIR/meta.txt"
+{
+  echo "load_end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "seconds $(($(date +%s) - T0))"
+  echo "reps tconv --reps $REPS, anchors $ANCHOR_ARGS"
+} >>"$OUTDIR/meta.txt"
 step "tables"
 $PY "$ROOT/tools/bench-records.py" "$OUTDIR" "$SHAPES" "$THREADS" "$ISAS"
 [[ -n "${KEEP:-}" ]] && echo "raw logs: $OUTDIR" >&2
