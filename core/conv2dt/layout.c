@@ -125,13 +125,13 @@ int tc_ct_slabs_count(const fgeom *g) {
   return s >= 2 ? (int)s : 0;
 }
 
-/* Forward with few filters, the column form (few_fwd_col.c): where the micro-kernels are
- * not AVX-512 (its dot kernel, 16 lanes along C, measured faster than the column form's
- * 6x64 tile on AVX-512; with AVX2's 8 lanes the dot form's lane sums and pointer lists
- * cost about as much as its FMAs: fmnist2 ran at half oneDNN's speed), K = kh*kw*F within
- * SMALL_K, kh <= 64, the packed weights within B_BUDGET. Returns the input rows per band,
- * their col rows (and the (kh-1)/sh rows above) within COL_BYTES per thread, or 0 where
- * the form does not apply. A function of the shape and the ISA only. */
+/* Forward with few filters, the column form (few_fwd_col.c), where the micro-kernels are
+ * not AVX-512: with AVX2's 8 lanes the dot form's lane sums and pointer lists cost about
+ * as much as its FMAs (fmnist2 ran at half oneDNN's speed); the AVX-512 dot form (16
+ * lanes) ran at 3-5x oneDNN there and is kept (the column form was not measured on it).
+ * Also K = kh*kw*F within SMALL_K, kh <= 64, the packed weights within B_BUDGET. Returns
+ * the input rows per band, their col rows (and the (kh-1)/sh rows above) within COL_BYTES
+ * per thread, or 0 where the form does not apply: a function of the shape and ISA only. */
 #define COL_BYTES (512 << 10)
 static int64_t col_row_bytes(const fgeom *g) {
   return (int64_t)g->w * panels(tc_ct_small_k(g)) * TC_GEMM_NR * (int64_t)sizeof(float);

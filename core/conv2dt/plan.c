@@ -251,7 +251,8 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   if (plan->slabs)
     snprintf(bw, sizeof bw, "%s:%d", bwn, plan->slabs);
   snprintf(buf, cap, "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB", fwd,
-           plan->fcol ? ":col" : "", bd, a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
+           plan->fcol ? ":col" : "", bd,
+           a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
            (double)plan->workspace_bytes / (1 << 20));
   return buf;
