@@ -8,8 +8,9 @@
 # each tconv cell is the median of those three runs. Prints markdown: the machine (lscpu
 # model, family, ISA flags), date, load, then per configuration the per-shape GFLOP/s and
 # ratios to oneDNN's best layout for each shape and to PyTorch's best format, geomeans
-# and the lowest cell, and a summary table. About 12 minutes on the 2-vCPU EPYC (QUICK=1:
-# about 6).
+# and the lowest cell, and a summary table. Not yet timed on a quiet
+# machine: one QUICK=1 run took 47 min for three configurations at load 10-15 on the
+# 2-vCPU EPYC (tconv NCHW at 1 thread alone took over 3 minutes; now only NCHW_CONFIGS).
 #
 #   TCONV        the tconv binary (default: build/tconv of this checkout)
 #   BENCH_DIR    the anchors (onednn_deconv.c, torch_deconv.py, fma_probe.c; default
@@ -17,6 +18,8 @@
 #   SHAPES       shapes file (default: tools/shapes.txt)
 #   THREADS      thread counts (default "2 1"), ISAS (default "full avx2")
 #   QUICK=1      shorter budgets (noisier); REPS tconv's timed calls (default 7, QUICK 4)
+#   NCHW_CONFIGS configurations that also time tconv NCHW (default "t2-full"; the direct
+#                NCHW kernels take minutes per configuration at 1 thread)
 #   KEEP=DIR     keep the raw logs there (default: a temporary directory, removed)
 # AVX2-capped: TCONV_ISA=avx2, ONEDNN_MAX_CPU_ISA=AVX2, and for PyTorch also
 # ATEN_CPU_CAPABILITY=avx2 and OPENBLAS_CORETYPE=Haswell.
@@ -27,6 +30,7 @@ BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
 SHAPES=$(readlink -f "${SHAPES:-$ROOT/tools/shapes.txt}")
 THREADS=${THREADS:-"2 1"}
 ISAS=${ISAS:-"full avx2"}
+NCHW_CONFIGS=${NCHW_CONFIGS:-t2-full}
 PY=/usr/bin/python3 # Debian's python with python3-torch (a pyenv python3 may lack it)
 if [[ -n "${QUICK:-}" ]]; then
   REPS=${REPS:-4}; ANCHOR_ARGS="--budget 0.15 --maxreps 10 --minreps 2"
@@ -72,7 +76,7 @@ OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
   echo "caches $(getconf -a 2>/dev/null | awk '/^LEVEL[123]_(D)?CACHE_SIZE/ && $2 {printf "%s=%dKiB ", $1, $2 / 1024}')"
 } >"$OUTDIR/meta.txt"
 
-tconv_run() { # cfg tag threads fmt
+tconv_run() { # cfg tag threads fmt (REPS from the environment of the call)
   env "${ENVS[@]}" "$TCONV" bench --csv --reps "$REPS" --threads "$3" --format "$4" \
     --shapes "$SHAPES" >"$OUTDIR/$1.tconv-$4-$2.csv"
 }
@@ -103,9 +107,9 @@ for t in $THREADS; do
     fi
     step "$cfg: tconv (3/3)"
     tconv_run "$cfg" c "$t" nhwc
-    if [[ $HAVE_NCHW == 1 ]]; then
-      step "$cfg: tconv NCHW"
-      tconv_run "$cfg" a "$t" nchw
+    if [[ $HAVE_NCHW == 1 && " $NCHW_CONFIGS " == *" $cfg "* ]]; then
+      step "$cfg: tconv NCHW (--reps 2)"
+      REPS=2 tconv_run "$cfg" a "$t" nchw
     fi
   done
 done
