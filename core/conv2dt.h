@@ -99,6 +99,8 @@ typedef struct tc_conv2dt_plan {
   int btaps[2];                   /* group, N per block, taps packed per block */
   int rowb;                       /* igemm backward data: kernel rows as wide pairs */
   int slabs;                      /* slabs of slabs or few_filters backward weights */
+  int fcol;                       /* few_filters forward: input rows per band of the column
+                                     form (few_fwd_col.c), 0 for the dot form */
 } tc_conv2dt_plan;
 
 /* TF defaults: strides 1, valid, channels_last, no output_padding, dilation 1, groups 1. */

@@ -124,8 +124,8 @@ static void gemm_edges(tc_isa isa) {
 /* One wide call: nt pairs of kc steps, A rows as apart per pair and ks per step; B packed
  * (panels ps apart, with a gap) or read in place (ps = 16, rows bs = n + 3 apart, the
  * allocation ending at the last element the tile may read). */
-static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, int n,
-                            int packed, int add, tc_test_rng *rng) {
+static void check_wide_call(tc_wide_ukr_fn wide, tc_gemm_ukr_fn twin, int nt, int kc, int ks,
+                            int m, int n, int packed, int add, tc_test_rng *rng) {
   enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR };
   const int npan = (n + NR - 1) / NR;
   const ptrdiff_t as = (ptrdiff_t)kc * ks + 3;
@@ -149,7 +149,18 @@ static void check_wide_call(tc_wide_ukr_fn wide, int nt, int kc, int ks, int m, 
     for (int j = 0; j < LDC; j++)
       c[r][j] = r < m && j < n ? 0.25f * (float)j : SENTINEL;
   }
+  _Alignas(64) float c2[MR][LDC];
+  float *crow2[MR];
+  for (int r = 0; r < MR; r++)
+    crow2[r] = memcpy(c2[r], c[r], sizeof c[r]);
   wide(&st, rows, crow, m, n, add);
+  if (twin) { /* the same bits as the GEMM kernel over the same pairs */
+    tc_wide_by_gemm(twin, &st, rows, crow2, m, n, add);
+    for (int r = 0; r < MR; r++)
+      ck_assert_msg(memcmp(c[r], c2[r], sizeof c[r]) == 0,
+                    "wide and tc_wide_by_gemm differ: row %d, nt %d kc %d ks %d m %d n %d "
+                    "packed %d add %d", r, nt, kc, ks, m, n, packed, add);
+  }
   worst w = worst_none();
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < LDC; j++) {
@@ -172,6 +183,7 @@ static void wide_edges(tc_isa isa) {
   if (!table)
     return;
   tc_wide_ukr_fn wide = table->wide;
+  tc_gemm_ukr_fn twin = isa == TC_ISA_AVX512 ? NULL : table->gemm; /* AVX-512: own tile */
   tc_test_rng rng;
   tc_test_rng_init(&rng, 13);
   static const int shapes[][3] = {{1, 1, 1}, {1, 16, 1}, {3, 4, 2}, {4, 4, 1}, {5, 15, 6}};
@@ -179,8 +191,8 @@ static void wide_edges(tc_isa isa) {
     for (int m = 1; m <= TC_GEMM_MR; m++)
       for (int n = 1; n <= TC_WIDE_NW; n++)
         for (int packed = 0; packed < 2; packed++)
-          check_wide_call(wide, shapes[si][0], shapes[si][1], shapes[si][2], m, n, packed,
-                          (m + n + si) % 3, &rng); /* store, add, stream */
+          check_wide_call(wide, twin, shapes[si][0], shapes[si][1], shapes[si][2], m, n,
+                          packed, (m + n + si) % 3, &rng); /* store, add, stream */
 }
 
 /* nt taps, kc channels, nf filters, np pixels of the kernel's P. */

@@ -80,6 +80,10 @@ static void small_fwd_row(const igemm *G, int64_t n, int u, const float *zero,
  * of a row in turn, so the few input rows they all read stay in cache. */
 void tc_ct_few_forward(const tc_conv2dt_plan *plan, const float *x, const float *k,
                        const float *bias, float *y, void *ws) {
+  if (plan->fcol) {
+    tc_ct_few_forward_col(plan, x, k, bias, y, ws);
+    return;
+  }
   const fgeom gg = fgeom_of(plan), *g = &gg;
   float *zero = (float *)(void *)((unsigned char *)ws + plan->zero_row);
   tc_dot_ukr_fn dot = plan->ukr->dot;

@@ -124,6 +124,7 @@ int tc_ct_bw_batch(const fgeom *g);
 int64_t tc_ct_row_units(const fgeom *g);
 int tc_ct_small_slabs(const fgeom *g);
 int tc_ct_slabs_count(const fgeom *g);
+int tc_ct_fwd_col_rows(const fgeom *g, tc_isa isa);
 /* Fills plan->shared_bytes, thread_bytes, zero_row, the blocking and workspace_bytes for
  * plan->algo and plan->threads. */
 void tc_ct_layout(tc_conv2dt_plan *plan);
@@ -150,6 +151,8 @@ void tc_ct_igemm_backward_data(const tc_conv2dt_plan *plan, const float *dy, con
                                float *dx, void *ws);
 void tc_ct_few_forward(const tc_conv2dt_plan *plan, const float *x, const float *k,
                        const float *bias, float *y, void *ws);
+void tc_ct_few_forward_col(const tc_conv2dt_plan *plan, const float *x, const float *k,
+                           const float *bias, float *y, void *ws);
 void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const float *k,
                              float *dx, void *ws);
 void tc_ct_few_backward_weights(const tc_conv2dt_plan *plan, const float *x, const float *dy,

@@ -125,6 +125,32 @@ int tc_ct_slabs_count(const fgeom *g) {
   return s >= 2 ? (int)s : 0;
 }
 
+/* Forward with few filters, the column form (few_fwd_col.c), where the micro-kernels are
+ * not AVX-512: with AVX2's 8 lanes the dot form's lane sums and pointer lists cost about
+ * as much as its FMAs (fmnist2 ran at half oneDNN's speed); the AVX-512 dot form (16
+ * lanes) ran at 3-5x oneDNN there and is kept (the column form was not measured on it).
+ * Also K = kh*kw*F within SMALL_K, kh <= 64, the packed weights within B_BUDGET. Returns
+ * the input rows per band, their col rows (and the (kh-1)/sh rows above) within COL_BYTES
+ * per thread, or 0 where the form does not apply: a function of the shape and ISA only. */
+#define COL_BYTES (512 << 10)
+static int64_t col_row_bytes(const fgeom *g) {
+  return (int64_t)g->w * panels(tc_ct_small_k(g)) * TC_GEMM_NR * (int64_t)sizeof(float);
+}
+static size_t col_b_bytes(const fgeom *g) {
+  return align_up((size_t)panels(tc_ct_small_k(g)) * TC_GEMM_NR * (size_t)g->c * sizeof(float));
+}
+int tc_ct_fwd_col_rows(const fgeom *g, tc_isa isa) {
+  if (isa == TC_ISA_AVX512 || g->f > TC_DOT_MAXF || tc_ct_small_k(g) > SMALL_K ||
+      g->kh > TC_WIDE_MAXNT || col_b_bytes(g) > (size_t)B_BUDGET)
+    return 0;
+  int64_t r = COL_BYTES / col_row_bytes(g) - (g->kh - 1) / g->sh;
+  r = r > g->h ? g->h : r;
+  return r >= 1 ? (int)r : 0;
+}
+static size_t col_thread_bytes(const fgeom *g, int rows) {
+  return rows ? align_up((size_t)(rows + (g->kh - 1) / g->sh) * (size_t)col_row_bytes(g)) : 0;
+}
+
 /* The padded dy rows of one segment (backward data) or of a batch (backward weights). */
 static size_t small_thread_bytes(const fgeom *g) {
   if (!small_bwd(g))
@@ -183,6 +209,9 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
   for (int d = 0; d < 2; d++)
     q->kcg[d] = bl[d].kcg, q->nc[d] = bl[d].nc, q->btaps[d] = bl[d].taps;
   q->rowb = tc_ct_rowb(&g, &bl[1]);
+  q->fcol = q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS && q->ukr
+                ? tc_ct_fwd_col_rows(&g, q->ukr->isa)
+                : 0;
   tc_conv2dt_algo bw = q->algo[TC_CONV2DT_BACKWARD_WEIGHTS];
   q->slabs = bw == TC_CONV2DT_FEW_FILTERS ? tc_ct_small_slabs(&g)
              : bw == TC_CONV2DT_SLABS     ? tc_ct_slabs_count(&g)
@@ -195,9 +224,13 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
   size_t fwd = q->zero_row;
   if (q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS)
     fwd += align_up((size_t)g.c * sizeof(float));
+  if (q->fcol && col_b_bytes(&g) > fwd)
+    fwd = col_b_bytes(&g);
   size_t parts = q->slabs ? part_bytes(&g, bw, q->slabs) : 0;
   q->shared_bytes = fwd > parts ? fwd : parts;
   q->thread_bytes = thread_bytes(&g);
+  if (col_thread_bytes(&g, q->fcol) > q->thread_bytes)
+    q->thread_bytes = col_thread_bytes(&g, q->fcol);
   q->workspace_bytes = q->shared_bytes + (size_t)q->threads * q->thread_bytes;
 }
 

@@ -268,8 +268,9 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   char subs[32] = "";
   if (tc_ct_composed(plan) && plan->workspace_bytes)
     snprintf(subs, sizeof subs, " nhwc_subs=%d", tc_ct_sub_count(plan));
-  snprintf(buf, cap, "fwd=%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s", fwd,
-           bd, a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
+  snprintf(buf, cap, "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s", fwd,
+           plan->fcol ? ":col" : "", bd,
+           a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
            (double)plan->workspace_bytes / (1 << 20), subs);
   return buf;

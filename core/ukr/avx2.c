@@ -1,6 +1,7 @@
 /* avx2.c — the AVX2+FMA micro-kernels and their table (compiled with -mavx2 -mfma; chosen
  * only when the CPU has both, see core/ukr/select.c). Contracts in core/ukr/ukr.h. */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "core/ukr/ukr.h"
 
@@ -95,11 +96,75 @@ void tc_gemm_ukr_avx2(int nt, int kc, const float *const *a, ptrdiff_t ks,
     panel(nt, kc, a, ks, b, bs, ps, c, TC_GEMM_NR, m, n - TC_GEMM_NR, add);
 }
 
-/* ---- wide: the GEMM kernel over the same pairs, 32 columns per call ---- */
+/* ---- wide ---- */
 
+/* The wide micro-kernel: the 6x16 tile of the GEMM kernel (12 ymm accumulators), one
+ * 16-column panel after another, with the steps of the wide contract: one pointer per
+ * row, every pair and k a fixed step from the last, so a call needs no pointer lists
+ * (through tc_wide_by_gemm they were rebuilt for every 32 columns, which cost about as
+ * much as the FMAs where K = kh*kw*F is 16). Each element sums t outer, k inner, from
+ * zero, as the GEMM kernel does: the same bits as tc_wide_by_gemm(tc_gemm_ukr_avx2).
+ * Streamed (TC_WIDE_STREAM): full panels of rows that are 32-byte aligned go around the
+ * caches, as in the AVX-512 kernel (few-filter backward data is bound by writing dx). */
+static inline void store_row(float *c, __m256 lo, __m256 hi, int n, int add) {
+  if (add == TC_WIDE_STREAM && n == TC_GEMM_NR && ((uintptr_t)c & 31) == 0) {
+    _mm256_stream_ps(c, lo);
+    _mm256_stream_ps(c + 8, hi);
+    return;
+  }
+  add_row(c, lo, hi, n, add == 1);
+}
+
+static inline __attribute__((always_inline)) void
+wide_panel(const tc_wide_steps *s, const float *const *a, float *const *c, int c0, int m, int n,
+           int add, const int unit, const int partial) {
+  const ptrdiff_t ks = unit ? 1 : s->ks, bs = unit ? TC_GEMM_NR : s->bs;
+  const ptrdiff_t off = (ptrdiff_t)(c0 / TC_GEMM_NR) * s->ps;
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (int t = 0; t < s->nt; t++) {
+    const ptrdiff_t at = (ptrdiff_t)t * s->as;
+    const float *a0 = a[0] + at, *a1 = a[1] + at, *a2 = a[2] + at, *a3 = a[3] + at,
+                *a4 = a[4] + at, *a5 = a[5] + at;
+    const float *bt = s->b + (ptrdiff_t)t * s->bt + off;
+    for (ptrdiff_t k = 0, o = 0; k < s->kc; k++, o += ks, bt += bs) {
+      __m256 b0, b1, v;
+      load_b(bt, n, partial, &b0, &b1);
+      v = _mm256_broadcast_ss(a0 + o);
+      c00 = _mm256_fmadd_ps(v, b0, c00), c01 = _mm256_fmadd_ps(v, b1, c01);
+      v = _mm256_broadcast_ss(a1 + o);
+      c10 = _mm256_fmadd_ps(v, b0, c10), c11 = _mm256_fmadd_ps(v, b1, c11);
+      v = _mm256_broadcast_ss(a2 + o);
+      c20 = _mm256_fmadd_ps(v, b0, c20), c21 = _mm256_fmadd_ps(v, b1, c21);
+      v = _mm256_broadcast_ss(a3 + o);
+      c30 = _mm256_fmadd_ps(v, b0, c30), c31 = _mm256_fmadd_ps(v, b1, c31);
+      v = _mm256_broadcast_ss(a4 + o);
+      c40 = _mm256_fmadd_ps(v, b0, c40), c41 = _mm256_fmadd_ps(v, b1, c41);
+      v = _mm256_broadcast_ss(a5 + o);
+      c50 = _mm256_fmadd_ps(v, b0, c50), c51 = _mm256_fmadd_ps(v, b1, c51);
+    }
+  }
+  store_row(c[0] + c0, c00, c01, n, add);
+  if (m > 1) store_row(c[1] + c0, c10, c11, n, add);
+  if (m > 2) store_row(c[2] + c0, c20, c21, n, add);
+  if (m > 3) store_row(c[3] + c0, c30, c31, n, add);
+  if (m > 4) store_row(c[4] + c0, c40, c41, n, add);
+  if (m > 5) store_row(c[5] + c0, c50, c51, n, add);
+}
+
+/* Unit steps (A in place along k, B packed: the few-filter backward data form) as
+ * constants; the last panel masked only when n ends inside it. */
 static void wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
                           int n, int add) {
-  tc_wide_by_gemm(tc_gemm_ukr_avx2, s, a, c, m, n, add);
+  const int unit = s->ks == 1 && s->bs == TC_GEMM_NR;
+  int j = 0;
+  for (; j + TC_GEMM_NR <= n; j += TC_GEMM_NR)
+    if (unit)
+      wide_panel(s, a, c, j, m, TC_GEMM_NR, add, 1, 0);
+    else
+      wide_panel(s, a, c, j, m, TC_GEMM_NR, add, 0, 0);
+  if (j < n)
+    wide_panel(s, a, c, j, m, n - j, add, 0, 1);
 }
 
 /* ---- dot ---- */
