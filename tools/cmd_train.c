@@ -29,7 +29,7 @@ int tc_cmd_train(int argc, char **argv) {
   if (s == TC_OK) {
     double t = tc_prof_begin();
     tc_status loaded = tc_train_load_data(&o, &train, &test);
-    tc_prof_end(TC_PROF_DATA, t);
+    tc_prof_end(TC_PROF_LOAD, t);
     s = tc_train_dist_check_data(loaded, train);
     usage = loaded == TC_OK && s == TC_ERR_INVALID_ARG; /* the ranks' images differ */
   }

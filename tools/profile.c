@@ -27,10 +27,15 @@ static struct {
   int n_rows, dropped;
   double cat[TC_PROF_N];
   int64_t images;
+  double step_t0, step_s; /* the current step's start; all steps' time */
+  double side_in_steps;   /* checkpoint, PNG, evaluation inside steps: not step time */
+  int in_step;
 } prof;
 
-static const char *const tc_prof_cat_names[TC_PROF_N] = {"data", "optimizer", "checkpoint",
-                                                         "png", "evaluation"};
+static const char *const tc_prof_cat_names[TC_PROF_N] = {"data load", "data", "optimizer",
+                                                         "checkpoint", "png", "evaluation"};
+static const char *const tc_prof_json_names[TC_PROF_N] = {"data_load", "data", "optimizer",
+                                                          "checkpoint", "png", "evaluation"};
 
 static double tc_prof_now(void) {
   struct timespec ts;
@@ -109,8 +114,25 @@ double tc_prof_begin(void) {
 void tc_prof_end(tc_prof_cat cat, double t0) {
   if (!prof.on || cat < 0 || cat >= TC_PROF_N)
     return;
-  prof.cat[cat] += tc_prof_now() - t0;
+  double dt = tc_prof_now() - t0;
+  prof.cat[cat] += dt;
+  if (prof.in_step && cat >= TC_PROF_CHECKPOINT)
+    prof.side_in_steps += dt;
   tc_prof_pause(0);
+}
+
+void tc_prof_step_begin(void) {
+  if (prof.on) {
+    prof.in_step = 1;
+    prof.step_t0 = tc_prof_now();
+  }
+}
+
+void tc_prof_step_end(void) {
+  if (prof.on && prof.in_step) {
+    prof.step_s += tc_prof_now() - prof.step_t0;
+    prof.in_step = 0;
+  }
 }
 
 void tc_prof_images(int64_t n) {
@@ -127,34 +149,60 @@ static double tc_prof_conv_seconds(void) {
   return s;
 }
 
-static double tc_prof_claimed(void) {
+static double tc_prof_ops(void) {
   double s = 0.0;
   for (int i = 0; i < prof.n_rows; i++)
     s += prof.rows[i].forward_s + prof.rows[i].backward_s;
+  return s;
+}
+
+static double tc_prof_claimed(void) {
+  double s = tc_prof_ops();
   for (int c = 0; c < TC_PROF_N; c++)
     s += prof.cat[c];
   return s;
 }
 
+/* The steps' time less what they spent on side outputs; their "other" is what remains
+ * after the ops, the batches and the optimizer (the shard sums, the glue between ops). */
+static double tc_prof_steps(void) { return prof.step_s - prof.side_in_steps; }
+static double tc_prof_step_other(void) {
+  return tc_prof_steps() - tc_prof_ops() - prof.cat[TC_PROF_DATA] - prof.cat[TC_PROF_OPTIMIZER];
+}
+
+/* A category line: name, seconds, % of the wall, and % of the steps for those in them. */
+static void tc_prof_line(FILE *out, const char *name, double s, double pct, double spct,
+                         int in_steps) {
+  fprintf(out, "  %-45s %10s %10.4f %6.2f", name, "", s, s * pct);
+  if (in_steps)
+    fprintf(out, " %6.2f", s * spct);
+  fputc('\n', out);
+}
+
 static void tc_prof_table(FILE *out, double wall) {
-  double pct = wall > 0.0 ? 100.0 / wall : 0.0, other = wall - tc_prof_claimed();
-  fprintf(out, "profile: %.3f s wall, %lld training images, %.1f images/s\n", wall,
-          (long long)prof.images, wall > 0.0 ? (double)prof.images / wall : 0.0);
-  fprintf(out, "  %-24s %-20s %10s %10s %10s %6s %9s\n", "section", "op", "forward s",
-          "backward s", "total s", "%", "calls");
+  double steps = tc_prof_steps();
+  double pct = wall > 0.0 ? 100.0 / wall : 0.0, spct = steps > 0.0 ? 100.0 / steps : 0.0;
+  fprintf(out, "profile: %.3f s wall, %lld training images, %.1f images/s; steps %.3f s, "
+               "%.1f images/s\n", wall, (long long)prof.images,
+          wall > 0.0 ? (double)prof.images / wall : 0.0, steps,
+          steps > 0.0 ? (double)prof.images / steps : 0.0);
+  fprintf(out, "  %-24s %-20s %10s %10s %10s %6s %6s %9s\n", "section", "op", "forward s",
+          "backward s", "total s", "%", "% step", "calls");
   for (int i = 0; i < prof.n_rows; i++) {
     const tc_prof_row *r = &prof.rows[i];
     double t = r->forward_s + r->backward_s;
-    fprintf(out, "  %-24s %-20s %10.4f %10.4f %10.4f %6.2f %9lld\n", r->section, r->op,
-            r->forward_s, r->backward_s, t, t * pct, (long long)r->calls);
+    fprintf(out, "  %-24s %-20s %10.4f %10.4f %10.4f %6.2f %6.2f %9lld\n", r->section, r->op,
+            r->forward_s, r->backward_s, t, t * pct, t * spct, (long long)r->calls);
   }
   for (int c = 0; c < TC_PROF_N; c++)
-    fprintf(out, "  %-45s %10s %10.4f %6.2f\n", tc_prof_cat_names[c], "", prof.cat[c],
-            prof.cat[c] * pct);
-  fprintf(out, "  %-45s %10s %10.4f %6.2f\n", "other", "", other, other * pct);
-  fprintf(out, "  %-45s %10s %10.4f %6.2f\n", "total (wall)", "", wall, 100.0);
-  fprintf(out, "  conv2d + conv2d_transpose ops: %.2f %% of the wall time\n",
-          tc_prof_conv_seconds() * pct);
+    tc_prof_line(out, tc_prof_cat_names[c], prof.cat[c], pct, spct,
+                 c == TC_PROF_DATA || c == TC_PROF_OPTIMIZER);
+  tc_prof_line(out, "other in steps (shard sums, glue)", tc_prof_step_other(), pct, spct, 1);
+  tc_prof_line(out, "other (setup, progress, ...)", wall - tc_prof_claimed() -
+               tc_prof_step_other(), pct, spct, 0);
+  tc_prof_line(out, "total (wall)", wall, pct, spct, 0);
+  fprintf(out, "  conv2d + conv2d_transpose ops: %.2f %% of the wall time, %.2f %% of the "
+               "steps\n", tc_prof_conv_seconds() * pct, tc_prof_conv_seconds() * spct);
 }
 
 /* A JSON string: layer names come from network files, so quote what needs it. */
@@ -173,10 +221,13 @@ static void tc_prof_json_str(FILE *f, const char *s) {
 }
 
 static void tc_prof_json(FILE *f, double wall) {
-  fprintf(f, "{\n  \"version\": 1,\n  \"wall_s\": %.9g,\n  \"images\": %lld,\n"
-             "  \"images_per_s\": %.9g,\n  \"conv_fraction\": %.9g,\n  \"ops\": [",
-          wall, (long long)prof.images, wall > 0.0 ? (double)prof.images / wall : 0.0,
-          wall > 0.0 ? tc_prof_conv_seconds() / wall : 0.0);
+  double steps = tc_prof_steps();
+  fprintf(f, "{\n  \"version\": 1,\n  \"wall_s\": %.9g,\n  \"steps_s\": %.9g,\n"
+             "  \"images\": %lld,\n  \"images_per_s\": %.9g,\n  \"conv_fraction\": %.9g,\n"
+             "  \"conv_fraction_of_steps\": %.9g,\n  \"ops\": [",
+          wall, steps, (long long)prof.images, wall > 0.0 ? (double)prof.images / wall : 0.0,
+          wall > 0.0 ? tc_prof_conv_seconds() / wall : 0.0,
+          steps > 0.0 ? tc_prof_conv_seconds() / steps : 0.0);
   for (int i = 0; i < prof.n_rows; i++) {
     const tc_prof_row *r = &prof.rows[i];
     fprintf(f, "%s\n    {\"section\": ", i ? "," : "");
@@ -188,8 +239,10 @@ static void tc_prof_json(FILE *f, double wall) {
   }
   fprintf(f, "\n  ],\n  \"categories\": {");
   for (int c = 0; c < TC_PROF_N; c++)
-    fprintf(f, "\"%s\": %.9g, ", tc_prof_cat_names[c], prof.cat[c]);
-  fprintf(f, "\"other\": %.9g}\n}\n", wall - tc_prof_claimed());
+    fprintf(f, "\"%s\": %.9g, ", tc_prof_json_names[c], prof.cat[c]);
+  double step_other = tc_prof_step_other();
+  fprintf(f, "\"other_in_steps\": %.9g, \"other\": %.9g}\n}\n", step_other,
+          wall - tc_prof_claimed() - step_other);
 }
 
 tc_status tc_prof_finish(FILE *out) {

@@ -9,8 +9,8 @@
  *
  * The core records op times on each graph (core/graph.h); this module adds the tool-side
  * categories (data, optimizer, checkpoint, PNG, evaluation), sums the graphs' rows and
- * prints them as percentages of the wall time since tc_prof_start; what no row claims is
- * "other". While a category is timed the graphs stop profiling, so no second is counted
+ * prints them as percentages of the wall time since tc_prof_start (what no row claims is
+ * "other") and of the training steps alone (ops, batches, optimizer, and the steps' other). While a category is timed the graphs stop profiling, so no second is counted
  * twice (the evaluation's forward passes are evaluation, not ops). Every hook does nothing
  * until tc_prof_start: the training loops call them unconditionally. Process-wide state,
  * for the one training run of a `tconv train`; one thread. */
@@ -23,7 +23,8 @@
 #include "core/graph.h"
 
 typedef enum tc_prof_cat {
-  TC_PROF_DATA = 0,  /* loading the data set, filling batches, drawing latents */
+  TC_PROF_LOAD = 0,  /* loading the data set (once) */
+  TC_PROF_DATA,      /* filling each step's batches, drawing latents */
   TC_PROF_OPTIMIZER, /* the optimizer's step and the EMA update */
   TC_PROF_CHECKPOINT,
   TC_PROF_PNG,       /* the sample / reconstruction grids, their forward pass included */
@@ -44,6 +45,11 @@ void tc_prof_graph_done(tc_graph *g);
 /* A category's time: t = tc_prof_begin() ... tc_prof_end(cat, t). Not nested. */
 double tc_prof_begin(void);
 void tc_prof_end(tc_prof_cat cat, double t0);
+
+/* Around each training step: the steps' own time (less any checkpoint, PNG or evaluation
+ * inside them) is the base of the table's "% step" column. */
+void tc_prof_step_begin(void);
+void tc_prof_step_end(void);
 
 /* Training images processed (a step's batch), for the images/s line. */
 void tc_prof_images(int64_t n);

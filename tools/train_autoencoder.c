@@ -191,7 +191,9 @@ static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_da
     tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
     int64_t s = tc_train_offset_of(&r->pos);
     while (s < r->pos.steps_per_epoch && !*stopped) {
+      tc_prof_step_begin();
       TC_TRY(tc_ae_step(r, train, s++, e));
+      tc_prof_step_end();
       *stopped = tc_train_stop_reason(r->o, &r->pos);
     }
     if (s == r->pos.steps_per_epoch)

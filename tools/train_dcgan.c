@@ -214,7 +214,9 @@ static tc_status tc_gan_epochs(tc_gan_run *r, const tc_dataset *train, int *stop
   for (int64_t e = tc_train_epoch_of(&r->pos); e < r->o->epochs; e++) {
     tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
     for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
+      tc_prof_step_begin();
       TC_TRY(tc_gan_step(r, train, s, e));
+      tc_prof_step_end();
       TC_TRY(tc_gan_after_step(r));
       if ((*stopped = r->side.failed ? 3 : tc_train_stop_reason(r->o, &r->pos)) != 0)
         return TC_OK;

@@ -20,18 +20,30 @@ check_table() {
   for row in "$@"; do
     grep -Eq "^  $row " "$log" || fail "$log: no row '$row'"
   done
-  awk -v outer="$outer" '
-    /^profile: / { inside = 1; next }
-    inside && /^  section / { next }
-    inside && /^  total \(wall\)/ { wall = $3; next }
-    inside && /^  conv2d \+ / { next }
-    inside && NF >= 7 { sum += $5; next }      # section op forward backward total % calls
-    inside && NF >= 3 { sum += $(NF-1); next } # a category: name seconds %
-    END {
-      if (wall <= 0) { print "no wall time"; exit 1 }
-      if (sum < wall - 0.002 || sum > wall + 0.002) { print "rows sum to " sum ", wall " wall; exit 1 }
-      if (wall > outer + 0.05 || wall < 0.5 * outer) { print "wall " wall ", outside " outer; exit 1 }
-    }' "$log" || fail "$log: the rows do not add up"
+  /usr/bin/python3 - "$log" "$outer" <<'PY' || fail "$log: the rows do not add up"
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+outer = float(sys.argv[2])
+cats = ["data load", "data", "optimizer", "checkpoint", "png", "evaluation",
+        "other in steps (shard sums, glue)", "other (setup, progress, ...)"]
+i = next(k for k, l in enumerate(lines) if l.startswith("profile: "))
+total, wall, n_ops, seen = 0.0, None, 0, set()
+for l in lines[i + 2:]:
+    if l.startswith("  total (wall)"):
+        wall = float(l.split()[2])
+        break
+    name = next((c for c in cats if l.startswith("  " + c + "  ")), None)
+    if name:
+        seen.add(name)
+        total += float(l[2 + len(name):].split()[0])
+    else:
+        total += float(l.split()[-4])  # section op forward backward TOTAL % %step calls
+        n_ops += 1
+assert wall and n_ops > 0 and seen == set(cats), (wall, n_ops, seen)
+assert abs(total - wall) < 0.002 + 1e-4 * n_ops, f"rows sum to {total}, wall {wall}"
+assert 0.5 * outer <= wall <= outer + 0.05, f"wall {wall}, outside {outer}"
+PY
+
 }
 
 # run NAME ARGS...: one profiled training; its stdout in $work/NAME.log, seconds in $secs
@@ -48,19 +60,22 @@ run() {
 # 1. the autoencoder: the table, and the JSON file agreeing with it
 run ae --model autoencoder --profile="$work/ae.json"
 check_table "$work/ae.log" "$secs" "encoder_conv1 +conv2d" "decoder_up1 +conv2d_transpose" \
-  "decoder_up2 +sigmoid" "- +mse" "data" "optimizer" "checkpoint" "png" "evaluation" "other"
+  "decoder_up2 +sigmoid" "- +mse" "data load" "data" "optimizer" "checkpoint" "png" \
+  "evaluation" "other in steps"
 /usr/bin/python3 - "$work/ae.json" "$work/ae.log" <<'PY' || fail "ae.json"
 import json, sys
 p = json.load(open(sys.argv[1]))
 ops = sum(r["forward_s"] + r["backward_s"] for r in p["ops"])
 cats = sum(p["categories"].values())
+assert 0 < p["steps_s"] < p["wall_s"]
 assert abs(ops + cats - p["wall_s"]) < 1e-6 * max(1.0, p["wall_s"]), (ops, cats, p["wall_s"])
 assert p["images"] == 256 and p["images_per_s"] > 0
-assert {"data", "optimizer", "checkpoint", "png", "evaluation", "other"} == set(p["categories"])
+assert {"data_load", "data", "optimizer", "checkpoint", "png", "evaluation", "other_in_steps",
+        "other"} == set(p["categories"])
 rows = {(r["section"], r["op"]) for r in p["ops"]}
 assert ("decoder_up1", "conv2d_transpose") in rows and ("encoder_conv2", "conv2d") in rows, rows
 assert all(r["calls"] > 0 and r["forward_s"] >= 0 and r["backward_s"] >= 0 for r in p["ops"])
-assert 0 < p["conv_fraction"] < 1
+assert 0 < p["conv_fraction"] < p["conv_fraction_of_steps"] < 1
 log = open(sys.argv[2]).read()
 assert f'{p["wall_s"]:.3f} s wall' in log, "the table and the file disagree on the wall time"
 PY
