@@ -79,10 +79,10 @@ static tc_status tc_ae_test_batch(tc_ae_run *r, const tc_dataset *test, int64_t 
 
 static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *mse) {
   const int64_t bs = 250;
-  double t = tc_prof_begin();
   int64_t *idx = malloc((size_t)bs * sizeof *idx);
   if (idx == NULL)
     return tc_set_error(TC_ERR_NOMEM, "evaluation: out of memory");
+  double t = tc_prof_begin();
   double total = 0.0;
   tc_status s = TC_OK;
   tc_graph_set_recording(r->g, 0);
