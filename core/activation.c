@@ -134,7 +134,22 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
     return;
   }
   /* Elementwise, so any split over threads gives the same bits; small tensors stay serial
-   * because a thread team costs more than it saves below about 32k elements. */
+   * because a thread team costs more than it saves below about 32k elements. The common
+   * kinds get loops of their own (the switch out of the loop, so they vectorize); their
+   * expressions are tc_act_point's, so the bits are too. */
+  if (act.kind == TC_ACT_RELU) {
+#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      y[i] = (z[i] > 0.0f || z[i] != z[i]) ? z[i] : 0.0f; /* NaN passes, as isnan(z) ? z */
+    return;
+  }
+  if (act.kind == TC_ACT_LEAKY_RELU) {
+    const float alpha = act.alpha;
+#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      y[i] = z[i] > 0.0f ? z[i] : alpha * z[i];
+    return;
+  }
 #pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++)
     y[i] = tc_act_point(act, z[i]);
@@ -200,4 +215,28 @@ void tc_activation_backward(tc_activation act, const float *z, const float *y,
 #pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++)
     dz[i] = tc_act_deriv(act, z[i], y[i]) * dy[i];
+}
+
+tc_status tc_activation_backward_add(tc_activation act, const float *z, const float *y,
+                                     const float *dy, float *dx, int64_t n) {
+  if (act.kind == TC_ACT_SOFTMAX)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_activation_backward_add: softmax needs "
+                                            "tc_activation_backward (a row-wise product)");
+  /* deriv * dy is rounded to a float before the add (C11, no contraction): the bits of
+   * dz = deriv * dy followed by dx += dz. relu and leaky_relu keep tc_act_deriv's forms. */
+  if (act.kind == TC_ACT_RELU) {
+#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      dx[i] += (z[i] > 0.0f ? 1.0f : 0.0f) * dy[i];
+  } else if (act.kind == TC_ACT_LEAKY_RELU) {
+    const float alpha = act.alpha;
+#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      dx[i] += (z[i] > 0.0f ? 1.0f : alpha) * dy[i];
+  } else {
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      dx[i] += tc_act_deriv(act, z[i], y[i]) * dy[i];
+  }
+  return TC_OK;
 }

@@ -59,6 +59,12 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
 void tc_activation_backward(tc_activation act, const float *z, const float *y,
                             const float *dy, float *dz, int64_t n, int64_t axis_len);
 
+/* dx += act'(z) ⊙ dy in one pass, for every kind but softmax (TC_ERR_INVALID_ARG: it needs
+ * tc_activation_backward's row-wise product first). The same bits as dz from
+ * tc_activation_backward added to dx, without the buffer. dx must not alias z, y or dy. */
+tc_status tc_activation_backward_add(tc_activation act, const float *z, const float *y,
+                                     const float *dy, float *dx, int64_t n);
+
 /* Which smooth piece of act the point z lies on (softmax: elementwise pieces of none).
  * The number changes exactly where act, act' or act'' jumps: 0 for relu, leaky_relu, elu,
  * selu and softsign (whose act'' jumps there); 0 and 6 for relu6; ±2.5 for hard_sigmoid.

@@ -1,6 +1,8 @@
 /* graph.c — tape recording and reverse-mode accumulation. */
 #include "core/graph.h"
 
+#include "core/graph_timing.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,9 @@ struct tc_graph {
   int n_losses, cap_losses;
   int recording;
   int backward_done;
+  int profiling;
+  const char *tag;        /* the caller's, until its next tc_graph_set_tag */
+  tc_timing_table timing; /* kept across resets */
 };
 
 tc_status tc_graph_create(tc_graph **out) {
@@ -36,6 +41,7 @@ void tc_graph_free(tc_graph *g) {
   if (g == NULL)
     return;
   tc_arena_free(g->arena);
+  tc_timing_free(&g->timing);
   free(g->nodes);
   free(g->losses);
   free(g);
@@ -59,6 +65,56 @@ void tc_graph_set_recording(tc_graph *g, int on) {
 int tc_graph_recording(const tc_graph *g) { return g ? g->recording : 0; }
 int tc_graph_node_count(const tc_graph *g) { return g ? g->n_nodes : 0; }
 
+void tc_graph_set_profiling(tc_graph *g, int on) {
+  if (g != NULL) {
+    g->profiling = on != 0;
+    g->timing.mark = 0.0; /* a forward begun in the other state is not timed */
+  }
+}
+int tc_graph_profiling(const tc_graph *g) { return g ? g->profiling : 0; }
+
+const char *tc_graph_set_tag(tc_graph *g, const char *tag) {
+  if (g == NULL)
+    return NULL;
+  const char *old = g->tag;
+  g->tag = tag;
+  return old;
+}
+
+int tc_graph_timing_count(const tc_graph *g) { return g ? g->timing.n : 0; }
+
+int tc_graph_timing_at(const tc_graph *g, int i, tc_graph_timing *out) {
+  if (out == NULL)
+    return 0;
+  memset(out, 0, sizeof *out);
+  if (g == NULL || i < 0 || i >= g->timing.n)
+    return 0;
+  const tc_timing_row *r = &g->timing.rows[i];
+  *out = (tc_graph_timing){.tag = r->has_tag ? r->tag : NULL, .op = r->op,
+                           .forward_s = r->forward_s, .backward_s = r->backward_s,
+                           .forward_calls = r->forward_calls, .backward_calls = r->backward_calls};
+  return 1;
+}
+
+void tc_graph_timing_clear(tc_graph *g) {
+  if (g != NULL)
+    tc_timing_clear(&g->timing);
+}
+
+/* Profiling: the forward time of the op whose output was just made (from its
+ * tc_graph_new_output to now), into its row; the row, for the node's backward. The mark is
+ * spent here, so an op built from others (its record after theirs) counts no second twice. */
+static int tc_time_forward(tc_graph *g, const char *op) {
+  int row = tc_timing_row_for(&g->timing, g->tag, op);
+  if (row >= 0 && g->timing.mark > 0.0) {
+    double now = tc_timing_now();
+    g->timing.rows[row].forward_s += now - g->timing.mark;
+    g->timing.rows[row].forward_calls++;
+  }
+  g->timing.mark = 0.0;
+  return row;
+}
+
 tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int64_t *shape,
                               tc_tensor *const *in, int n_in) {
   if (g == NULL || out == NULL || (in == NULL && n_in > 0))
@@ -70,6 +126,8 @@ tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int6
     if (in[i] != NULL && in[i]->requires_grad)
       needs = 1;
   (*out)->requires_grad = needs && g->recording;
+  if (g->profiling)
+    g->timing.mark = tc_timing_now();
   return TC_OK;
 }
 
@@ -97,6 +155,7 @@ tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
   if (n_in < 0)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_record: op '%s' has %d inputs",
                         op ? op : "?", n_in);
+  int row = g->profiling ? tc_time_forward(g, op ? op : "custom op") : -1;
   if (!out->requires_grad)
     return TC_OK;
   if (g->backward_done)
@@ -119,6 +178,7 @@ tc_status tc_graph_record(tc_graph *g, const char *op, tc_backward_fn backward,
     n->in[i] = in[i];
   n->ctx = ctx;
   n->graph = g;
+  n->timing = row;
   out->node = g->n_nodes++;
   return TC_OK;
 }
@@ -213,6 +273,31 @@ static tc_status tc_loss_not_on_tape(const tc_graph *g, const tc_tensor *loss) {
                       "output");
 }
 
+/* One node's backward function; timed into its row when profiling. */
+static tc_status tc_run_backward(tc_graph *g, tc_node *n) {
+  int timed = g->profiling && n->timing >= 0 && n->timing < g->timing.n;
+  double t0 = timed ? tc_timing_now() : 0.0;
+  tc_status s = n->backward(n);
+  if (s != TC_OK) {
+    tc_error_prefix("backward of '%s'", n->op);
+    return s;
+  }
+  if (timed) {
+    g->timing.rows[n->timing].backward_s += tc_timing_now() - t0;
+    g->timing.rows[n->timing].backward_calls++;
+  }
+  return TC_OK;
+}
+
+/* The untagged "backward setup" row: zeroing gradient buffers and stamping the leaves. */
+static void tc_time_setup(tc_graph *g, double seconds) {
+  int row = tc_timing_row_for(&g->timing, NULL, "backward setup");
+  if (row >= 0) {
+    g->timing.rows[row].backward_s += seconds;
+    g->timing.rows[row].backward_calls++;
+  }
+}
+
 tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss) {
   static atomic_uint_fast64_t passes;
   if (g == NULL || loss == NULL)
@@ -226,17 +311,17 @@ tc_status tc_graph_backward(tc_graph *g, tc_tensor *loss) {
     return tc_set_error(TC_ERR_SHAPE, "tc_graph_backward: loss has %lld elements, need 1",
                         (long long)loss->size);
   TC_TRY(tc_check_leaves(g, last));
+  double t0 = g->profiling ? tc_timing_now() : 0.0, setup = 0.0;
   TC_TRY(tc_prepare_grads(g, last));
+  if (g->profiling)
+    setup = tc_timing_now() - t0;
   loss->grad[0] = 1.0f;
-  for (int i = last; i >= 0; i--) {
-    tc_node *n = &g->nodes[i];
-    tc_status s = n->backward(n);
-    if (s != TC_OK) {
-      tc_error_prefix("backward of '%s'", n->op);
-      return s;
-    }
-  }
+  for (int i = last; i >= 0; i--)
+    TC_TRY(tc_run_backward(g, &g->nodes[i]));
+  t0 = g->profiling ? tc_timing_now() : 0.0;
   TC_TRY(tc_stamp_reached(g, last, (uint64_t)atomic_fetch_add(&passes, 1) + 1));
+  if (g->profiling)
+    tc_time_setup(g, setup + tc_timing_now() - t0);
   g->backward_done = 1;
   return TC_OK;
 }

@@ -39,6 +39,7 @@ struct tc_node {
   int n_in;
   void *ctx;      /* op state, allocated in the graph's arena */
   tc_graph *graph;
+  int timing;     /* its row in the graph's timing table; -1 when not profiling */
 };
 
 tc_status tc_graph_create(tc_graph **out);
@@ -82,5 +83,30 @@ tc_tensor *tc_graph_loss_at(const tc_graph *g, int i);
 
 /* Number of recorded nodes (for tests). */
 int tc_graph_node_count(const tc_graph *g);
+
+/* Profiling (off by default; when off it costs one branch per op). When on, the graph
+ * accumulates, across resets, the seconds each op spends per (tag, op name): forward from
+ * tc_graph_new_output to tc_graph_record (whether or not the op is taped), backward around
+ * the node's backward function, plus one row (tag NULL, op "backward setup") for zeroing the
+ * gradient buffers and stamping leaves. The core only records; callers read the rows and
+ * print. The tag names the caller's unit of work (a layer); it is copied (up to 63 bytes)
+ * into the row, so the caller's string need only live until the next tc_graph_set_tag. */
+void tc_graph_set_profiling(tc_graph *g, int on);
+int tc_graph_profiling(const tc_graph *g);
+/* Sets the tag of the ops recorded from now on (NULL: none) and returns the previous one. */
+const char *tc_graph_set_tag(tc_graph *g, const char *tag);
+
+typedef struct tc_graph_timing {
+  const char *tag; /* NULL: untagged; else the graph's copy */
+  const char *op;  /* the op's static name */
+  double forward_s, backward_s;
+  int64_t forward_calls, backward_calls;
+} tc_graph_timing;
+
+int tc_graph_timing_count(const tc_graph *g);
+/* Row i (0 <= i < count; in order of first appearance); 0 and a zeroed *out if out of range. */
+int tc_graph_timing_at(const tc_graph *g, int i, tc_graph_timing *out);
+/* Forgets every row (the tag stays). */
+void tc_graph_timing_clear(tc_graph *g);
 
 #endif

@@ -58,6 +58,9 @@ static tc_status tc_activation_backward_node(tc_node *n) {
   if (!x->requires_grad)
     return TC_OK;
   const tc_activation *act = n->ctx;
+  if (act->kind != TC_ACT_SOFTMAX) /* one pass, no dz buffer (the same bits) */
+    return tc_activation_backward_add(*act, x->data, n->out->data, n->out->grad, x->grad,
+                                      x->size);
   int64_t axis_len = x->rank > 0 ? x->shape[x->rank - 1] : 1;
   float *dz = tc_arena_alloc(tc_graph_arena(n->graph), (size_t)x->size * sizeof(float));
   if (dz == NULL)

@@ -133,7 +133,10 @@ static tc_status tc_node_run(tc_net *net, tc_graph *g, int i, int training, tc_t
 
 tc_status tc_net_node_forward(tc_net *net, tc_graph *g, int i, int training) {
   tc_tensor *y = NULL;
+  /* the node's ops are timed under its name when the graph profiles (core/graph.h) */
+  const char *outer = tc_graph_set_tag(g, net->d->nodes[i].name);
   tc_status s = tc_node_run(net, g, i, training, &y);
+  tc_graph_set_tag(g, outer);
   if (s != TC_OK)
     return tc_net_node_error(net, i, s);
   net->slot[i].out = y;

@@ -60,6 +60,26 @@ static void tc_update_sgd(const tc_optim_config *c, const float *w, float *w_out
   }
 }
 
+/* Plain Adam (no amsgrad, no weight decay), the common case: the same expressions as the
+ * general loop below, term for term (C11 rounds each to float; no contraction), so the
+ * same bits; with the settings in locals the loop vectorizes. The outputs are the step's
+ * staged buffers (optim/step.c), never the inputs. */
+static void tc_update_adam_plain(float b1, float b2, float lr_t, float eps, const float *w,
+                                 float *w_out, const float *g, const float *const *s,
+                                 float *const *s_out, int64_t n) {
+  const float *restrict s0 = s[0], *restrict s1 = s[1];
+  float *restrict m_out = s_out[0], *restrict v_out = s_out[1];
+  const float ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    float m = b1 * s0[i] + ob1 * g[i];
+    float v = b2 * s1[i] + ob2 * g[i] * g[i];
+    m_out[i] = m;
+    v_out[i] = v;
+    w_out[i] = w[i] - lr_t * m / (sqrtf(v) + eps);
+  }
+}
+
 static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, float *w_out,
                            const float *g, const float *const *s, float *const *s_out,
                            int64_t n) {
@@ -71,6 +91,10 @@ static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, 
   /* AdamW (Keras 3 / tf.keras AdamW, _apply_weight_decay): v -= v * weight_decay * lr with
    * the step's (scheduled) lr, before the adam update, which reads the decayed value. */
   float wd = c->kind == TC_OPTIM_ADAMW ? c->lr * c->weight_decay : 0.0f;
+  if (!c->amsgrad && wd == 0.0f) {
+    tc_update_adam_plain(c->beta1, c->beta2, lr_t, eps, w, w_out, g, s, s_out, n);
+    return;
+  }
   for (int64_t i = 0; i < n; i++) {
     float w_i = wd != 0.0f ? w[i] - w[i] * wd : w[i];
     float m = c->beta1 * s[0][i] + (1.0f - c->beta1) * g[i];

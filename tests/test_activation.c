@@ -211,6 +211,47 @@ START_TEST(softmax_rows_and_jacobian) {
 }
 END_TEST
 
+/* The fused backward (dx += act'(z)*dy, no dz buffer) gives the bits of the two passes, for
+ * every kind, over a tensor big enough for the thread team, with NaN, ±0 and ±inf inputs;
+ * the vectorized relu / leaky_relu forwards keep tc_act_point's NaN and -0 handling. */
+START_TEST(fused_backward_add_matches_two_passes) {
+  enum { N = 33000 }; /* above TC_ACT_PARALLEL_MIN: the thread team runs */
+  float *z = malloc(N * sizeof *z), *y = malloc(N * sizeof *y), *dy = malloc(N * sizeof *dy);
+  float *dz = malloc(N * sizeof *dz), *dx1 = malloc(N * sizeof *dx1), *dx2 = malloc(N * sizeof *dx2);
+  ck_assert(z && y && dy && dz && dx1 && dx2);
+  tc_test_rng r;
+  tc_test_rng_init(&r, 5);
+  tc_test_fill(&r, z, N, -8.0f, 8.0f);
+  tc_test_fill(&r, dy, N, -1.0f, 1.0f);
+  tc_test_fill(&r, dx1, N, -1.0f, 1.0f);
+  z[0] = NAN, z[1] = -0.0f, z[2] = 0.0f, z[3] = INFINITY, z[4] = -INFINITY;
+  dy[5] = NAN, dy[6] = INFINITY;
+  for (int k = 0; k < TC_ACT_COUNT; k++) {
+    tc_activation a = tc_activation_make((tc_activation_kind)k);
+    if (k == TC_ACT_LEAKY_RELU)
+      a.alpha = 0.2f;
+    tc_activation_forward(a, z, y, N, 1);
+    if (k == TC_ACT_RELU) {
+      ck_assert(isnan(y[0]));
+      ck_assert(y[1] == 0.0f && !signbit(y[1])); /* -0 -> +0, as z > 0 ? z : 0 */
+    }
+    if (k == TC_ACT_SOFTMAX) {
+      TC_CK_ERROR(tc_activation_backward_add(a, z, y, dy, dx2, N), TC_ERR_INVALID_ARG, "softmax");
+      continue;
+    }
+    memcpy(dx2, dx1, N * sizeof *dx2);
+    tc_activation_backward(a, z, y, dy, dz, N, 1);
+    ck_assert_int_eq(tc_activation_backward_add(a, z, y, dy, dx2, N), TC_OK);
+    for (int i = 0; i < N; i++) {
+      float want = dx1[i] + dz[i];
+      ck_assert_msg(memcmp(&want, &dx2[i], sizeof want) == 0 || (isnan(want) && isnan(dx2[i])),
+                    "%s: element %d: %a, want %a", tc_activation_name(a.kind), i, dx2[i], want);
+    }
+  }
+  free(z), free(y), free(dy), free(dz), free(dx1), free(dx2);
+}
+END_TEST
+
 START_TEST(in_place_aliasing_is_allowed) {
   float z[8] = {-2, -1, 0.5f, 1, 2, 3, -0.25f, 0.75f}, y[8], dy[8], dz[8], buf[8];
   for (int i = 0; i < 8; i++)
@@ -286,12 +327,14 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("activation");
   TCase *tc = tcase_create("activation");
+  tcase_set_timeout(tc, 120); /* a thread team on a busy 2-core machine waits its turn */
   tcase_add_test(tc, elementwise_forward_and_backward_match_the_formulas);
   tcase_add_test(tc, kinks_follow_tf);
   tcase_add_test(tc, every_break_point_is_a_piece_boundary);
   tcase_add_test(tc, extreme_inputs_stay_finite);
   tcase_add_test(tc, softmax_rows_and_jacobian);
   tcase_add_test(tc, in_place_aliasing_is_allowed);
+  tcase_add_test(tc, fused_backward_add_matches_two_passes);
   tcase_add_test(tc, parse_names_and_arguments);
   tcase_add_test(tc, bad_strings_are_refused_with_a_message);
   suite_add_tcase(s, tc);

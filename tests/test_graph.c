@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/graph.h"
 #include "core/ops.h"
@@ -305,6 +306,109 @@ START_TEST(recording_off_tapes_nothing) {
 }
 END_TEST
 
+/* A backward function that takes measurable time, so its row cannot read zero. */
+static tc_status slow_backward(tc_node *n) {
+  (void)n;
+  struct timespec ts = {0, 2000000}; /* 2 ms */
+  nanosleep(&ts, NULL);
+  return TC_OK;
+}
+
+START_TEST(profiling_times_ops_per_tag) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  int64_t s[1] = {3};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2, 3}, 1), *p, *q, *loss, *y;
+  /* off by default: nothing is recorded */
+  ck_assert_int_eq(tc_graph_profiling(g), 0);
+  ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &p), TC_OK);
+  ck_assert_int_eq(tc_graph_timing_count(g), 0);
+  tc_graph_reset(g);
+  tc_graph_set_profiling(g, 1);
+  ck_assert_int_eq(tc_graph_profiling(g), 1);
+  for (int step = 0; step < 2; step++) { /* rows sum across resets */
+    ck_assert_ptr_null(tc_graph_set_tag(g, "layer_a"));
+    ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &p), TC_OK);
+    ck_assert_str_eq(tc_graph_set_tag(g, "layer_b"), "layer_a");
+    ck_assert_int_eq(tc_op_scale(g, p, 3.0f, &q), TC_OK);
+    ck_assert_int_eq(tc_graph_new_output(g, &y, 1, s, &q, 1), TC_OK);
+    ck_assert_int_eq(tc_graph_record(g, "slow", slow_backward, y, &q, 1, NULL), TC_OK);
+    tc_graph_set_tag(g, NULL);
+    ck_assert_int_eq(tc_op_sum(g, y, &loss), TC_OK);
+    ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+    tc_graph_reset(g);
+  }
+  /* (layer_a, scale), (layer_b, scale), (layer_b, slow), (-, sum), (-, backward setup) */
+  ck_assert_int_eq(tc_graph_timing_count(g), 5);
+  tc_graph_timing t;
+  const char *tags[5] = {"layer_a", "layer_b", "layer_b", NULL, NULL};
+  const char *ops[5] = {"scale", "scale", "slow", "sum", "backward setup"};
+  for (int i = 0; i < 5; i++) {
+    ck_assert_int_eq(tc_graph_timing_at(g, i, &t), 1);
+    if (tags[i])
+      ck_assert_str_eq(t.tag, tags[i]);
+    else
+      ck_assert_ptr_null(t.tag);
+    ck_assert_str_eq(t.op, ops[i]);
+    ck_assert_int_eq(t.backward_calls, 2);
+    ck_assert(t.forward_s >= 0.0 && t.backward_s >= 0.0);
+    /* every op made its output with tc_graph_new_output: its forward is timed */
+    ck_assert_int_eq(t.forward_calls, i < 4 ? 2 : 0);
+  }
+  ck_assert_int_eq(tc_graph_timing_at(g, 2, &t), 1);
+  ck_assert(t.backward_s >= 2 * 0.002 && t.backward_s < 10.0);
+  ck_assert_int_eq(tc_graph_timing_at(g, 5, &t), 0);
+  ck_assert_ptr_null(t.op);
+  ck_assert_int_eq(tc_graph_timing_at(g, -1, &t), 0);
+  ck_assert_int_eq(tc_graph_timing_at(g, 0, NULL), 0);
+  /* an untaped op (recording off) still has its forward timed */
+  tc_graph_set_recording(g, 0);
+  tc_graph_set_tag(g, "eval");
+  ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &p), TC_OK);
+  ck_assert_int_eq(tc_graph_timing_count(g), 6);
+  ck_assert_int_eq(tc_graph_timing_at(g, 5, &t), 1);
+  ck_assert_int_eq(t.forward_calls, 1);
+  ck_assert_int_eq(t.backward_calls, 0);
+  tc_graph_timing_clear(g);
+  ck_assert_int_eq(tc_graph_timing_count(g), 0);
+  tc_graph_set_profiling(g, 0);
+  ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &p), TC_OK);
+  ck_assert_int_eq(tc_graph_timing_count(g), 0);
+  /* NULL graphs answer 0 / NULL */
+  ck_assert_int_eq(tc_graph_profiling(NULL), 0);
+  ck_assert_int_eq(tc_graph_timing_count(NULL), 0);
+  ck_assert_ptr_null(tc_graph_set_tag(NULL, "x"));
+  ck_assert_int_eq(tc_graph_timing_at(NULL, 0, &t), 0);
+  tc_graph_set_profiling(NULL, 1);
+  tc_graph_timing_clear(NULL);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
+/* A tag longer than a row holds is cut, not overrun, and still matches itself. */
+START_TEST(profiling_long_tag_is_cut) {
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  tc_graph_set_profiling(g, 1);
+  char tag[200];
+  memset(tag, 'x', sizeof tag - 1);
+  tag[sizeof tag - 1] = '\0';
+  tc_graph_set_tag(g, tag);
+  int64_t s[1] = {2};
+  tc_tensor *a = leaf(1, s, (float[]){1, 2}, 0), *p;
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(tc_op_scale(g, a, 2.0f, &p), TC_OK);
+  ck_assert_int_eq(tc_graph_timing_count(g), 1);
+  tc_graph_timing t;
+  ck_assert_int_eq(tc_graph_timing_at(g, 0, &t), 1);
+  ck_assert_uint_eq(strlen(t.tag), 63);
+  ck_assert_int_eq(t.forward_calls, 3);
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("graph");
   TCase *tc = tcase_create("autograd");
@@ -320,6 +424,8 @@ int main(void) {
   tcase_add_test(tc, loss_from_before_reset_is_refused);
   tcase_add_test(tc, backward_stamps_only_reached_leaves);
   tcase_add_test(tc, null_arguments_are_refused);
+  tcase_add_test(tc, profiling_times_ops_per_tag);
+  tcase_add_test(tc, profiling_long_tag_is_cut);
   suite_add_tcase(s, tc);
   return tc_test_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "core/conv2dt.h"
 #include "tools/commands.h"
+#include "tools/profile.h"
 #include "tools/train_common.h"
 #include "tools/train_dist.h"
 #include "tools/train_runs.h"
@@ -21,8 +22,14 @@ int tc_cmd_train(int argc, char **argv) {
   /* One rank or several (tools/train_dist.h): rank 0 alone makes files and prints. */
   tc_status s = tc_train_dist_start(argc, argv, &o);
   int usage = s == TC_ERR_INVALID_ARG; /* shards, rank count, options differing: exit 2 */
+  if (s == TC_OK && o.profile && tc_train_root()) {
+    s = tc_prof_start(o.profile_file);
+    usage = s != TC_OK; /* a profile file that cannot be made: bad usage, before any work */
+  }
   if (s == TC_OK) {
+    double t = tc_prof_begin();
     tc_status loaded = tc_train_load_data(&o, &train, &test);
+    tc_prof_end(TC_PROF_LOAD, t);
     s = tc_train_dist_check_data(loaded, train);
     usage = loaded == TC_OK && s == TC_ERR_INVALID_ARG; /* the ranks' images differ */
   }
@@ -41,7 +48,11 @@ int tc_cmd_train(int argc, char **argv) {
     tc_train_catch_signals();
     s = o.model == TC_MODEL_DCGAN ? tc_train_dcgan(&o, train, &stopped)
                                   : tc_train_autoencoder(&o, train, test, &stopped);
+    if (s == TC_OK) /* the table ends the run's output, after the last progress line */
+      s = tc_prof_finish(stdout);
   }
+  if (s != TC_OK)
+    (void)tc_prof_finish(NULL); /* closes the JSON file (with the failed run's partial profile) */
   tc_dataset_free(train);
   tc_dataset_free(test);
   tc_train_opts_free(&o);

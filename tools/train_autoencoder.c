@@ -8,6 +8,7 @@
 #include "optim/checkpoint.h"
 #include "tools/net_autoencoder.h"
 #include "tools/png_grid.h"
+#include "tools/profile.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
 #include "tools/train_schedule.h"
@@ -35,7 +36,7 @@ typedef struct tc_ae_run {
   tc_ema *ema; /* --ema: the shadow weights; NULL without */
 } tc_ae_run;
 
-static tc_status tc_ae_save(tc_ae_run *r) {
+static tc_status tc_ae_save_now(tc_ae_run *r) {
   tc_ckpt_optim co = {"optimizer", r->opt};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos),
                        .batch = r->o->batch, .ema = r->ema};
@@ -44,6 +45,13 @@ static tc_status tc_ae_save(tc_ae_run *r) {
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, &co, 1, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
+}
+
+static tc_status tc_ae_save(tc_ae_run *r) {
+  double t = tc_prof_begin();
+  tc_status s = tc_ae_save_now(r);
+  tc_prof_end(TC_PROF_CHECKPOINT, t);
+  return s;
 }
 
 /* Data loss plus the activity penalties the layers put on the tape. */
@@ -88,6 +96,7 @@ static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *ms
   int64_t *idx = malloc((size_t)bs * sizeof *idx);
   if (idx == NULL)
     return tc_set_error(TC_ERR_NOMEM, "evaluation: out of memory");
+  double t = tc_prof_begin();
   double total = 0.0;
   tc_status s = TC_OK;
   tc_graph_set_recording(r->g, 0);
@@ -97,6 +106,7 @@ static tc_status tc_ae_test_mse(tc_ae_run *r, const tc_dataset *test, double *ms
   }
   tc_graph_set_recording(r->g, 1);
   free(idx);
+  tc_prof_end(TC_PROF_EVAL, t);
   *mse = total / (double)test->n;
   return s;
 }
@@ -129,9 +139,11 @@ static tc_status tc_ae_write_png_now(tc_ae_run *r, const tc_dataset *test) {
 
 /* The grid from the EMA shadows when there are (swapped in, then back). */
 static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
+  double t = tc_prof_begin();
   tc_ema_swap(r->ema);
   tc_status s = tc_ae_write_png_now(r, test);
   tc_ema_swap(r->ema);
+  tc_prof_end(TC_PROF_PNG, t);
   return s;
 }
 
@@ -141,11 +153,15 @@ static tc_status tc_ae_shard(tc_ae_run *r, const tc_dataset *train, const int64_
   float data_loss;
   tc_graph_reset(r->g);
   tc_dist_sum_restore(r->sum);
+  double t = tc_prof_begin();
+  tc_status s;
   if (tc_train_paired(r->o)) /* shard k's images, as tc_train_shard_batch takes them */
-    TC_TRY(tc_train_pair_fill(r->o, train, idx + (int64_t)k * r->x->shape[0],
-                              tc_train_epoch_of(&r->pos), r->x, r->t));
+    s = tc_train_pair_fill(r->o, train, idx + (int64_t)k * r->x->shape[0],
+                           tc_train_epoch_of(&r->pos), r->x, r->t);
   else
-    TC_TRY(tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f));
+    s = tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f);
+  tc_prof_end(TC_PROF_DATA, t);
+  TC_TRY(s);
   tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, (uint32_t)k);
   TC_TRY(tc_ae_loss(r, r->x, r->t, &loss, &data_loss));
   TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
@@ -161,8 +177,13 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
   for (int k = first; st == TC_OK && k < first + count; k++)
     st = tc_ae_shard(r, train, r->order + s * r->o->batch, k);
   TC_TRY(tc_train_dist_finish(r->sum, st, &data_loss));
-  TC_TRY(tc_optim_step(r->opt, NULL));
-  tc_ema_update(r->ema);
+  double t = tc_prof_begin();
+  st = tc_optim_step(r->opt, NULL);
+  if (st == TC_OK)
+    tc_ema_update(r->ema);
+  tc_prof_end(TC_PROF_OPTIMIZER, t);
+  TC_TRY(st);
+  tc_prof_images(r->o->batch);
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, data_loss);
   if (r->o->checkpoint_every > 0 && r->pos.step % r->o->checkpoint_every == 0)
@@ -202,7 +223,9 @@ static tc_status tc_ae_epochs(tc_ae_run *r, const tc_dataset *train, const tc_da
     tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
     int64_t s = tc_train_offset_of(&r->pos);
     while (s < r->pos.steps_per_epoch && !*stopped) {
+      tc_prof_step_begin();
       TC_TRY(tc_ae_step(r, train, s++, e));
+      tc_prof_step_end();
       *stopped = tc_train_stop_reason(r->o, &r->pos);
     }
     if (s == r->pos.steps_per_epoch)
@@ -225,6 +248,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   else
     TC_TRY(tc_train_net_status(tc_autoencoder_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->g));
+  tc_prof_graph(r->g);
   TC_TRY(tc_optim_create(&r->opt, &o->optim, r->net.model, NULL));
   TC_TRY(tc_train_set_schedule(o, r->pos.steps_per_epoch, &r->opt, 1));
   int64_t shape[4] = {o->batch / o->shards, r->in[0], r->in[1], r->in[2]};
@@ -270,6 +294,7 @@ static void tc_ae_free(tc_ae_run *r) {
   tc_tensor_free(r->x);
   tc_ema_free(r->ema);
   tc_optim_free(r->opt);
+  tc_prof_graph_done(r->g);
   tc_graph_free(r->g);
   tc_autoencoder_free(&r->net);
 }

@@ -9,6 +9,7 @@
 #include "optim/checkpoint.h"
 #include "tools/net_dcgan.h"
 #include "tools/png_grid.h"
+#include "tools/profile.h"
 #include "tools/progress.h"
 #include "tools/train_common.h"
 #include "tools/train_schedule.h"
@@ -39,7 +40,7 @@ typedef struct tc_gan_run {
   double last_d, last_g;
 } tc_gan_run;
 
-static tc_status tc_gan_save(tc_gan_run *r) {
+static tc_status tc_gan_save_now(tc_gan_run *r) {
   tc_ckpt_optim co[2] = {{"generator", r->opt_g}, {"discriminator", r->opt_d}};
   tc_ckpt_meta meta = {.step = r->pos.step, .epoch = tc_train_epoch_of(&r->pos), .rng = r->rng,
                        .batch = r->o->batch, .ema = r->ema};
@@ -47,6 +48,13 @@ static tc_status tc_gan_save(tc_gan_run *r) {
   TC_TRY(tc_train_dist_save(r->ckpt, r->net.model, co, 2, &meta));
   r->saved_step = r->pos.step;
   return TC_OK;
+}
+
+static tc_status tc_gan_save(tc_gan_run *r) {
+  double t = tc_prof_begin();
+  tc_status s = tc_gan_save_now(r);
+  tc_prof_end(TC_PROF_CHECKPOINT, t);
+  return s;
 }
 
 static void tc_gan_normal(tc_rng *rng, tc_tensor *t) {
@@ -80,7 +88,10 @@ static tc_status tc_gan_generate_shard(tc_gan_run *r, int kl, int k) {
 static tc_status tc_gan_d_shard(tc_gan_run *r, const tc_dataset *train, const int64_t *idx,
                                 int kl, int k) {
   tc_tensor *lr, *lf, *l1, *l0, *loss;
-  TC_TRY(tc_train_shard_batch(train, idx, k, r->real, -1.0f, 1.0f));
+  double t = tc_prof_begin();
+  tc_status s = tc_train_shard_batch(train, idx, k, r->real, -1.0f, 1.0f);
+  tc_prof_end(TC_PROF_DATA, t);
+  TC_TRY(s);
   memcpy(r->fake->data, r->img[kl]->data, (size_t)r->fake->size * sizeof(float));
   tc_graph_reset(r->gd);
   tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, tc_gan_site(TC_GAN_D_STEP, k));
@@ -113,7 +124,9 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   int first, count;
   float d_loss, g_loss;
   tc_dist_sum_local(r->d_sum, &first, &count);
+  double t = tc_prof_begin();
   tc_gan_normal(&r->rng, r->z);
+  tc_prof_end(TC_PROF_DATA, t);
   tc_status st = tc_dist_sum_begin(r->state_sum);
   for (int kl = 0; st == TC_OK && kl < count; kl++)
     st = tc_gan_generate_shard(r, kl, first + kl);
@@ -123,7 +136,10 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   for (int kl = 0; st == TC_OK && kl < count; kl++)
     st = tc_gan_d_shard(r, train, idx, kl, first + kl);
   TC_TRY(tc_train_dist_finish(r->d_sum, st, &d_loss));
-  TC_TRY(tc_optim_step(r->opt_d, NULL));
+  t = tc_prof_begin();
+  st = tc_optim_step(r->opt_d, NULL);
+  tc_prof_end(TC_PROF_OPTIMIZER, t);
+  TC_TRY(st);
   r->last_d = d_loss;
   tc_gan_freeze_discriminator(r, 1);
   st = tc_dist_sum_begin(r->g_sum);
@@ -132,8 +148,13 @@ static tc_status tc_gan_step(tc_gan_run *r, const tc_dataset *train, int64_t s, 
   st = tc_train_dist_finish(r->g_sum, st, &g_loss);
   tc_gan_freeze_discriminator(r, 0);
   TC_TRY(st);
-  TC_TRY(tc_optim_step(r->opt_g, NULL));
-  tc_ema_update(r->ema);
+  t = tc_prof_begin();
+  st = tc_optim_step(r->opt_g, NULL);
+  if (st == TC_OK)
+    tc_ema_update(r->ema);
+  tc_prof_end(TC_PROF_OPTIMIZER, t);
+  TC_TRY(st);
+  tc_prof_images(r->o->batch);
   r->last_g = g_loss;
   r->pos.step++;
   tc_progress_step(r->progress, (int)epoch + 1, s + 1, r->last_g);
@@ -168,9 +189,11 @@ static tc_status tc_gan_samples_now(tc_gan_run *r) {
 
 /* The grid from the EMA shadows when there are (swapped in, then back). */
 static tc_status tc_gan_samples(tc_gan_run *r) {
+  double t = tc_prof_begin();
   tc_ema_swap(r->ema);
   tc_status s = tc_gan_samples_now(r);
   tc_ema_swap(r->ema);
+  tc_prof_end(TC_PROF_PNG, t);
   return s;
 }
 
@@ -198,7 +221,9 @@ static tc_status tc_gan_epochs(tc_gan_run *r, const tc_dataset *train, int *stop
   for (int64_t e = tc_train_epoch_of(&r->pos); e < r->o->epochs; e++) {
     tc_shuffle_indices(r->order, train->n, (uint64_t)r->o->seed, (uint64_t)e);
     for (int64_t s = tc_train_offset_of(&r->pos); s < r->pos.steps_per_epoch; s++) {
+      tc_prof_step_begin();
       TC_TRY(tc_gan_step(r, train, s, e));
+      tc_prof_step_end();
       TC_TRY(tc_gan_after_step(r));
       if ((*stopped = r->side.failed ? 3 : tc_train_stop_reason(r->o, &r->pos)) != 0)
         return TC_OK;
@@ -245,8 +270,10 @@ static tc_status tc_gan_shards(tc_gan_run *r) {
   r->img = calloc((size_t)r->n_local, sizeof *r->img);
   if (r->gg == NULL || r->img == NULL)
     return tc_set_error(TC_ERR_NOMEM, "out of memory for %d shards", r->n_local);
-  for (int kl = 0; kl < r->n_local; kl++)
+  for (int kl = 0; kl < r->n_local; kl++) {
     TC_TRY(tc_graph_create(&r->gg[kl]));
+    tc_prof_graph(r->gg[kl]);
+  }
   return TC_OK;
 }
 
@@ -258,6 +285,7 @@ static tc_status tc_gan_setup(tc_gan_run *r, const tc_dataset *train) {
                         o->batch, (long long)train->n);
   TC_TRY(tc_train_net_status(tc_dcgan_create(&r->net, o, train->h, train->w)));
   TC_TRY(tc_graph_create(&r->gd));
+  tc_prof_graph(r->gd);
   TC_TRY(tc_optim_create(&r->opt_g, &o->optim, r->net.model, "generator"));
   TC_TRY(tc_optim_create(&r->opt_d, &o->optim, r->net.model, "discriminator"));
   tc_optim *both[2] = {r->opt_g, r->opt_d};
@@ -294,8 +322,10 @@ static void tc_gan_free(tc_gan_run *r) {
   tc_dist_sum_free(r->state_sum);
   tc_dist_sum_free(r->d_sum);
   tc_dist_sum_free(r->g_sum);
-  for (int kl = 0; r->gg && kl < r->n_local; kl++)
+  for (int kl = 0; r->gg && kl < r->n_local; kl++) {
+    tc_prof_graph_done(r->gg[kl]);
     tc_graph_free(r->gg[kl]);
+  }
   free(r->gg);
   free(r->img);
   free(r->order);
@@ -305,6 +335,7 @@ static void tc_gan_free(tc_gan_run *r) {
   tc_ema_free(r->ema);
   tc_optim_free(r->opt_g);
   tc_optim_free(r->opt_d);
+  tc_prof_graph_done(r->gd);
   tc_graph_free(r->gd);
   tc_dcgan_free(&r->net);
 }

@@ -73,7 +73,11 @@ void tc_train_opts_help(FILE *out) {
     "                       existing checkpoint is an error\n"
     "  --max-steps N        stop after N steps in all (counting resumed ones), with a\n"
     "                       checkpoint, as if interrupted; --resume continues\n"
-    "  --sample-every N     dcgan: steps between sample grids (default 200)\n\n"
+    "  --sample-every N     dcgan: steps between sample grids (default 200)\n"
+    "  --profile            at the end, print where the time went: seconds and %% of the\n"
+    "                       wall time per layer and op (forward, backward), optimizer,\n"
+    "                       data, checkpoint, PNG, evaluation, other (stdout)\n"
+    "  --profile=FILE       the same, and write it as JSON to FILE (docs/training.md)\n\n"
     "layer options (the decoder's/generator's Conv2DTranspose layers; docs/strings.md;\n"
     "with --net, each sets the file's variable of that name, e.g. var activation=relu):\n"
     "  --activation SPEC            e.g. relu (default), leaky_relu:0.2, elu\n"
@@ -256,6 +260,15 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->max_steps);
   } else if (strcmp(a, "--sample-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->sample_every);
+  } else if (strcmp(a, "--profile") == 0) {
+    o->profile = 1;
+  } else if (strncmp(a, "--profile=", 10) == 0) {
+    o->profile = 1;
+    o->profile_file = a + 10;
+    if (*o->profile_file == '\0') {
+      fprintf(stderr, "tconv train: --profile=FILE wants a file name after '='\n");
+      rc = -1;
+    }
   } else if (strcmp(a, "--net") == 0) {
     rc = (o->net_file = tc_arg_string(argc, argv, i)) ? 0 : -1;
   } else if (tc_is_layer_option(a)) {

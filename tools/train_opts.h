@@ -49,6 +49,8 @@ typedef struct tc_train_opts {
   long checkpoint_every;  /* steps; 0: only at the end and on Ctrl-C */
   long max_steps;         /* stop (with a checkpoint) once this many steps are done; 0: no limit */
   long sample_every;      /* dcgan: steps between sample grids */
+  int profile;            /* --profile: print where the time went (tools/profile.h) */
+  const char *profile_file; /* --profile=FILE: also write it as JSON there */
   tc_layer_opts layer;
   tc_optim_config optim;  /* resolved from optimizer + lr */
   const char *net_file;   /* --net FILE; NULL: the shipped file of --model */
