@@ -219,15 +219,6 @@ tc_status tc_conv2dt_plan_create_explicit(tc_conv2dt_plan *plan, const tc_conv2d
   return TC_OK;
 }
 
-double tc_conv2dt_flops(const tc_conv2dt_plan *plan) {
-  if (!plan)
-    return 0.0;
-  const tc_conv2dt_params *p = &plan->p;
-  return 2.0 * (double)plan->n * plan->h * plan->w * plan->c * (p->filters / p->groups) *
-         p->kernel_h * p->kernel_w;
-}
-
-
 /* ---- what the plan chose, and forcing another choice ---------------------------------- */
 
 tc_status tc_conv2dt_plan_force(tc_conv2dt_plan *plan, tc_conv2dt_dir dir, tc_conv2dt_algo algo) {
