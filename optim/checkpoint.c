@@ -144,6 +144,10 @@ tc_status tc_ckpt_save(const char *path, const tc_model *m, const tc_ckpt_optim 
   if (n_o < 0 || n_o > 4)
     return tc_set_error(TC_ERR_INVALID_ARG, "tc_ckpt_save: %d optimizers, at most 4", n_o);
   TC_TRY(tc_ckpt_check_names(o, n_o));
+  /* Slots are made by the first step; one saved before it holds them at their initial
+   * values, as the loader (which makes them all) expects, so that it resumes like any. */
+  for (int k = 0; k < n_o; k++)
+    TC_TRY(tc_optim_ensure_slots(o[k].optim));
   tc_ckpt_list l;
   memset(&l, 0, sizeof l);
   l.cap = tc_ckpt_capacity(m, o, n_o, meta->ema);

@@ -10,6 +10,10 @@
 # For each job: the test PSNR after the last epoch of each, the baseline each computes, the
 # PSNR the twin gets from tconv's trained weights (the two networks compute the same
 # function if it equals tconv's own), training images/s of each, and the difference.
+# The twin trains twice per seed: on its own (PyTorch's initialization, shuffles and noise:
+# a statistical comparison), and "paired": from tconv's initial weights (`tconv train
+# --max-steps 0`) on tconv's shuffles and noise (--tconv-streams), so that the two runs
+# differ only by floating-point rounding.
 #   tools/compare-torch-jobs.sh [EPOCHS] [THREADS] [LIMIT] [sr|denoise|both]
 # LIMIT: training images (0: all 60000). KEEP=DIR keeps the logs and results.png there.
 # SEEDS="1 2 3" trains each side once per seed (default 1) and compares the mean PSNRs:
@@ -49,6 +53,8 @@ run_job() {  # name net pairs twin: tconv and the twin once per seed of $seeds
       --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" 2> "$out/$name-$seed-tconv.log" |
       tee -a "$out/$name-$seed-tconv.log" >/dev/null
     grep -E "baseline|noisy input|^epoch [0-9]+: " "$out/$name-$seed-tconv.log"
+    build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
+      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed-init" --max-steps 0 >/dev/null 2>&1
     echo "== $name, seed $seed: $twin (PyTorch $($py -c 'import torch; print(torch.__version__)'))"
     OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
       --pairs "$pairs" --threads "$threads" --seed "$seed" "${limit_args[@]}" \
@@ -57,29 +63,34 @@ run_job() {  # name net pairs twin: tconv and the twin once per seed of $seeds
     OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
       --pairs "$pairs" --epochs "$epochs" --threads "$threads" --seed "$seed" "${limit_args[@]}" |
       tee "$out/$name-$seed-torch.log"
+    echo "== $name, seed $seed: $twin paired (tconv's initial weights, shuffles and noise)"
+    OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
+      --pairs "$pairs" --epochs "$epochs" --threads "$threads" --seed "$seed" "${limit_args[@]}" \
+      --init "$out/$name-$seed-init/checkpoint.npz" --tconv-streams | tee "$out/$name-$seed-paired.log"
   done
 }
 
 mean() { awk '{s+=$1; n++} END {if (n) printf "%.2f", s/n}'; }
 
 summary() {  # name baseline-label: per seed, then the means and their difference
-  local name=$1 label=$2 seed t p w tb pb all_t="" all_p="" ips_t="" ips_p=""
+  local name=$1 label=$2 seed t p q w tb pb all_t="" all_p="" all_q=""
   for seed in $seeds; do
     local f=$out/$name-$seed
     t=$(num ".*epoch $epochs: test mse [0-9.]*, psnr \\([0-9.]*\\) dB.*" "$f-tconv.log")
     p=$(num "^epoch $epochs: .*psnr \\([0-9.]*\\) dB.*" "$f-torch.log")
+    q=$(num "^epoch $epochs: .*psnr \\([0-9.]*\\) dB.*" "$f-paired.log")
     w=$(num ".*: test mse [0-9.]*, psnr \\([0-9.]*\\) dB" "$f-weights.log")
     tb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$f-tconv.log")
     pb=$(num ".*$label: test PSNR \\([0-9.]*\\) dB.*" "$f-torch.log")
-    printf "%-8s seed %-3s tconv %6s dB  pytorch %6s dB  %s: tconv %s / pytorch %s dB  " \
-      "$name" "$seed" "$t" "$p" "$label" "$tb" "$pb"
+    printf "%-8s seed %-3s tconv %6s dB  pytorch %6s dB  paired %6s dB  %s: tconv %s / pytorch %s dB  " \
+      "$name" "$seed" "$t" "$p" "$q" "$label" "$tb" "$pb"
     printf "twin on tconv's weights %s dB  img/s tconv %s pytorch %s\n" "$w" \
       "$(mean_ips "$f-tconv.log" " took")" "$(mean_ips "$f-torch.log" "")"
-    all_t+="$t"$'\n'; all_p+="$p"$'\n'
+    all_t+="$t"$'\n'; all_p+="$p"$'\n'; all_q+="$q"$'\n'
   done
-  t=$(printf "%s" "$all_t" | mean); p=$(printf "%s" "$all_p" | mean)
-  printf "%-8s mean     tconv %6s dB  pytorch %6s dB  difference %+.2f dB\n" "$name" "$t" "$p" \
-    "$(echo "$t - $p" | bc -l)"
+  t=$(printf "%s" "$all_t" | mean); p=$(printf "%s" "$all_p" | mean); q=$(printf "%s" "$all_q" | mean)
+  printf "%-8s mean     tconv %6s dB  pytorch %6s dB  difference %+.2f dB  paired %6s dB  difference %+.2f dB\n" \
+    "$name" "$t" "$p" "$(echo "$t - $p" | bc -l)" "$q" "$(echo "$t - $q" | bc -l)"
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -316,6 +316,8 @@ tc_status tc_train_autoencoder(const tc_train_opts *o, const tc_dataset *train,
       tc_progress_note(r.progress, "epoch 0: test mse %.6f (untrained)", mse);
     s = tc_train_dist_after_root(s);
   }
+  if (s == TC_OK && tc_train_limit_reached(o, &r.pos))
+    *stopped = 2; /* --max-steps 0, or a resume already there: the weights as they are */
   if (s == TC_OK)
     s = tc_ae_epochs(&r, train, test, stopped);
   if (s == TC_OK)

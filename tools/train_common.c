@@ -162,7 +162,11 @@ void tc_train_agree_stop(int any) { tc_stop_agreed = any; }
 int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p) {
   if (tc_stop_agreed >= 0 ? tc_stop_agreed : tc_stop_requested)
     return 1;
-  return (o->max_steps > 0 && p->step >= o->max_steps) ? 2 : 0;
+  return tc_train_limit_reached(o, p) ? 2 : 0;
+}
+
+int tc_train_limit_reached(const tc_train_opts *o, const tc_train_position *p) {
+  return o->max_steps >= 0 && p->step >= o->max_steps;
 }
 
 tc_status tc_train_batch(const tc_dataset *d, const int64_t *idx, tc_tensor *x, float lo,

@@ -76,6 +76,10 @@ void tc_train_resume_lr(const tc_train_opts *o, tc_optim *const *optims, int n, 
 /* 0 to go on; 1 after Ctrl-C; 2 once --max-steps steps are done. */
 int tc_train_stop_reason(const tc_train_opts *o, const tc_train_position *p);
 
+/* Whether --max-steps is reached: checked before the first step as well (--max-steps 0
+ * saves the initial weights), and the same on every MPI rank, unlike a Ctrl-C. */
+int tc_train_limit_reached(const tc_train_opts *o, const tc_train_position *p);
+
 /* Fills a batch tensor (N,H,W,1) with the images idx[0..N) scaled to [lo, hi]. */
 tc_status tc_train_batch(const tc_dataset *d, const int64_t *idx, tc_tensor *x, float lo,
                          float hi);

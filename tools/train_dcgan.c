@@ -346,7 +346,9 @@ tc_status tc_train_dcgan(const tc_train_opts *o, const tc_dataset *train, int *s
   r.o = o;
   *stopped = 0;
   tc_status s = tc_gan_setup(&r, train);
-  if (s == TC_OK)
+  if (s == TC_OK && tc_train_limit_reached(o, &r.pos))
+    *stopped = 2; /* --max-steps 0, or a resume already there: the weights as they are */
+  if (s == TC_OK && !*stopped)
     s = tc_gan_epochs(&r, train, stopped);
   if (s == TC_OK)
     s = tc_gan_save(&r);

@@ -72,7 +72,8 @@ void tc_train_opts_help(FILE *out) {
     "                       replaced at the first save); without --resume or --force an\n"
     "                       existing checkpoint is an error\n"
     "  --max-steps N        stop after N steps in all (counting resumed ones), with a\n"
-    "                       checkpoint, as if interrupted; --resume continues\n"
+    "                       checkpoint, as if interrupted; --resume continues; 0\n"
+    "                       saves the initial weights and trains nothing\n"
     "  --sample-every N     dcgan: steps between sample grids (default 200)\n"
     "  --profile            at the end, print where the time went: seconds and %% of the\n"
     "                       wall time per layer and op (forward, backward), optimizer,\n"
@@ -103,6 +104,7 @@ static void tc_defaults(tc_train_opts *o) {
   o->ema = -1.0;
   o->seed = 1;
   o->checkpoint_every = 500;
+  o->max_steps = -1;
   o->sample_every = 200;
   o->layer = tc_layer_common_default();
   o->layer.activation = tc_activation_make(TC_ACT_RELU);
@@ -257,7 +259,7 @@ static int tc_one_option(int argc, char **argv, int *i, tc_train_opts *o) {
   } else if (strcmp(a, "--checkpoint-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 0, 1L << 40, &o->checkpoint_every);
   } else if (strcmp(a, "--max-steps") == 0) {
-    rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->max_steps);
+    rc = tc_arg_long(argc, argv, i, 0, 1L << 40, &o->max_steps);
   } else if (strcmp(a, "--sample-every") == 0) {
     rc = tc_arg_long(argc, argv, i, 1, 1L << 40, &o->sample_every);
   } else if (strcmp(a, "--profile") == 0) {

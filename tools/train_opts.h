@@ -47,7 +47,7 @@ typedef struct tc_train_opts {
   long shards;            /* 0: automatic (tools/train_dist.h) */
   long accumulate;        /* --accumulate K: micro-batches per step (tools/train_accumulate.h) */
   long checkpoint_every;  /* steps; 0: only at the end and on Ctrl-C */
-  long max_steps;         /* stop (with a checkpoint) once this many steps are done; 0: no limit */
+  long max_steps;         /* stop (with a checkpoint) once this many steps are done; -1: no limit */
   long sample_every;      /* dcgan: steps between sample grids */
   int profile;            /* --profile: print where the time went (tools/profile.h) */
   const char *profile_file; /* --profile=FILE: also write it as JSON there */

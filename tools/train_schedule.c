@@ -8,7 +8,7 @@ tc_status tc_train_set_schedule(const tc_train_opts *o, int64_t steps_per_epoch,
   if (o->lr_schedule == NULL)
     return TC_OK;
   int64_t total = (int64_t)o->epochs * steps_per_epoch;
-  if (o->max_steps > 0 && o->max_steps < total)
+  if (o->max_steps > 0 && o->max_steps < total) /* 0 trains nothing: check the epochs */
     total = o->max_steps;
   if (o->sched.warmup > total)
     return tc_set_error(TC_ERR_INVALID_ARG, "--lr-schedule \"%s\": warmup %lld is longer than "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # train_cli.sh TCONV — end-to-end checks of `tconv train` and `tconv sample` on the built-in
 # synthetic set: an interrupted and resumed run ends bit-identical to a straight one (both
-# models), Ctrl-C saves a loadable checkpoint and exits 130, numpy reads the checkpoint's
+# models, also from --max-steps 0's initial weights), Ctrl-C saves a loadable checkpoint and exits 130, numpy reads the checkpoint's
 # keys and shapes, `tconv sample` regenerates the run's last sample grid, and 1 and 2
 # threads train the same bits.
 set -euo pipefail
@@ -25,6 +25,16 @@ gan=(--model dcgan --synthetic --limit 640 --batch 32 --epochs 1 --sample-every 
 "$tconv" train "${gan[@]}" --out "$work/g2" --resume >/dev/null 2>&1
 cmp -s "$work/g1/checkpoint.npz" "$work/g2/checkpoint.npz" || fail "dcgan resume differs"
 echo "ok: dcgan resumed at step 9 ends bit-identical"
+
+# 2b. --max-steps 0 saves the initial weights (optimizer slots at their initial values),
+# and a run resumed from them ends as the straight one (both models)
+"$tconv" train "${common[@]}" --out "$work/z" --max-steps 0 >/dev/null 2>&1 || fail "max-steps 0"
+"$tconv" train "${common[@]}" --out "$work/z" --resume >/dev/null 2>&1 || fail "resume at step 0"
+cmp -s "$work/a/checkpoint.npz" "$work/z/checkpoint.npz" || fail "autoencoder from step 0 differs"
+"$tconv" train "${gan[@]}" --out "$work/gz" --max-steps 0 >/dev/null 2>&1 || fail "gan max-steps 0"
+"$tconv" train "${gan[@]}" --out "$work/gz" --resume >/dev/null 2>&1 || fail "gan resume at 0"
+cmp -s "$work/g1/checkpoint.npz" "$work/gz/checkpoint.npz" || fail "dcgan from step 0 differs"
+echo "ok: --max-steps 0 saves the initial weights; resumed from them, both models end the same"
 
 # 3. tconv sample regenerates the last grid of the run
 "$tconv" sample "$work/g1/checkpoint.npz" --out "$work/again.png" >/dev/null

@@ -10,8 +10,12 @@ and the test set scored against its targets after each epoch.
 - noise:SIGMA  input = target + N(0, SIGMA^2), not clipped, drawn afresh for every
            training batch; the test set's noise is drawn once; baseline: the noisy input.
 
-The noise draws are PyTorch's, not tconv's (Philox) stream: the comparison is statistical
-(same distribution, same amount of data), as the shuffles are.
+By default the twin draws its own initialization, shuffles and noise (PyTorch's streams):
+the comparison is then statistical (same distribution, same amount of data), and one seed's
+PSNR differs from another's by a few tenths of a dB at a few epochs. With --init CKPT (the
+initial weights `tconv train --max-steps 0` saves) and --tconv-streams (tconv's shuffle and
+noise, tconv_streams.py) it trains on exactly what tconv trains on, from the same start: the
+two runs then differ only by floating-point rounding.
 Needs Debian's python3-torch and python3-numpy (tools/compare-torch-jobs.sh installs them)."""
 import argparse
 import gzip
@@ -24,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from netfile_torch import Net, psnr
+import tconv_streams
 
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -49,8 +54,9 @@ def load(data_dir, split):
 class Pairs:
     """Inputs for targets: fixed (sr) or drawn per batch (noise, with a fixed test draw)."""
 
-    def __init__(self, spec, seed):
+    def __init__(self, spec, seed, tconv_streams=False):
         self.kind, arg = spec.split(":", 1)
+        self.seed, self.tconv_streams = seed, tconv_streams
         if self.kind == "sr":
             self.scale = int(arg)
         elif self.kind == "noise":
@@ -60,9 +66,16 @@ class Pairs:
         self.gen = torch.Generator().manual_seed(seed + 1)
         self.test_gen = torch.Generator().manual_seed(seed + 2)
 
-    def make(self, target, test=False):
+    def make(self, target, test=False, epoch=0, indices=None):
+        """The inputs of targets; with tconv's streams, those of images `indices` of the
+        training set in 0-based `epoch` (test: the test set's images, in order)."""
         if self.kind == "sr":
             return F.avg_pool2d(target, self.scale)
+        if self.tconv_streams:
+            if test:
+                epoch, indices = tconv_streams.TEST_EPOCH, np.arange(len(target))
+            keys = tconv_streams.noise_keys(self.seed, epoch, np.asarray(indices))
+            return torch.from_numpy(tconv_streams.add_noise(target.numpy(), self.sigma, keys))
         gen = self.test_gen if test else self.gen
         return target + self.sigma * torch.randn(target.shape, generator=gen)
 
@@ -120,12 +133,16 @@ def train(args, model, pairs, data, test_in, test):
     steps = len(data) // args.batch
     fixed_in = pairs.make(data) if pairs.kind == "sr" else None
     for epoch in range(1, args.epochs + 1):
-        order = torch.randperm(len(data), generator=gen)
+        if args.tconv_streams:
+            order = torch.from_numpy(tconv_streams.shuffle(len(data), args.seed, epoch - 1))
+        else:
+            order = torch.randperm(len(data), generator=gen)
         start, acc = time.perf_counter(), 0.0
         for s in range(steps):
             idx = order[s * args.batch:(s + 1) * args.batch]
             y_true = data[idx]
-            x = fixed_in[idx] if fixed_in is not None else pairs.make(y_true)
+            x = fixed_in[idx] if fixed_in is not None else pairs.make(y_true, epoch=epoch - 1,
+                                                                      indices=idx.numpy())
             loss = loss_fn(model(x), y_true)
             opt.zero_grad()
             loss.backward()
@@ -150,13 +167,17 @@ def main(doc, default_net, default_pairs):
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--weights", help="a tconv checkpoint (.npz): load it, score the test "
                     "set and stop (a check that the twin computes what tconv computes)")
+    ap.add_argument("--init", help="start from a tconv checkpoint's weights (`tconv train "
+                    "--max-steps 0` saves the initial ones) instead of drawing them")
+    ap.add_argument("--tconv-streams", action="store_true", help="shuffle and draw the "
+                    "noise as tconv does (tconv_streams.py) instead of with PyTorch's RNG")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     data, test = load(args.data, "train"), load(args.data, "test")
     if args.limit:
         data = data[:args.limit]
-    model, pairs = Net(args.net), Pairs(args.pairs, args.seed)
+    model, pairs = Net(args.net), Pairs(args.pairs, args.seed, args.tconv_streams)
     test_in = pairs.make(test, test=True)
     label, base = pairs.baseline(test_in, test)
     print(f"torch: {len(data)} training and {len(test)} test images, "
@@ -168,4 +189,6 @@ def main(doc, default_net, default_pairs):
         mse = test_mse(model, test_in, test)
         print(f"tconv weights {args.weights}: test mse {mse:.6f}, psnr {psnr(mse):.2f} dB")
         return
+    if args.init:
+        model.load_tconv(np.load(args.init))
     train(args, model, pairs, data, test_in, test)
