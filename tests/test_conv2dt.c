@@ -536,13 +536,13 @@ START_TEST(few_filters_long_rows) {
 }
 END_TEST
 
-/* Few-filter forward's column form (layout.c: where the kernels are not AVX-512), forced
- * onto the AVX2 kernels: rows so wide that an image takes several bands, so bands
+/* Few-filter forward's column form (layout.c: on every ISA), on the AVX2 and the AVX-512
+ * kernels where the CPU has them: rows so wide that an image takes several bands, so bands
  * recompute the (kh-1)/sh col rows above them (fsrcnn's 9x9 / 3 and a 5x5 / 2 with 3
  * filters), against the reference and bit for bit at 1, 2, 3 and 7 threads. */
 START_TEST(few_filters_forward_column_form_bands) {
-  const tc_ukr_table *avx2 = tc_ukr_for(TC_ISA_AVX2);
-  if (!avx2)
+  const tc_ukr_table *kernels = tc_ukr_for(_i == 0 ? TC_ISA_AVX2 : TC_ISA_AVX512);
+  if (!kernels)
     return;
   start_omp_pool(7); /* the largest team first: libomp (LLVM 14) leaks when teams grow */
   static const int cs[][7] = {{40, 64, 56, 1, 9, 3, 1}, {45, 70, 20, 3, 5, 2, 0}};
@@ -550,7 +550,7 @@ START_TEST(few_filters_forward_column_form_bands) {
     const int *v = cs[ci];
     conv_case cc = make_case(2, v[0], v[1], v[2], v[3], v[4], v[4], v[5], v[5],
                              (tc_padding)v[6], TC_CHANNELS_LAST);
-    forced_ukr = avx2;
+    forced_ukr = kernels;
     forced_algo[TC_CONV2DT_FORWARD] = TC_CONV2DT_FEW_FILTERS;
     check_case_scaled(&cc, 950 + (uint64_t)ci, 20.0); /* bwd weights: 5000+ products */
     forced_ukr = NULL;
@@ -558,13 +558,25 @@ START_TEST(few_filters_forward_column_form_bands) {
     omp_set_num_threads(7);
     tc_conv2dt_plan plan;
     ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
-    plan.ukr = avx2;
+    plan.ukr = kernels;
     ck_assert_int_eq(tc_conv2dt_plan_force(&plan, TC_CONV2DT_FORWARD, TC_CONV2DT_FEW_FILTERS),
                      TC_OK);
     ck_assert_int_gt(plan.fcol, 0);
     ck_assert_int_lt(plan.fcol, cc.h); /* several bands */
     same_bits_at_1_2_3_7_threads(&plan, 960 + (uint64_t)ci);
   }
+}
+END_TEST
+
+/* Few-filter forward's dot form, for the shapes the column form does not take (K = kh*kw*F
+ * = 484 > 384): 16 lanes along C summed per pixel, against the reference. */
+START_TEST(few_filters_forward_dot_form) {
+  conv_case cc = make_case(2, 6, 7, 20, 4, 11, 11, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST);
+  tc_conv2dt_plan plan;
+  ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &cc.p, cc.n, cc.h, cc.w, cc.c), TC_OK);
+  ck_assert_int_eq(plan.algo[TC_CONV2DT_FORWARD], TC_CONV2DT_FEW_FILTERS);
+  ck_assert_int_eq(plan.fcol, 0);
+  check_case_scaled(&cc, 970, 20.0);
 }
 END_TEST
 
@@ -833,12 +845,9 @@ START_TEST(plan_describes_its_choice) {
   p.filters = 1;
   ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
   tc_conv2dt_plan_describe(&plan, buf, sizeof buf);
-  /* forward's column form where the kernels are not AVX-512 (layout.c) */
-  ck_assert_int_eq(plan.fcol != 0, plan.ukr->isa != TC_ISA_AVX512);
-  ck_assert_msg(strstr(buf, plan.fcol ? "fwd=few_filters:col bwd_data=few_filters bwd_weights="
-                                        "few_filters"
-                                      : "fwd=few_filters bwd_data=few_filters bwd_weights="
-                                        "few_filters"),
+  /* forward's column form, on every ISA (layout.c) */
+  ck_assert_int_gt(plan.fcol, 0);
+  ck_assert_msg(strstr(buf, "fwd=few_filters:col bwd_data=few_filters bwd_weights=few_filters"),
                 "%s", buf);
   p.data_format = TC_CHANNELS_FIRST; /* the NHWC kernels between transposes */
   ck_assert_int_eq(tc_conv2dt_plan_create(&plan, &p, 8, 8, 8, 16), TC_OK);
@@ -1045,7 +1054,8 @@ static Suite *conv2dt_suite(void) {
   tcase_add_test(ref, odd_sizes_avx2);
   tcase_add_test(ref, odd_sizes_portable);
   tcase_add_test(ref, few_filters_long_rows);
-  tcase_add_test(ref, few_filters_forward_column_form_bands);
+  tcase_add_loop_test(ref, few_filters_forward_column_form_bands, 0, 2);
+  tcase_add_test(ref, few_filters_forward_dot_form);
   tcase_add_test(ref, pixels_no_tap_reaches_get_zeros);
   tcase_add_test(ref, few_filters_streamed_backward_data);
   tcase_add_test(ref, slab_backward_weights);

@@ -1,5 +1,5 @@
 /* few_fwd_col.c — forward with few filters, the column form (chosen by layout.c where the
- * micro-kernels are not AVX-512, see tc_ct_fwd_col_rows): every input pixel's products
+ * shape allows, on every ISA, see tc_ct_fwd_col_rows): every input pixel's products
  * with every tap and filter, col[i][j][(a*kw + b)*F + f] = x[n][i][j][:] . k[a][b][f][:],
  * are one GEMM whose K = kh*kw*F columns fill the 16-wide tile (fmnist2: 16), then each
  * output element is the bias plus the col values of its taps, a ascending then b. The dot

@@ -124,7 +124,7 @@ int tc_ct_bw_batch(const fgeom *g);
 int64_t tc_ct_row_units(const fgeom *g);
 int tc_ct_small_slabs(const fgeom *g);
 int tc_ct_slabs_count(const fgeom *g);
-int tc_ct_fwd_col_rows(const fgeom *g, tc_isa isa);
+int tc_ct_fwd_col_rows(const fgeom *g);
 /* Fills plan->shared_bytes, thread_bytes, zero_row, the blocking and workspace_bytes for
  * plan->algo and plan->threads. */
 void tc_ct_layout(tc_conv2dt_plan *plan);

@@ -125,13 +125,15 @@ int tc_ct_slabs_count(const fgeom *g) {
   return s >= 2 ? (int)s : 0;
 }
 
-/* Forward with few filters, the column form (few_fwd_col.c), where the micro-kernels are
- * not AVX-512: with AVX2's 8 lanes the dot form's lane sums and pointer lists cost about
- * as much as its FMAs (fmnist2 ran at half oneDNN's speed); the AVX-512 dot form (16
- * lanes) ran at 3-5x oneDNN there and is kept (the column form was not measured on it).
- * Also K = kh*kw*F within SMALL_K, kh <= 64, the packed weights within B_BUDGET. Returns
- * the input rows per band, their col rows (and the (kh-1)/sh rows above) within COL_BYTES
- * per thread, or 0 where the form does not apply: a function of the shape and ISA only. */
+/* Forward with few filters, the column form (few_fwd_col.c), on every ISA: the dot form's
+ * lane sums and pointer lists cost about as much as its FMAs with AVX2's 8 lanes (fmnist2
+ * ran at half oneDNN's speed), and with AVX-512 on Zen 4 the column form was faster too
+ * (fsrcnn 31 -> 42, fmnist2 24 -> 35 GFLOP/s at 1 thread; 61 -> 73, 38 -> 67 at 2; medians
+ * of alternating runs, docs/benchmarks.md). Where it applies: K = kh*kw*F within SMALL_K,
+ * kh <= 64, the packed weights within B_BUDGET. Returns the input rows per band, their
+ * col rows (and the (kh-1)/sh rows above) within COL_BYTES per thread, or 0 where the
+ * form does not apply: a function of the shape only, so one ISA gives the same bits on
+ * every machine. */
 #define COL_BYTES (512 << 10)
 static int64_t col_row_bytes(const fgeom *g) {
   return (int64_t)g->w * panels(tc_ct_small_k(g)) * TC_GEMM_NR * (int64_t)sizeof(float);
@@ -139,8 +141,8 @@ static int64_t col_row_bytes(const fgeom *g) {
 static size_t col_b_bytes(const fgeom *g) {
   return align_up((size_t)panels(tc_ct_small_k(g)) * TC_GEMM_NR * (size_t)g->c * sizeof(float));
 }
-int tc_ct_fwd_col_rows(const fgeom *g, tc_isa isa) {
-  if (isa == TC_ISA_AVX512 || g->f > TC_DOT_MAXF || tc_ct_small_k(g) > SMALL_K ||
+int tc_ct_fwd_col_rows(const fgeom *g) {
+  if (g->f > TC_DOT_MAXF || tc_ct_small_k(g) > SMALL_K ||
       g->kh > TC_WIDE_MAXNT || col_b_bytes(g) > (size_t)B_BUDGET)
     return 0;
   int64_t r = COL_BYTES / col_row_bytes(g) - (g->kh - 1) / g->sh;
@@ -210,7 +212,7 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
     q->kcg[d] = bl[d].kcg, q->nc[d] = bl[d].nc, q->btaps[d] = bl[d].taps;
   q->rowb = tc_ct_rowb(&g, &bl[1]);
   q->fcol = q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS && q->ukr
-                ? tc_ct_fwd_col_rows(&g, q->ukr->isa)
+                ? tc_ct_fwd_col_rows(&g)
                 : 0;
   tc_conv2dt_algo bw = q->algo[TC_CONV2DT_BACKWARD_WEIGHTS];
   q->slabs = bw == TC_CONV2DT_FEW_FILTERS ? tc_ct_small_slabs(&g)
