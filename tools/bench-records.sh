@@ -59,11 +59,16 @@ gcc -O3 -march=native -fopenmp -w "$WORK/bench/onednn_deconv.c" -o "$WORK/bench/
   -ldnnl 2>"$OUTDIR/build.err" || { HAVE_DNNL=0; echo "oneDNN anchor not built (libdnnl-dev?): skipped" >&2; }
 gcc -O3 -march=native -fopenmp -w -shared -fPIC "$WORK/bench/fma_probe.c" \
   -o "$WORK/bench/build/libfmaprobe.so" 2>>"$OUTDIR/build.err" || true
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 HAVE_TORCH=1
 $PY -c 'import torch' 2>/dev/null || { HAVE_TORCH=0; echo "no torch in $PY: PyTorch skipped" >&2; }
+# Without OpenBLAS Debian's torch falls back to the reference BLAS (libblas3) and runs at
+# 4-6 GFLOP/s, a tenth of its speed: such an anchor would flatter tconv, so it is skipped.
+if [[ $HAVE_TORCH == 1 && ! -d $OPENBLAS_DIR ]]; then
+  HAVE_TORCH=0; echo "no OpenBLAS ($OPENBLAS_DIR; apt-get install libopenblas0-pthread): PyTorch skipped" >&2
+fi
 HAVE_NCHW=0
 "$TCONV" bench --help 2>&1 | grep -q -- '--format' && HAVE_NCHW=1
-OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 {
   echo "date $(date -u '+%F %T UTC')"
