@@ -22,7 +22,7 @@ esac
 lim=(); [ "$limit" -gt 0 ] && lim=(--limit "$limit")
 need=()
 # libopenblas0-pthread: without it Debian's torch runs on the reference BLAS (libblas3),
-# 3-4x slower in these jobs (docs/benchmarks.md), and the images/s would flatter tconv.
+# 2.5-4x slower in the issue-13 jobs (docs/benchmarks.md), and the images/s would flatter tconv.
 for p in python3-torch python3-numpy libopenblas0-pthread dataset-fashion-mnist; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
