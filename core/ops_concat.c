@@ -36,6 +36,20 @@ static tc_status tc_concat_check(int n, tc_tensor *const *xs, int axis, int *ax)
   return TC_OK;
 }
 
+/* gx[o][:run] += gy[o * stride + :run] for every o, in one loop (one parallel region): a
+ * channel concat of NHWC images has runs of a few channels per pixel, and a call (and an
+ * OpenMP region) per run made the U-Net's backward concat 56 % of its step. */
+static void tc_concat_grad_runs(float *gx, const float *gy, int64_t outer, int64_t run,
+                                int64_t stride) {
+#pragma omp parallel for schedule(static) if (outer * run >= TC_OPS_PARALLEL_MIN)
+  for (int64_t o = 0; o < outer; o++) {
+    float *d = gx + o * run;
+    const float *s = gy + o * stride;
+    for (int64_t i = 0; i < run; i++)
+      d[i] += s[i];
+  }
+}
+
 static tc_status tc_concat_backward(tc_node *node) {
   const tc_concat_ctx *c = node->ctx;
   const float *gy = node->out->grad;
@@ -44,8 +58,7 @@ static tc_status tc_concat_backward(tc_node *node) {
     tc_tensor *x = node->in[k];
     int64_t run = x->size / c->outer;
     if (x->requires_grad)
-      for (int64_t o = 0; o < c->outer; o++)
-        tc_op_add_into(x->grad + o * run, gy + o * c->out_len * c->inner + col, run);
+      tc_concat_grad_runs(x->grad, gy + col, c->outer, run, c->out_len * c->inner);
     col += run;
   }
   return TC_OK;

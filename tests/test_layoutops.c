@@ -39,6 +39,33 @@ START_TEST(concat_channels_values_and_gradients) {
 }
 END_TEST
 
+/* A channel concat of NHWC images large enough for the backward's parallel loop (8 x 32 x
+ * 32 pixels, runs of 5 and 7 channels): each input's gradient is its columns of dy. */
+START_TEST(concat_large_channel_runs_gradients) {
+  enum { P = 8 * 32 * 32, CA = 5, CB = 7, CY = CA + CB };
+  float *va = calloc(P * CA, sizeof *va), *vb = calloc(P * CB, sizeof *vb);
+  float *gy = malloc(P * CY * sizeof *gy);
+  ck_assert(va && vb && gy);
+  for (int i = 0; i < P * CY; i++)
+    gy[i] = (float)(i % 1000) * 0.5f;
+  tc_tensor *a = tc_oc_tensor(4, (int64_t[]){8, 32, 32, CA}, va, 1);
+  tc_tensor *b = tc_oc_tensor(4, (int64_t[]){8, 32, 32, CB}, vb, 1);
+  tc_tensor *y, *in[2] = {a, b};
+  tc_graph *g = tc_oc_graph();
+  ck_assert_int_eq(tc_op_concat(g, 2, in, -1, &y), TC_OK);
+  tc_oc_backward(g, y, gy);
+  for (int p = 0; p < P; p++) {
+    for (int c = 0; c < CA; c++)
+      ck_assert_float_eq(a->grad[p * CA + c], gy[p * CY + c]);
+    for (int c = 0; c < CB; c++)
+      ck_assert_float_eq(b->grad[p * CB + c], gy[p * CY + CA + c]);
+  }
+  tc_graph_free(g);
+  tc_tensor_free(a), tc_tensor_free(b);
+  free(va), free(vb), free(gy);
+}
+END_TEST
+
 /* Six inputs: more than the tape's old limit of 4 inputs per node; each gets its gradient. */
 START_TEST(concat_of_six_inputs_records_all) {
   tc_graph *g = tc_oc_graph();
@@ -320,6 +347,7 @@ int main(void) {
   TCase *tc = tcase_create("ops");
   tcase_add_test(tc, concat_channels_values_and_gradients);
   tcase_add_test(tc, concat_of_six_inputs_records_all);
+  tcase_add_test(tc, concat_large_channel_runs_gradients);
   tcase_add_test(tc, slice_split_crop_transpose_values);
   tcase_add_test(tc, pad_modes_values_and_folded_gradients);
   tcase_add_test(tc, resize_bilinear_modes_by_hand);
