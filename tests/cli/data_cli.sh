@@ -2,8 +2,8 @@
 # data_cli.sh TCONV SRC — image-to-image training (docs/data.md): --pairs sr:2 with
 # examples/nets/fsrcnn.net and --pairs noise with unet.net on the synthetic set, PNG folders
 # and paired folders made here, the baselines, OUT/results.png, --resume bit for bit with
-# pairs, `tconv sample` after a paired run, and the bad inputs refused (exit 2, the file
-# named) before training.
+# pairs, pix2pix.net on paired RGB folders, `tconv sample` after a paired run, and the bad
+# inputs refused (exit 2, the file named) before training.
 set -euo pipefail
 tconv=$1
 nets=$2/examples/nets
@@ -131,6 +131,14 @@ grep -q "on 9 training images" "$work/p.log" && grep -q '^epoch 1: test mse' "$w
   fail "paired: $(cat "$work/p.log")"
 [ -f "$work/p/results.png" ] || fail "paired: results.png"
 echo "ok: paired folders train fsrcnn.net (9 training pairs, 1 test pair)"
+pngs "$work/p2p_in" 10 32 32 3 11
+pngs "$work/p2p_out" 10 32 32 3 12
+"$tconv" train --data "$work/p2p_in" --targets "$work/p2p_out" --batch 3 --epochs 1 --threads 2 \
+  --net "$nets/pix2pix.net" --out "$work/p2p" >"$work/p2p.log" 2>&1 ||
+  fail "pix2pix: $(tail -3 "$work/p2p.log")"
+grep -q '^epoch 1: test mse' "$work/p2p.log" && [ -f "$work/p2p/checkpoint.npz" ] ||
+  fail "pix2pix: $(cat "$work/p2p.log")"
+echo "ok: paired 32x32 RGB folders train pix2pix.net"
 
 # 6. refused before training: exit 2, the message names the file or value
 refused() { # WANT ARGS...
