@@ -62,8 +62,9 @@ gcc -O3 -march=native -fopenmp -w -shared -fPIC "$WORK/bench/fma_probe.c" \
 OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 HAVE_TORCH=1
 $PY -c 'import torch' 2>/dev/null || { HAVE_TORCH=0; echo "no torch in $PY: PyTorch skipped" >&2; }
-# Without OpenBLAS Debian's torch falls back to the reference BLAS (libblas3) and runs at
-# 4-6 GFLOP/s, a tenth of its speed: such an anchor would flatter tconv, so it is skipped.
+# Without OpenBLAS Debian's torch falls back to the reference BLAS (libblas3): 1.6-5.8
+# GFLOP/s on the 2-vCPU Zen 4, 5-46x below its speed with OpenBLAS (docs/benchmarks.md).
+# Such an anchor would flatter tconv, so it is skipped.
 if [[ $HAVE_TORCH == 1 && ! -d $OPENBLAS_DIR ]]; then
   HAVE_TORCH=0; echo "no OpenBLAS ($OPENBLAS_DIR; apt-get install libopenblas0-pthread): PyTorch skipped" >&2
 fi

@@ -52,11 +52,12 @@ run_job() {  # name net pairs twin: tconv and the twin once per seed of $seeds
   for seed in $seeds; do
     echo "== $name, seed $seed: tconv train --net $net --pairs $pairs --epochs $epochs --threads $threads --seed $seed ${limit_args[*]}"
     build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
-      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" 2> "$out/$name-$seed-tconv.log" |
+      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" --force 2> "$out/$name-$seed-tconv.log" |
       tee -a "$out/$name-$seed-tconv.log" >/dev/null
     grep -E "baseline|noisy input|^epoch [0-9]+: " "$out/$name-$seed-tconv.log"
     build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
-      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed-init" --max-steps 0 >/dev/null 2>&1
+      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed-init" --max-steps 0 --force \
+      >/dev/null 2>"$out/$name-$seed-init.log" || { cat "$out/$name-$seed-init.log" >&2; exit 1; }
     echo "== $name, seed $seed: $twin (PyTorch $($py -c 'import torch; print(torch.__version__)'))"
     OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} $py "$twin" --net "$net" \
       --pairs "$pairs" --threads "$threads" --seed "$seed" "${limit_args[@]}" \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # train_cli.sh TCONV — end-to-end checks of `tconv train` and `tconv sample` on the built-in
 # synthetic set: an interrupted and resumed run ends bit-identical to a straight one (both
-# models, also from --max-steps 0's initial weights), Ctrl-C saves a loadable checkpoint and exits 130, numpy reads the checkpoint's
-# keys and shapes, `tconv sample` regenerates the run's last sample grid, and 1 and 2
+# models, also from --max-steps 0's initial weights), Ctrl-C saves a loadable checkpoint
+# and exits 130, numpy reads the checkpoint's keys and shapes, `tconv sample` regenerates the run's last sample grid, and 1 and 2
 # threads train the same bits.
 set -euo pipefail
 tconv=$1
