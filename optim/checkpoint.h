@@ -59,10 +59,13 @@ typedef struct tc_ckpt_meta {
                                load: set to NULL, read them with tc_ckpt_load_ema */
 } tc_ckpt_meta;
 
-/* Writes everything to path (atomic: a crash leaves the old file or the new one). A
- * variable, slot or learning rate that is NaN or inf is not saved: TC_ERR_STATE naming the
- * array and element, and the file at path is left as it was. Errors of tc_npz_write
- * otherwise (a path that is not a regular file, I/O). */
+/* Writes everything to path (atomic: a crash leaves the old file or the new one). Every
+ * optimizer slot is written: slots no step has made yet are made first, at their initial
+ * values (tc_optim_ensure_slots), so a checkpoint saved before the first step loads like
+ * any other. A variable, slot or learning rate that is NaN or inf is not saved:
+ * TC_ERR_STATE naming the array and element, and the file at path is left as it was.
+ * TC_ERR_NOMEM if a slot cannot be made; errors of tc_npz_write otherwise (a path that is
+ * not a regular file, I/O). */
 tc_status tc_ckpt_save(const char *path, const tc_model *model, const tc_ckpt_optim *optims,
                        int n_optims, const tc_ckpt_meta *meta);
 
