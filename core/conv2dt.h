@@ -101,6 +101,10 @@ typedef struct tc_conv2dt_plan {
   int slabs;                      /* slabs of slabs or few_filters backward weights */
   int fcol;                       /* few_filters forward: input rows per band of the column
                                      form (few_fwd_col.c), 0 for the dot form */
+  /* From the CPU's caches at plan time (docs/kernels.md, "What the machine chooses"): */
+  size_t cache_l2;                /* bytes of one core's L2 the choices below were made for */
+  int mc;                         /* igemm: C rows per chunk */
+  int64_t stream_bytes;           /* few_filters backward data: dx streams from this size */
 } tc_conv2dt_plan;
 
 /* TF defaults: strides 1, valid, channels_last, no output_padding, dilation 1, groups 1. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/conv2dt.h"
+#include "core/ukr/caches.h"
 #include "core/version.h"
 #include "tools/commands.h"
 #include "tools/omp_wait.h"
@@ -41,10 +42,17 @@ static int tc_asks_help(int argc, char **argv) {
   return 0;
 }
 
-/* A bad TCONV_ISA is the user's input like a bad option: every command but --help refuses
- * it up front with exit 2, rather than failing at its first kernel plan with exit 1. */
+/* A bad TCONV_ISA or TCONV_CACHES is the user's input like a bad option: every command but
+ * --help refuses it up front with exit 2, rather than failing at its first kernel plan. */
 static int tc_environment_ok(int argc, char **argv) {
-  if (tc_asks_help(argc, argv) || strcmp(tc_conv2dt_kernel_isa(), "invalid") != 0)
+  if (tc_asks_help(argc, argv))
+    return 1;
+  tc_cpu_caches caches;
+  if (tc_cpu_caches_get(&caches) != TC_OK) {
+    fprintf(stderr, "tconv: %s\n", tc_last_error());
+    return 0;
+  }
+  if (strcmp(tc_conv2dt_kernel_isa(), "invalid") != 0)
     return 1;
   const char *isa = getenv("TCONV_ISA");
   fprintf(stderr, "tconv: TCONV_ISA '%.64s' is not known; accepted: 'portable', 'avx2', "

@@ -100,6 +100,7 @@ void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_pla
   in->y_size = in->n * in->oh * in->ow * in->p.filters;
   in->kernel_size = (int64_t)p->kernel_h * p->kernel_w * in->p.filters * in->c;
   in->ukr = q->ukr;
+  in->cache_l2 = q->cache_l2;
   in->threads = tc_conv2dt_flops(in) < TC_CONV2DT_PARALLEL_FLOPS ? 1 : q->threads;
   char why[256];
   for (int d = 0; d < TC_CONV2DT_DIRS; d++)
@@ -168,6 +169,7 @@ void tc_ct_compose_layout(tc_conv2dt_plan *q) {
     q->kcg[d] = in.kcg[d], q->nc[d] = in.nc[d], q->btaps[d] = in.btaps[d];
   q->rowb = in.rowb;
   q->slabs = in.slabs;
+  q->mc = in.mc, q->stream_bytes = in.stream_bytes;
   tc_ct_parts parts = tc_ct_compose_parts(q);
   q->workspace_bytes = parts.k_off + align_up(sizeof(float) * (size_t)parts.k_floats);
 }

@@ -54,13 +54,12 @@ static int bd_band(const fgeom *g) {
  * (fmnist2, K = 16, 6.4 MB of dx: +37 %). dx is then not in cache for whoever reads it
  * next: with longer K the stores measured faster through the caches (dcgan4, K = 75: -4 %
  * streamed), and so did a whole training step whose dx fits in cache (the autoencoder's
- * last layer, 0.8 MB: about -3 %), hence STREAM_BYTES. */
+ * last layer, 0.8 MB: about -3 %), hence plan->stream_bytes (tc_ct_stream_bytes). */
 #define STREAM_K 32
-#define STREAM_BYTES (4 << 20)
 
-static int bd_streams(const fgeom *g) {
+static int bd_streams(const fgeom *g, int64_t stream_bytes) {
   return tc_ct_small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0 &&
-         g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= STREAM_BYTES;
+         g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes;
 }
 
 /* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
@@ -69,8 +68,8 @@ static int bd_streams(const fgeom *g) {
  * through the caches, the dx lines of the next group are prefetched: the stores would
  * otherwise wait on them. */
 static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int rows, int wn,
-                        float *dxb, tc_wide_ukr_fn wide) {
-  const int K = tc_ct_small_k(g), kwf = g->kw * g->f, stream = bd_streams(g);
+                        float *dxb, tc_wide_ukr_fn wide, int stream) {
+  const int K = tc_ct_small_k(g), kwf = g->kw * g->f;
   const int64_t len = tc_ct_pad_row_len(g), npix = (int64_t)rows * wn;
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
@@ -112,6 +111,7 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
   const int64_t tasks = g->n * nband * nseg;
   float *bp = (float *)ws;
   tc_wide_ukr_fn wide = plan->ukr->wide;
+  const int stream = bd_streams(g, plan->stream_bytes);
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
     float *pad = (float *)(void *)tc_ct_thread_ws(plan, ws);
@@ -126,7 +126,8 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
       int i0 = (int)(t / nseg % nband) * band, j0 = (int)(t % nseg) * wseg;
       int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
       tc_ct_pad_dy_rows(g, dy, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
-      bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide);
+      bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide,
+                  stream);
     }
   }
 }

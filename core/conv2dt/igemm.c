@@ -29,18 +29,18 @@ typedef struct rows {
   int (*span)[4];     /* and its existing taps [t0, t1) x [s0, s1) */
 } rows;
 
-static rows rows_at(unsigned char *ws) {
+static rows rows_at(unsigned char *ws, int mc) {
   rows r;
   r.n = (int64_t *)ws;
-  r.u = (int *)(r.n + MC_MAX);
-  r.v = r.u + MC_MAX;
-  r.crow = (float **)(void *)(r.v + MC_MAX);
-  r.ap = (const float **)(r.crow + MC_MAX);
-  r.cp = (float **)(r.ap + MC_MAX);
-  r.key = (int64_t *)(void *)(r.cp + MC_MAX);
-  r.off = r.key + MC_MAX;
-  r.order = (int *)(r.off + MC_MAX);
-  r.span = (int(*)[4])(r.order + MC_MAX);
+  r.u = (int *)(r.n + mc);
+  r.v = r.u + mc;
+  r.crow = (float **)(void *)(r.v + mc);
+  r.ap = (const float **)(r.crow + mc);
+  r.cp = (float **)(r.ap + mc);
+  r.key = (int64_t *)(void *)(r.cp + mc);
+  r.off = r.key + mc;
+  r.order = (int *)(r.off + mc);
+  r.span = (int(*)[4])(r.order + mc);
   return r;
 }
 
@@ -353,7 +353,7 @@ static void run_chunk_batched(const igemm *G, const float *bp, int64_t r0, int64
 /* The whole GEMM, called by every thread of the team (worksharing inside). */
 static void run_igemm(const igemm *G, float *bp, rows *R) {
   int nthr = omp_get_num_threads();
-  int64_t nch = ceil_div(G->m, MC_MAX);
+  int64_t nch = ceil_div(G->m, G->mc);
   nch = ceil_div(nch, nthr) * nthr; /* balance the team; the sums do not depend on it */
   int64_t chunk = ceil_div(ceil_div(G->m, nch), TC_GEMM_MR) * TC_GEMM_MR;
   nch = ceil_div(G->m, chunk);
@@ -414,11 +414,11 @@ void tc_ct_igemm_forward(const tc_conv2dt_plan *plan, const float *x, const floa
   tc_gemm_ukr_fn ukr = plan->ukr->gemm;
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
-    rows R = rows_at(tc_ct_thread_ws(plan, ws));
+    rows R = rows_at(tc_ct_thread_ws(plan, ws), plan->mc);
     for (int rh = 0; rh < g.sh; rh++)
       for (int rw = 0; rw < g.sw; rw++) {
         igemm G = tc_ct_forward_phase(&g, rh, rw, x, kernel, bias, y, ukr);
-        G.bl = bl, G.batched = bl.kcg <= SHORT_K;
+        G.bl = bl, G.batched = bl.kcg <= SHORT_K, G.mc = plan->mc;
         if (G.m > 0)
           run_igemm(&G, (float *)ws, &R);
       }
@@ -438,9 +438,10 @@ void tc_ct_igemm_backward_data(const tc_conv2dt_plan *plan, const float *dy,
   G.bl = plan_blocking(plan, 1, g.f, g.c);
   G.batched = G.bl.kcg <= SHORT_K;
   G.rowb = plan->rowb; /* kernel rows as wide pairs (tc_ct_rowb) */
+  G.mc = plan->mc;
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
-    rows R = rows_at(tc_ct_thread_ws(plan, ws));
+    rows R = rows_at(tc_ct_thread_ws(plan, ws), plan->mc);
     run_igemm(&G, (float *)ws, &R);
   }
 }

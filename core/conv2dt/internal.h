@@ -20,7 +20,11 @@
 #include "core/conv2dt.h"
 #include "core/ukr/ukr.h"
 
-#define MC_MAX 192          /* C rows per chunk: the chunk's C tile (x NC) stays in L2 */
+/* C rows per igemm chunk: the chunk's C tile (x NC) stays in a 512 KiB L2. Fixed, not
+ * from the machine's L2: with tap batches the rows a chunk holds decide which rows share a
+ * 6-row group and so which taps a group's batch leaves out, which moves the even/odd split
+ * of the micro-kernel's k loop (510 rows for a 1 MiB L2 changed bits: test_caches.c). */
+#define MC 192
 #define NC_MAX 256          /* columns of C per block (16 panels) */
 #define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
 #define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */
@@ -125,6 +129,7 @@ int64_t tc_ct_row_units(const fgeom *g);
 int tc_ct_small_slabs(const fgeom *g);
 int tc_ct_slabs_count(const fgeom *g);
 int tc_ct_fwd_col_rows(const fgeom *g);
+int64_t tc_ct_stream_bytes(size_t l2, int threads);
 /* Fills plan->shared_bytes, thread_bytes, zero_row, the blocking and workspace_bytes for
  * plan->algo and plan->threads. */
 void tc_ct_layout(tc_conv2dt_plan *plan);
@@ -179,6 +184,7 @@ typedef struct igemm {
   tc_wide_ukr_fn wide; /* backward data at stride 1 along w: a kernel row per pair */
   int rowb;            /* B by kernel rows (see b_at) */
   int batched;         /* K per tap <= SHORT_K: tap batches */
+  int mc;              /* C rows per chunk (plan->mc) */
 } igemm;
 /* Kernel element (t, s) of tap list index, as the (a, b) of k[a][b]. */
 static inline void tap_ab(const igemm *G, int t, int s, int *a, int *b) {

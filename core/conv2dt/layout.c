@@ -31,14 +31,23 @@ blocking tc_ct_block_backward_data(const fgeom *g) {
 }
 
 /* Per-thread scratch of run_igemm: row coordinates, pointer lists and the tap-set order of
- * one chunk. */
-static size_t igemm_thread_bytes(void) {
-  return align_up(MC_MAX * (3 * sizeof(int64_t) + 7 * sizeof(int) + 3 * sizeof(float *)));
+ * one chunk of mc rows. */
+static size_t igemm_thread_bytes(int mc) {
+  return align_up((size_t)mc * (3 * sizeof(int64_t) + 7 * sizeof(int) + 3 * sizeof(float *)));
 }
+
 
 /* Per-thread scratch of backward weights: packed dy (KP x FB) and x (KP x CB). */
 static size_t bwdw_thread_bytes(void) {
   return align_up(((size_t)REGION_FLOATS + (size_t)KP * CB) * sizeof(float));
+}
+
+/* Few-filter backward data streams dx around the caches from this many bytes (few_bd.c):
+ * below it dx fits the team's L2s twice over and is best left in cache for whoever reads it
+ * next. 4 MiB on 2 threads of 1 MiB L2s, where the threshold was measured. Streamed or
+ * not, the same values are stored. */
+int64_t tc_ct_stream_bytes(size_t l2, int threads) {
+  return 2 * (int64_t)l2 * (threads > 0 ? threads : 1);
 }
 
 /* ---- few filters ----
@@ -133,7 +142,8 @@ int tc_ct_slabs_count(const fgeom *g) {
  * kh <= 64, the packed weights within B_BUDGET. Returns the input rows per band, their
  * col rows (and the (kh-1)/sh rows above) within COL_BYTES per thread, or 0 where the
  * form does not apply: a function of the shape only, so one ISA gives the same bits on
- * every machine. */
+ * every machine (a band of another size changed bits in test_caches.c, so COL_BYTES does
+ * not follow the machine's L2). */
 #define COL_BYTES (512 << 10)
 static int64_t col_row_bytes(const fgeom *g) {
   return (int64_t)g->w * panels(tc_ct_small_k(g)) * TC_GEMM_NR * (int64_t)sizeof(float);
@@ -161,8 +171,8 @@ static size_t small_thread_bytes(const fgeom *g) {
   return align_up(rows * (size_t)tc_ct_bw_batch(g) * sizeof(float));
 }
 
-static size_t thread_bytes(const fgeom *g) {
-  size_t a = igemm_thread_bytes(), b = bwdw_thread_bytes(), c = small_thread_bytes(g);
+static size_t thread_bytes(const fgeom *g, int mc) {
+  size_t a = igemm_thread_bytes(mc), b = bwdw_thread_bytes(), c = small_thread_bytes(g);
   a = a > b ? a : b;
   return a > c ? a : c;
 }
@@ -211,6 +221,8 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
   for (int d = 0; d < 2; d++)
     q->kcg[d] = bl[d].kcg, q->nc[d] = bl[d].nc, q->btaps[d] = bl[d].taps;
   q->rowb = tc_ct_rowb(&g, &bl[1]);
+  q->mc = MC;
+  q->stream_bytes = tc_ct_stream_bytes(q->cache_l2, q->threads);
   q->fcol = q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS && q->ukr
                 ? tc_ct_fwd_col_rows(&g)
                 : 0;
@@ -230,7 +242,7 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
     fwd = col_b_bytes(&g);
   size_t parts = q->slabs ? part_bytes(&g, bw, q->slabs) : 0;
   q->shared_bytes = fwd > parts ? fwd : parts;
-  q->thread_bytes = thread_bytes(&g);
+  q->thread_bytes = thread_bytes(&g, q->mc);
   if (col_thread_bytes(&g, q->fcol) > q->thread_bytes)
     q->thread_bytes = col_thread_bytes(&g, q->fcol);
   q->workspace_bytes = q->shared_bytes + (size_t)q->threads * q->thread_bytes;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/conv2dt/compose.h"
+#include "core/ukr/caches.h"
 
 /* Largest element count whose byte size (as float) still fits a ptrdiff_t. */
 #define TC_CONV2DT_MAX_ELEMS ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
@@ -151,6 +152,9 @@ static tc_status plan_finish(tc_conv2dt_plan *q) {
   TC_TRY(count4("kernel", p->kernel_h, p->kernel_w, p->filters / p->groups, q->c,
                 &q->kernel_size));
   TC_TRY(tc_ukr_default(&q->ukr));
+  tc_cpu_caches caches;
+  TC_TRY(tc_cpu_caches_get(&caches));
+  q->cache_l2 = caches.l2;
   q->threads = tc_conv2dt_flops(q) < TC_CONV2DT_PARALLEL_FLOPS ? 1 : omp_get_max_threads();
   if (tc_ct_composed(q)) {
     tc_ct_compose_choose(q);
@@ -259,11 +263,12 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   char subs[32] = "";
   if (tc_ct_composed(plan) && plan->workspace_bytes)
     snprintf(subs, sizeof subs, " nhwc_subs=%d", tc_ct_sub_count(plan));
-  snprintf(buf, cap, "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s", fwd,
-           plan->fcol ? ":col" : "", bd,
+  snprintf(buf, cap,
+           "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s l2=%zuK mc=%d",
+           fwd, plan->fcol ? ":col" : "", bd,
            a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
-           (double)plan->workspace_bytes / (1 << 20), subs);
+           (double)plan->workspace_bytes / (1 << 20), subs, plan->cache_l2 >> 10, plan->mc);
   return buf;
 }
 
