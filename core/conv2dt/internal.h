@@ -20,11 +20,8 @@
 #include "core/conv2dt.h"
 #include "core/ukr/ukr.h"
 
-/* C rows per igemm chunk: the chunk's C tile (x NC) stays in a 512 KiB L2. Fixed, not
- * from the machine's L2: with tap batches the rows a chunk holds decide which rows share a
- * 6-row group and so which taps a group's batch leaves out, which moves the even/odd split
- * of the micro-kernel's k loop (510 rows for a 1 MiB L2 changed bits: test_caches.c). */
-#define MC 192
+#define MC_MIN 48           /* C rows per igemm chunk, the least (layout.c) */
+#define MC_MAX 768          /* and the most */
 #define NC_MAX 256          /* columns of C per block (16 panels) */
 #define KC 256              /* k per micro-kernel call: 6 A rows + one B panel fit L1 */
 #define B_BUDGET (4 << 20)  /* bytes of packed weights shared by the team */

@@ -42,6 +42,17 @@ static size_t bwdw_thread_bytes(void) {
   return align_up(((size_t)REGION_FLOATS + (size_t)KP * CB) * sizeof(float));
 }
 
+/* C rows per igemm chunk: the chunk's C tile (rows x nc floats), which every tap of the
+ * chunk adds to, within half of one core's L2, the other half for the tap's B panels and
+ * A rows passing through (192 rows for a 384 KiB L2 and nc 256, the old constant; 510 for
+ * 1 MiB). Chunking changes no sum: the rows per chunk already change with the team size,
+ * and test_caches.c compares the bits of two L2 sizes. */
+static int igemm_chunk_rows(size_t l2, int nc) {
+  int64_t rows = (int64_t)(l2 / 2 / ((size_t)(nc > 0 ? nc : TC_GEMM_NR) * sizeof(float)));
+  rows = rows / TC_GEMM_MR * TC_GEMM_MR;
+  return rows < MC_MIN ? MC_MIN : rows > MC_MAX ? MC_MAX : (int)rows;
+}
+
 /* Few-filter backward data streams dx around the caches from this many bytes (few_bd.c):
  * below it dx fits the team's L2s twice over and is best left in cache for whoever reads it
  * next. 4 MiB on 2 threads of 1 MiB L2s, where the threshold was measured. Streamed or
@@ -221,7 +232,7 @@ void tc_ct_layout(tc_conv2dt_plan *q) {
   for (int d = 0; d < 2; d++)
     q->kcg[d] = bl[d].kcg, q->nc[d] = bl[d].nc, q->btaps[d] = bl[d].taps;
   q->rowb = tc_ct_rowb(&g, &bl[1]);
-  q->mc = MC;
+  q->mc = igemm_chunk_rows(q->cache_l2, bl[0].nc > bl[1].nc ? bl[0].nc : bl[1].nc);
   q->stream_bytes = tc_ct_stream_bytes(q->cache_l2, q->threads);
   q->fcol = q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS && q->ukr
                 ? tc_ct_fwd_col_rows(&g)
