@@ -5,8 +5,8 @@
  *   TC_TRY(tc_cpu_caches_get(&c));   // c.l2: bytes of one core's L2
  *
  * Only choices that cannot change a result's bits read them (docs/kernels.md, "What the
- * machine chooses"): how many rows a chunk holds, how many input rows a band holds, when
- * stores bypass the caches. */
+ * machine chooses"): how many rows an igemm chunk holds, and when stores bypass the caches.
+ */
 #ifndef TC_UKR_CACHES_H
 #define TC_UKR_CACHES_H
 
