@@ -5,6 +5,7 @@
 
 #include "core/conv2dt.h"
 #include "tools/commands.h"
+#include "tools/omp_wait.h"
 #include "tools/profile.h"
 #include "tools/train_common.h"
 #include "tools/train_dist.h"
@@ -38,12 +39,12 @@ int tc_cmd_train(int argc, char **argv) {
   if (s == TC_OK) {
     if (tc_train_root())
       printf("tconv train: %s on %lld training images from %s, %d epochs, batch %ld, %d threads, "
-             "%s kernels, %d rank%s, %ld shards\n",
+             "%s kernels, %d rank%s, %ld shards; OpenMP wait: %s\n",
              o.net_file ? o.net_file : o.model == TC_MODEL_DCGAN ? "dcgan" : "autoencoder",
              (long long)train->n,
              train->source, o.epochs, o.batch, omp_get_max_threads(), tc_conv2dt_kernel_isa(),
              tc_dist_size(tc_train_dist()), tc_dist_size(tc_train_dist()) == 1 ? "" : "s",
-             o.shards);
+             o.shards, tc_omp_wait_chosen());
     fflush(stdout); /* the progress reporter writes to stderr */
     tc_train_catch_signals();
     s = o.model == TC_MODEL_DCGAN ? tc_train_dcgan(&o, train, &stopped)

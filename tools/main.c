@@ -62,9 +62,10 @@ static int tc_environment_ok(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   /* bench measures the kernels against oneDNN and PyTorch, whose threads spin: it keeps
-   * libgomp's default so that the ratios compare like with like (docs/benchmarks.md). */
+   * libgomp's default so that the ratios compare like with like (docs/benchmarks.md).
+   * train runs long enough to look at the machine's load first (tools/omp_wait.c). */
   if (argc < 2 || strcmp(argv[1], "bench") != 0)
-    tc_omp_wait_policy_default(argv);
+    tc_omp_wait_policy_default(argv, argc >= 2 && strcmp(argv[1], "train") == 0);
   if (argc < 2) {
     tc_usage(stderr);
     return 2;
