@@ -39,7 +39,7 @@ start=$(date +%s.%N)
 build/tconv train --model "$model" --epochs "$epochs" --threads "$threads" "${lim[@]}" "${extra[@]}" \
   --out "$out/tconv" 2> "$out/tconv.log" | tee -a "$out/tconv.log" >/dev/null
 tconv_s=$(echo "$(date +%s.%N) - $start" | bc)
-grep -E "^epoch [0-9]+: |img/s took" "$out/tconv.log"
+grep -E "^tconv train: |^epoch [0-9]+: |img/s took" "$out/tconv.log"
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
 start=$(date +%s.%N)
 OMP_NUM_THREADS=$threads /usr/bin/python3 "tools/reference/${model}_torch.py" --epochs "$epochs" \
