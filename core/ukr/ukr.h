@@ -17,6 +17,8 @@
 
 #include "core/status.h"
 
+#include "core/ukr/mm.h"
+
 /* The GEMM micro-kernel, batch-reduce form: an MR x n tile of C gets the products of nt
  * pairs (A_t, B_t) added to it,
  *   c[r][j] += sum_t sum_k a[t*MR + r][k*ks] * B_t(k, j)      r < m <= MR, j < n <= NC,
@@ -88,6 +90,7 @@ typedef struct tc_ukr_table {
   tc_gemm_ukr_fn gemm;
   tc_wide_ukr_fn wide;
   tc_dot_ukr_fn dot;
+  const tc_mm_kernels *mm; /* the matrix product's panels: the same bits on every ISA */
 } tc_ukr_table;
 
 extern const tc_ukr_table tc_ukr_portable, tc_ukr_avx2, tc_ukr_avx512;

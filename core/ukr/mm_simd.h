@@ -1,0 +1,89 @@
+/* mm_simd.h — the matrix product's panel kernels for one vector ISA, included by
+ * core/ukr/mm_avx2.c and mm_avx512.c after they define the vector type and its five
+ * operations (mm_vec, mm_mask, MM_LANES, mm_mask_for, mm_load, mm_store, mm_muladd: a
+ * multiply then an add, never an FMA). The order of every sum is the portable loops'
+ * (core/ukr/mm.h): only which lanes compute it changes.
+ *
+ * nn and tn keep a tile of up to TC_MM_ROWS output rows x one vector of columns in
+ * registers while the reduction index sweeps: per step one vector load and one broadcast
+ * per row, where the portable loops load and store the output row each time. */
+#ifndef TC_CORE_UKR_MM_SIMD_H
+#define TC_CORE_UKR_MM_SIMD_H
+
+#include <immintrin.h>
+
+#include "core/ukr/mm.h"
+
+/* c[r][:] += sum over t < steps of a[r*ars + t*ats] * v[t*vs][:], r < rows, the lanes of m. */
+static void mm_tile(int rows, const float *a, int64_t ars, int64_t ats, const float *v,
+                    int64_t vs, int64_t steps, float *c, int64_t ldc, mm_mask m) {
+  if (rows == TC_MM_ROWS) {
+    mm_vec acc[TC_MM_ROWS];
+#pragma GCC unroll 8
+    for (int r = 0; r < TC_MM_ROWS; r++)
+      acc[r] = mm_load(c + r * ldc, m);
+    for (int64_t t = 0; t < steps; t++) {
+      mm_vec vt = mm_load(v + t * vs, m);
+      const float *at = a + t * ats;
+#pragma GCC unroll 8
+      for (int r = 0; r < TC_MM_ROWS; r++)
+        acc[r] = mm_muladd(acc[r], at[r * ars], vt);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < TC_MM_ROWS; r++)
+      mm_store(c + r * ldc, acc[r], m);
+    return;
+  }
+  for (int r = 0; r < rows; r++) { /* a short last panel: one row at a time */
+    mm_vec acc = mm_load(c + r * ldc, m);
+    for (int64_t t = 0; t < steps; t++)
+      acc = mm_muladd(acc, a[r * ars + t * ats], mm_load(v + t * vs, m));
+    mm_store(c + r * ldc, acc, m);
+  }
+}
+
+static void mm_nn(const float *a, const float *b, float *c, int64_t i0, int64_t i1, int64_t k,
+                  int64_t n) {
+  for (int64_t j = 0; j < n; j += MM_LANES)
+    mm_tile((int)(i1 - i0), a + i0 * k, k, 1, b + j, n, k, c + i0 * n + j, n,
+            mm_mask_for(n - j));
+}
+
+static void mm_tn(const float *a, const float *dc, float *db, int64_t p0, int64_t p1,
+                  int64_t m, int64_t k, int64_t n) {
+  for (int64_t j = 0; j < n; j += MM_LANES)
+    mm_tile((int)(p1 - p0), a + p0, 1, k, dc + j, n, m, db + p0 * n + j, n,
+            mm_mask_for(n - j));
+}
+
+/* The portable dot (8 partial sums, lane l taking j = l mod 8, then a fixed tree, then the
+ * tail one by one) for four rows of b at once: their chains are independent, x is loaded
+ * once. 8 lanes on every vector ISA, since the partial sums are 8. */
+static void mm_dot4(const float *x, const float *b, int64_t n, int count, float *out) {
+  __m256 lane[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                    _mm256_setzero_ps()};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 xv = _mm256_loadu_ps(x + j);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++)
+      if (q < count)
+        lane[q] = _mm256_add_ps(lane[q], _mm256_mul_ps(xv, _mm256_loadu_ps(b + q * n + j)));
+  }
+  for (int q = 0; q < count; q++) {
+    float l[8];
+    _mm256_storeu_ps(l, lane[q]);
+    float acc = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+    for (int64_t t = j; t < n; t++)
+      acc += x[t] * b[q * n + t];
+    out[q] += acc;
+  }
+}
+
+static void mm_nt(const float *dc, const float *b, float *da, int64_t i, int64_t k,
+                  int64_t n) {
+  for (int64_t p = 0; p < k; p += 4)
+    mm_dot4(dc + i * n, b + p * n, n, k - p < 4 ? (int)(k - p) : 4, da + i * k + p);
+}
+
+#endif
