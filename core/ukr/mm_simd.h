@@ -80,8 +80,35 @@ static void mm_dot4(const float *x, const float *b, int64_t n, int count, float 
   }
 }
 
+/* n < 8 (a logit's single column): the partial sums stay zero and their tree gives +0, so
+ * each element is out[p] += ((+0 + x[0]*b[p][0]) + x[1]*b[p][1]) ...; one vector of p at a
+ * time, b's column j read with stride n. The +0 start is kept: it turns a -0 product into
+ * +0, as the portable sum does. */
+static void mm_nt_short(const float *x, const float *b, float *out, int64_t k, int64_t n) {
+  int64_t p = 0;
+  for (; p + 8 <= k; p += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                      _mm256_set1_epi32((int)n));
+    for (int64_t j = 0; j < n; j++)
+      acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(x[j]),
+                                             _mm256_i32gather_ps(b + p * n + j, rows, 4)));
+    _mm256_storeu_ps(out + p, _mm256_add_ps(_mm256_loadu_ps(out + p), acc));
+  }
+  for (; p < k; p++) {
+    float acc = 0.0f;
+    for (int64_t j = 0; j < n; j++)
+      acc += x[j] * b[p * n + j];
+    out[p] += acc;
+  }
+}
+
 static void mm_nt(const float *dc, const float *b, float *da, int64_t i, int64_t k,
                   int64_t n) {
+  if (n < 8) {
+    mm_nt_short(dc + i * n, b, da + i * k, k, n);
+    return;
+  }
   for (int64_t p = 0; p < k; p += 4)
     mm_dot4(dc + i * n, b + p * n, n, k - p < 4 ? (int)(k - p) : 4, da + i * k + p);
 }
