@@ -52,8 +52,7 @@ run_job() {  # name net pairs twin: tconv and the twin once per seed of $seeds
   for seed in $seeds; do
     echo "== $name, seed $seed: tconv train --net $net --pairs $pairs --epochs $epochs --threads $threads --seed $seed ${limit_args[*]}"
     build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
-      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" --force 2> "$out/$name-$seed-tconv.log" |
-      tee -a "$out/$name-$seed-tconv.log" >/dev/null
+      --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed" --force > "$out/$name-$seed-tconv.log" 2>&1
     grep -E "baseline|noisy input|^epoch [0-9]+: " "$out/$name-$seed-tconv.log"
     build/tconv train --net "$net" --pairs "$pairs" --epochs "$epochs" --threads "$threads" \
       --seed "$seed" "${limit_args[@]}" --out "$out/$name-$seed-init" --max-steps 0 --force \

@@ -37,7 +37,7 @@ echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(lscpu | sed -n 's/^Model name: *
 echo "== tconv train --model $model --epochs $epochs --threads $threads ${lim[*]} ${extra[*]}"
 start=$(date +%s.%N)
 build/tconv train --model "$model" --epochs "$epochs" --threads "$threads" "${lim[@]}" "${extra[@]}" \
-  --out "$out/tconv" 2> "$out/tconv.log" | tee -a "$out/tconv.log" >/dev/null
+  --out "$out/tconv" > "$out/tconv.log" 2>&1 # one open file: stdout and stderr never overwrite each other
 tconv_s=$(echo "$(date +%s.%N) - $start" | bc)
 grep -E "^tconv train: |^epoch [0-9]+: |img/s took" "$out/tconv.log"
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
