@@ -67,7 +67,9 @@ tc_status tc_dist_allgather(tc_dist *d, const void *mine, void *all, size_t byte
 
 /* Every rank passes its own status (and tc_last_error() when it failed). Returns TC_OK on
  * every rank when all passed TC_OK; else on every rank the lowest failed rank's status,
- * with the message "rank R: <its message>" (a rank that failed keeps its own message). */
+ * with the message "rank R: <its message>" (a rank that failed keeps its own message).
+ * Allocates nothing up to 16 ranks; beyond, a rank that cannot get the memory for every
+ * rank's verdict ends the job (tc_dist_abort) rather than leave the others waiting. */
 tc_status tc_dist_agree(tc_dist *d, tc_status local);
 
 /* Fails on every rank (TC_ERR_INVALID_ARG "<what> differ between ranks: rank R ...") when
@@ -104,8 +106,10 @@ tc_status tc_dist_sum_add_state(tc_dist_sum *s, tc_model *model);
 /* The shards this rank computes: [*first, *first + *count). */
 void tc_dist_sum_local(const tc_dist_sum *s, int *first, int *count);
 
-/* Starts a step: an empty tree, and a copy of the state variables' values (the buffers are
- * made on the first call: TC_ERR_NOMEM). */
+/* Starts a step: an empty tree, and a copy of the state variables' values. The buffers are
+ * made on the first call, which is collective: every rank returns TC_ERR_NOMEM (the
+ * failing rank's message, tc_dist_agree) when any rank could not make them, and finish
+ * then only agrees on the error. */
 tc_status tc_dist_sum_begin(tc_dist_sum *s);
 /* Puts the state variables back to the copy begin took (before each shard's forward). */
 void tc_dist_sum_restore(tc_dist_sum *s);

@@ -62,17 +62,6 @@ tc_status tc_dist_sum_create(tc_dist_sum **out, tc_dist *d, int shards, int n_ex
   return TC_OK;
 }
 
-void tc_dist_sum_free(tc_dist_sum *s) {
-  if (s == NULL)
-    return;
-  free(s->spans);
-  free(s->snapshot);
-  free(s->stack);
-  free(s->send);
-  free(s->recv);
-  free(s->all);
-  free(s);
-}
 
 static tc_status tc_dist_sum_span(tc_dist_sum *s, float *data, int64_t n, const tc_param *p,
                                   int is_state) {
@@ -114,6 +103,22 @@ void tc_dist_sum_local(const tc_dist_sum *s, int *first, int *count) {
   *count = s->count;
 }
 
+static void tc_dist_sum_release(tc_dist_sum *s) {
+  free(s->stack), free(s->snapshot), free(s->send), free(s->recv), free(s->all);
+  s->stack = s->snapshot = s->send = s->recv = s->all = NULL;
+}
+
+void tc_dist_sum_free(tc_dist_sum *s) {
+  if (s == NULL)
+    return;
+  tc_dist_sum_release(s);
+  free(s->spans);
+  free(s);
+}
+
+/* Every rank makes its buffers at its first begin, the same step on all: they agree on the
+ * outcome, so a rank that could not never leaves the others in an exchange it will not
+ * join. On failure no rank keeps any buffer (finish then only agrees on the error). */
 static tc_status tc_dist_sum_alloc(tc_dist_sum *s) {
   int n = s->d->size;
   s->chunk = (s->len + n - 1) / n + 2; /* + this rank's failure and stop flags */
@@ -123,10 +128,14 @@ static tc_status tc_dist_sum_alloc(tc_dist_sum *s) {
   s->send = malloc(piece * (size_t)n);
   s->recv = malloc(piece * (size_t)n);
   s->all = malloc(piece * (size_t)n);
+  tc_status st = TC_OK;
   if (!s->stack || !s->snapshot || !s->send || !s->recv || !s->all)
-    return tc_set_error(TC_ERR_NOMEM, "shard sum: out of memory for %lld floats per shard",
-                        (long long)s->len);
-  return TC_OK;
+    st = tc_set_error(TC_ERR_NOMEM, "shard sum: out of memory for %lld floats per shard",
+                      (long long)s->len);
+  st = tc_dist_agree(s->d, st);
+  if (st != TC_OK)
+    tc_dist_sum_release(s);
+  return st;
 }
 
 tc_status tc_dist_sum_begin(tc_dist_sum *s) {

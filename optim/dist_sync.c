@@ -12,15 +12,25 @@ typedef struct tc_dist_verdict {
   char message[252];
 } tc_dist_verdict;
 
+#define TC_DIST_AGREE_ON_STACK 16 /* 4 KiB of verdicts */
+
 tc_status tc_dist_agree(tc_dist *d, tc_status local) {
   if (d->size == 1)
     return local;
   tc_dist_verdict mine = {(int32_t)local, ""};
   if (local != TC_OK)
     snprintf(mine.message, sizeof mine.message, "%s", tc_last_error());
-  tc_dist_verdict *all = malloc((size_t)d->size * sizeof *all);
-  if (all == NULL)
-    return tc_set_error(TC_ERR_NOMEM, "tc_dist_agree: out of memory");
+  /* Agreeing is how ranks avoid waiting on one that failed, so it must not fail itself:
+   * small jobs use the stack; a rank that cannot get the memory for a large one cannot
+   * join the exchange and ends the job instead of leaving the others waiting. */
+  tc_dist_verdict near[TC_DIST_AGREE_ON_STACK];
+  tc_dist_verdict *all = d->size <= TC_DIST_AGREE_ON_STACK ? near
+                                                           : malloc((size_t)d->size * sizeof *all);
+  if (all == NULL) {
+    tc_set_error(TC_ERR_NOMEM, "tc_dist_agree: out of memory for %d ranks' verdicts", d->size);
+    tc_dist_abort(d, 1);
+    return TC_ERR_NOMEM;
+  }
   tc_status s = tc_dist_allgather(d, &mine, all, sizeof mine);
   for (int r = 0; s == TC_OK && r < d->size; r++)
     if (all[r].status != TC_OK) {
@@ -28,7 +38,8 @@ tc_status tc_dist_agree(tc_dist *d, tc_status local) {
       if (local == TC_OK) /* a rank that failed keeps its own message */
         tc_set_error(s, "rank %d: %s", r, all[r].message);
     }
-  free(all);
+  if (all != near)
+    free(all);
   return s;
 }
 
