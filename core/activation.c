@@ -6,6 +6,7 @@
 #define TC_ACT_PARALLEL_MIN 32768
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,9 +146,19 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
   }
   if (act.kind == TC_ACT_LEAKY_RELU) {
     const float alpha = act.alpha;
+    /* Both sides computed, then one chosen by a bit mask: written as z > 0 ? z : alpha * z,
+     * gcc keeps a branch per element (it will not if-convert the float select), which
+     * mispredicts on real data: 165 us for 100352 floats in the DCGAN's discriminator. The
+     * same values, so the same bits. */
 #pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++)
-      y[i] = z[i] > 0.0f ? z[i] : alpha * z[i];
+    for (int64_t i = 0; i < n; i++) {
+      float v = z[i], scaled = alpha * v;
+      uint32_t vb, sb, keep = -(uint32_t)(v > 0.0f); /* all ones where z > 0 (not NaN) */
+      memcpy(&vb, &v, sizeof vb);
+      memcpy(&sb, &scaled, sizeof sb);
+      uint32_t out = (vb & keep) | (sb & ~keep);
+      memcpy(&y[i], &out, sizeof out);
+    }
     return;
   }
 #pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)

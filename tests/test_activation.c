@@ -213,7 +213,8 @@ END_TEST
 
 /* The fused backward (dx += act'(z)*dy, no dz buffer) gives the bits of the two passes, for
  * every kind, over a tensor big enough for the thread team, with NaN, ±0 and ±inf inputs;
- * the vectorized relu / leaky_relu forwards keep tc_act_point's NaN and -0 handling. */
+ * the vectorized relu / leaky_relu forwards keep tc_act_point's NaN and -0 handling (leaky
+ * relu bit for bit, over the whole tensor). */
 START_TEST(fused_backward_add_matches_two_passes) {
   enum { N = 33000 }; /* above TC_ACT_PARALLEL_MIN: the thread team runs */
   float *z = malloc(N * sizeof *z), *y = malloc(N * sizeof *y), *dy = malloc(N * sizeof *dy);
@@ -235,6 +236,12 @@ START_TEST(fused_backward_add_matches_two_passes) {
       ck_assert(isnan(y[0]));
       ck_assert(y[1] == 0.0f && !signbit(y[1])); /* -0 -> +0, as z > 0 ? z : 0 */
     }
+    if (k == TC_ACT_LEAKY_RELU) /* the masked select: the bits of z > 0 ? z : alpha * z */
+      for (int i = 0; i < N; i++) {
+        float want = z[i] > 0.0f ? z[i] : 0.2f * z[i];
+        ck_assert_msg(memcmp(&want, &y[i], sizeof want) == 0 || (isnan(want) && isnan(y[i])),
+                      "leaky_relu: element %d: %a, want %a", i, y[i], want);
+      }
     if (k == TC_ACT_SOFTMAX) {
       TC_CK_ERROR(tc_activation_backward_add(a, z, y, dy, dx2, N), TC_ERR_INVALID_ARG, "softmax");
       continue;
