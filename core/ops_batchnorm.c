@@ -2,9 +2,10 @@
  * statistics.
  *
  * x is seen as (outer, C, inner) around the channel axis; a channel's m = outer*inner
- * elements share one mean and variance. Statistics are sums in double, taken serially in
- * a fixed order (deterministic for any thread count); the elementwise passes are parallel
- * over `outer`, which owns its slice of the output.
+ * elements share one mean and variance. Statistics are sums in double, each channel's in
+ * a fixed order (pixel order; deterministic for any thread count): serially, or with
+ * channels last (inner = 1) in blocks of channels, one block per thread. The elementwise
+ * passes are parallel over `outer`, which owns its slice of the output.
  *
  * With xhat = (x - mean) * inv, inv = 1/sqrt(var + eps), y = gamma*xhat + beta:
  *   training:  dx = gamma*inv/m * (m*dy - Σdy - xhat*Σ(dy*xhat))   (mean and var depend
@@ -28,9 +29,39 @@ tc_batch_norm_args tc_batch_norm_args_default(void) {
   return a;
 }
 
+/* Channels last (inner = 1, the usual NHWC case): a block of channels per thread, each
+ * summed over every pixel in pixel order as the general loop does (its per-row partial
+ * sum is then a single term, 0.0 + v, which adds to the channel's sum as v does: the sum
+ * starts at +0 and never becomes -0). The block's channels are contiguous, so the loop
+ * over them vectorizes. */
+#define TC_BN_BLOCK 64
+
+static void channel_sums_last(const bn_ctx *c, const float *x, const double *mean, double *s) {
+  int64_t blocks = (c->len + TC_BN_BLOCK - 1) / TC_BN_BLOCK;
+#pragma omp parallel for if (c->outer * c->len > 65536) schedule(static)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t k0 = b * TC_BN_BLOCK, k1 = k0 + TC_BN_BLOCK < c->len ? k0 + TC_BN_BLOCK : c->len;
+    for (int64_t k = k0; k < k1; k++)
+      s[k] = 0.0;
+    for (int64_t o = 0; o < c->outer; o++) {
+      const float *row = x + o * c->len;
+      if (mean)
+        for (int64_t k = k0; k < k1; k++)
+          s[k] += ((double)row[k] - mean[k]) * ((double)row[k] - mean[k]);
+      else
+        for (int64_t k = k0; k < k1; k++)
+          s[k] += (double)row[k];
+    }
+  }
+}
+
 /* s1[c] = Σ x, and when mean is given s2[c] = Σ (x - mean[c])² (two passes: exact for
  * data far from zero). */
 static void channel_sums(const bn_ctx *c, const float *x, const double *mean, double *s) {
+  if (c->inner == 1) {
+    channel_sums_last(c, x, mean, s);
+    return;
+  }
   memset(s, 0, (size_t)c->len * sizeof(double));
   for (int64_t o = 0; o < c->outer; o++)
     for (int64_t k = 0; k < c->len; k++) {
@@ -42,9 +73,32 @@ static void channel_sums(const bn_ctx *c, const float *x, const double *mean, do
     }
 }
 
+/* grad_sums for channels last, by blocks of channels as channel_sums_last. */
+static void grad_sums_last(const bn_ctx *c, const float *x, const float *dy, double *sdy,
+                           double *sdyx) {
+  int64_t blocks = (c->len + TC_BN_BLOCK - 1) / TC_BN_BLOCK;
+#pragma omp parallel for if (c->outer * c->len > 65536) schedule(static)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t k0 = b * TC_BN_BLOCK, k1 = k0 + TC_BN_BLOCK < c->len ? k0 + TC_BN_BLOCK : c->len;
+    for (int64_t k = k0; k < k1; k++)
+      sdy[k] = sdyx[k] = 0.0;
+    for (int64_t o = 0; o < c->outer; o++) {
+      const float *xo = x + o * c->len, *dyo = dy + o * c->len;
+      for (int64_t k = k0; k < k1; k++) {
+        sdy[k] += dyo[k];
+        sdyx[k] += dyo[k] * (((double)xo[k] - c->mean[k]) * c->inv[k]);
+      }
+    }
+  }
+}
+
 /* Σ dy and Σ dy*xhat per channel. */
 static void grad_sums(const bn_ctx *c, const float *x, const float *dy, double *sdy,
                       double *sdyx) {
+  if (c->inner == 1) {
+    grad_sums_last(c, x, dy, sdy, sdyx);
+    return;
+  }
   memset(sdy, 0, (size_t)c->len * sizeof(double));
   memset(sdyx, 0, (size_t)c->len * sizeof(double));
   for (int64_t o = 0; o < c->outer; o++)
@@ -58,6 +112,35 @@ static void grad_sums(const bn_ctx *c, const float *x, const float *dy, double *
       sdy[k] += a;
       sdyx[k] += b;
     }
+}
+
+/* dx of bn_backward for channels last: the same expressions per element, the channel's
+ * factor gi computed once per channel (the same double each time) and the loop over the
+ * contiguous channels free of branches, so it vectorizes. */
+static tc_status bn_backward_last(const bn_ctx *c, tc_tensor *x, const tc_tensor *gamma,
+                                  const float *dy, const double *sdy, const double *sdyx,
+                                  tc_arena *arena) {
+  double *gi = tc_arena_alloc(arena, (size_t)c->len * sizeof(double));
+  if (gi == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "batch_norm: out of memory");
+  for (int64_t k = 0; k < c->len; k++)
+    gi[k] = (gamma ? gamma->data[k] : 1.0) * c->inv[k];
+  double m = (double)c->outer;
+#pragma omp parallel for if (x->size > 65536) schedule(static)
+  for (int64_t o = 0; o < c->outer; o++) {
+    const float *dyo = dy + o * c->len, *xo = x->data + o * c->len;
+    float *dxo = x->grad + o * c->len;
+    if (c->training)
+      for (int64_t k = 0; k < c->len; k++) {
+        double xhat = ((double)xo[k] - c->mean[k]) * c->inv[k];
+        double d = (m * (double)dyo[k] - sdy[k] - xhat * sdyx[k]) / m;
+        dxo[k] += (float)(gi[k] * d);
+      }
+    else
+      for (int64_t k = 0; k < c->len; k++)
+        dxo[k] += (float)(gi[k] * (double)dyo[k]);
+  }
+  return TC_OK;
 }
 
 static tc_status bn_backward(tc_node *node) {
@@ -77,6 +160,8 @@ static tc_status bn_backward(tc_node *node) {
   }
   if (!x->requires_grad)
     return TC_OK;
+  if (c->inner == 1)
+    return bn_backward_last(c, x, gamma, dy, sdy, sdyx, tc_graph_arena(node->graph));
 #pragma omp parallel for if (x->size > 65536) schedule(static)
   for (int64_t o = 0; o < c->outer; o++)
     for (int64_t k = 0; k < c->len; k++) {
@@ -154,7 +239,22 @@ static void bn_update_moving(const bn_ctx *c, const tc_batch_norm_args *a, const
 }
 
 static void bn_apply(const bn_ctx *c, const tc_tensor *x, const tc_tensor *gamma,
-                     const tc_tensor *beta, float *y) {
+                     const tc_tensor *beta, float *y, double *scale) {
+  if (c->inner == 1 && scale != NULL) { /* channels last: per channel factors, then flat */
+    double *shift = scale + c->len;
+    for (int64_t k = 0; k < c->len; k++) {
+      scale[k] = (gamma ? gamma->data[k] : 1.0) * c->inv[k];
+      shift[k] = beta ? beta->data[k] : 0.0;
+    }
+#pragma omp parallel for if (x->size > 65536) schedule(static)
+    for (int64_t o = 0; o < c->outer; o++) {
+      const float *xo = x->data + o * c->len;
+      float *yo = y + o * c->len;
+      for (int64_t k = 0; k < c->len; k++)
+        yo[k] = (float)(((double)xo[k] - c->mean[k]) * scale[k] + shift[k]);
+    }
+    return;
+  }
 #pragma omp parallel for if (x->size > 65536) schedule(static)
   for (int64_t o = 0; o < c->outer; o++)
     for (int64_t k = 0; k < c->len; k++) {
@@ -189,7 +289,7 @@ tc_status tc_op_batch_norm(tc_graph *g, tc_tensor *x, tc_tensor *gamma, tc_tenso
   tc_tensor *in[3] = {x, gamma, beta}, *y;
   TC_TRY(tc_graph_new_output(g, &y, x->rank, x->shape, in, 3));
   bn_stats(c, x, moving_mean, moving_variance, args->epsilon, var);
-  bn_apply(c, x, gamma, beta, y->data);
+  bn_apply(c, x, gamma, beta, y->data, tc_arena_alloc(arena, 2 * (size_t)c->len * sizeof(double)));
   if (c->training && args->update_moving)
     bn_update_moving(c, args, var, moving_mean, moving_variance);
   TC_TRY(tc_graph_record(g, "batch_norm", bn_backward, y, in, 3, c));

@@ -186,18 +186,20 @@ static void bn_reference(const bn_case *c, int64_t outer, int64_t len, int64_t i
   }
 }
 
-static void bn_check_forward(int training, int unbiased) {
+static void bn_check_forward(int training, int unbiased, int channels_last) {
   tc_test_rng r;
   tc_test_rng_init(&r, 11);
-  /* NCHW-style: axis 1 of (3, 4, 5, 2): outer 3, C 4, inner 10. */
-  bn_case c = bn_make(&r, 4, (int64_t[]){3, 4, 5, 2}, 1, 1);
+  /* NCHW-style: axis 1 of (3, 4, 5, 2): outer 3, C 4, inner 10; or channels last: axis -1
+   * of (3, 5, 2, 4): outer 30, C 4, inner 1 (the NHWC path). */
+  bn_case c = channels_last ? bn_make(&r, 4, (int64_t[]){3, 5, 2, 4}, -1, 1)
+                            : bn_make(&r, 4, (int64_t[]){3, 4, 5, 2}, 1, 1);
   c.args.training = training;
   c.args.unbiased_moving_variance = unbiased;
   float mm0[4], mv0[4];
   memcpy(mm0, c.mm->data, sizeof mm0);
   memcpy(mv0, c.mv->data, sizeof mv0);
   double y[120], mean[4], var[4];
-  bn_reference(&c, 3, 4, 10, training, y, mean, var);
+  bn_reference(&c, channels_last ? 30 : 3, 4, channels_last ? 1 : 10, training, y, mean, var);
   tc_graph *g = graph();
   tc_tensor *out;
   ck_assert_int_eq(bn_fwd(&c, g, &out), TC_OK);
@@ -215,13 +217,66 @@ static void bn_check_forward(int training, int unbiased) {
 }
 
 START_TEST(batch_norm_training_uses_batch_statistics_and_updates_moving_ones) {
-  bn_check_forward(1, 0);
-  bn_check_forward(1, 1);
+  for (int last = 0; last < 2; last++) {
+    bn_check_forward(1, 0, last);
+    bn_check_forward(1, 1, last);
+  }
 }
 END_TEST
 
 START_TEST(batch_norm_inference_uses_moving_statistics_and_keeps_them) {
-  bn_check_forward(0, 0);
+  bn_check_forward(0, 0, 0);
+  bn_check_forward(0, 0, 1);
+}
+END_TEST
+
+/* Channels last, big enough for the thread team (blocks of 64 channels; 130 leaves a short
+ * one): y, dx, dgamma, dbeta and the moving statistics have the same bits for 1 and 3
+ * threads, training and inference. */
+START_TEST(batch_norm_is_bitwise_the_same_for_any_thread_count) {
+  for (int training = 0; training < 2; training++) {
+    tc_test_rng r;
+    tc_test_rng_init(&r, 13);
+    bn_case c = bn_make(&r, 4, (int64_t[]){8, 9, 9, 130}, -1, 1);
+    c.args.training = training;
+    float *first[6] = {NULL};
+    int threads[2] = {1, 3};
+    float mm0[130], mv0[130];
+    tc_tensor *w = tc_test_tensor(&r, 4, c.x->shape, -1, 1); /* dy = w: not constant */
+    memcpy(mm0, c.mm->data, sizeof mm0);
+    memcpy(mv0, c.mv->data, sizeof mv0);
+    for (int run = 0; run < 2; run++) {
+      omp_set_num_threads(threads[run]);
+      memcpy(c.mm->data, mm0, sizeof mm0);
+      memcpy(c.mv->data, mv0, sizeof mv0);
+      tc_graph *g = graph();
+      tc_tensor *y, *weighted, *loss;
+      ck_assert_int_eq(bn_fwd(&c, g, &y), TC_OK);
+      ck_assert_int_eq(tc_op_mul(g, y, w, &weighted), TC_OK);
+      ck_assert_int_eq(tc_op_sum(g, weighted, &loss), TC_OK);
+      ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+      const float *v[6] = {y->data, c.x->grad, c.gamma->grad, c.beta->grad, c.mm->data,
+                           c.mv->data};
+      const int64_t n[6] = {y->size, c.x->size, 130, 130, 130, 130};
+      for (int i = 0; i < 6; i++) {
+        size_t bytes = (size_t)n[i] * sizeof(float);
+        if (run == 0) {
+          first[i] = malloc(bytes);
+          memcpy(first[i], v[i], bytes);
+        } else {
+          ck_assert_msg(memcmp(first[i], v[i], bytes) == 0, "output %d differs (training %d)",
+                        i, training);
+          free(first[i]);
+        }
+      }
+      memset(c.x->grad, 0, (size_t)c.x->size * sizeof(float));
+      memset(c.gamma->grad, 0, sizeof(float) * 130);
+      memset(c.beta->grad, 0, sizeof(float) * 130);
+      tc_graph_free(g);
+    }
+    tc_tensor_free(w);
+    bn_free(&c);
+  }
 }
 END_TEST
 
@@ -354,6 +409,7 @@ int main(void) {
   tcase_add_test(tc, batch_norm_training_uses_batch_statistics_and_updates_moving_ones);
   tcase_add_test(tc, batch_norm_inference_uses_moving_statistics_and_keeps_them);
   tcase_add_test(tc, batch_norm_gradients_match_finite_differences);
+  tcase_add_test(tc, batch_norm_is_bitwise_the_same_for_any_thread_count);
   tcase_add_test(tc, batch_norm_rejects_bad_arguments);
   tcase_add_test(tc, bce_matches_reference_and_is_stable);
   tcase_add_test(tc, bce_gradients_match_finite_differences);
