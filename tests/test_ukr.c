@@ -183,16 +183,22 @@ static void wide_edges(tc_isa isa) {
   if (!table)
     return;
   tc_wide_ukr_fn wide = table->wide;
-  tc_gemm_ukr_fn twin = isa == TC_ISA_AVX512 ? NULL : table->gemm; /* AVX-512: own tile */
   tc_test_rng rng;
   tc_test_rng_init(&rng, 13);
-  static const int shapes[][3] = {{1, 1, 1}, {1, 16, 1}, {3, 4, 2}, {4, 4, 1}, {5, 15, 6}};
-  for (int si = 0; si < 5; si++)
+  static const int shapes[][3] = {{1, 1, 1}, {1, 16, 1}, {3, 4, 2}, {4, 4, 1}, {5, 15, 6},
+                                  {1, 256, 1}}; /* the last: igemm's long-K taps (KC) */
+  for (int si = 0; si < 6; si++)
     for (int m = 1; m <= TC_GEMM_MR; m++)
-      for (int n = 1; n <= TC_WIDE_NW; n++)
+      for (int n = 1; n <= TC_WIDE_NW; n++) {
+        /* AVX-512's GEMM splits a single last 16-column panel's chains (its 6x16 tile);
+         * wherever it does not, the wide 6x64 tile must give its bits: igemm hands it whole
+         * 64-column groups in place of two 6x32 calls. */
+        int split = isa == TC_ISA_AVX512 && n % 32 != 0 && n % 32 <= 16;
+        tc_gemm_ukr_fn twin = split ? NULL : table->gemm;
         for (int packed = 0; packed < 2; packed++)
           check_wide_call(wide, twin, shapes[si][0], shapes[si][1], shapes[si][2], m, n,
                           packed, (m + n + si) % 3, &rng); /* store, add, stream */
+      }
 }
 
 /* nt taps, kc channels, nf filters, np pixels of the kernel's P. */
