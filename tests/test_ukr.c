@@ -238,6 +238,64 @@ static void check_dot_call(tc_dot_ukr_fn dot, int nt, int kc, int nf, int np,
   free(x), free(wt);
 }
 
+/* gemm64 over 64 columns against two gemm calls of 32 (B's panels 2 * ps further on for the
+ * second): the same bits, packed or in place, storing or adding; and so against the
+ * reference through the gemm tests. */
+static void check_gemm64_call(const tc_ukr_table *t, int nt, int kc, int m, int packed,
+                              int add, tc_test_rng *rng) {
+  enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR, NT = 3, N = 4 * TC_GEMM_NR };
+  const int ks = packed ? MR : 1;
+  const ptrdiff_t bs = packed ? NR : N, ps = packed ? kc * NR + 8 : NR;
+  const size_t bsize = packed ? (size_t)(4 * ps) : (size_t)(kc * N);
+  float *a = malloc(sizeof(float) * (size_t)(NT * MR * kc)), *bbuf[NT];
+  const float *rows[NT * MR], *bt[NT], *bt2[NT];
+  tc_test_fill(rng, a, NT * MR * kc, -1, 1);
+  for (int q = 0; q < nt; q++) {
+    bbuf[q] = malloc(sizeof(float) * bsize);
+    tc_test_fill(rng, bbuf[q], (int64_t)bsize, -1, 1);
+    bt[q] = bbuf[q], bt2[q] = bbuf[q] + 2 * ps;
+    for (int r = 0; r < MR; r++)
+      rows[q * MR + r] = a + (ptrdiff_t)q * MR * kc + (packed ? (r < m ? r : 0)
+                                                              : (ptrdiff_t)(r < m ? r : 0) * kc);
+  }
+  float c[MR][LDC], c2[MR][LDC], *crow[MR], *crow2[MR], *crow2h[MR];
+  for (int r = 0; r < MR; r++) {
+    for (int j = 0; j < LDC; j++)
+      c[r][j] = c2[r][j] = r < m && j < N ? 0.25f * (float)j : SENTINEL;
+    crow[r] = c[r], crow2[r] = c2[r], crow2h[r] = c2[r] + 2 * NR;
+  }
+  t->gemm64(nt, kc, rows, ks, bt, bs, ps, crow, m, add);
+  t->gemm(nt, kc, rows, ks, bt, bs, ps, crow2, m, 2 * NR, add);
+  t->gemm(nt, kc, rows, ks, bt2, bs, ps, crow2h, m, 2 * NR, add);
+  for (int r = 0; r < MR; r++)
+    ck_assert_msg(memcmp(c[r], c2[r], sizeof c[r]) == 0, "%s gemm64 and gemm differ: row %d, "
+                  "nt %d kc %d m %d packed %d add %d", t->name, r, nt, kc, m, packed, add);
+  for (int q = 0; q < nt; q++)
+    free(bbuf[q]);
+  free(a);
+}
+
+START_TEST(gemm64_gives_the_bits_of_gemm) {
+  tc_test_rng rng;
+  tc_test_rng_init(&rng, 14);
+  int tested = 0;
+  for (tc_isa isa = TC_ISA_PORTABLE; isa < TC_ISA_COUNT; isa++) {
+    const tc_ukr_table *t = tc_ukr_for(isa);
+    if (!t || !t->gemm64)
+      continue;
+    static const int kcs[] = {1, 7, 64, 256};
+    for (int ki = 0; ki < 4; ki++)
+      for (int m = 1; m <= TC_GEMM_MR; m++)
+        for (int nt = 1; nt <= 3; nt++)
+          for (int packed = 0; packed < 2; packed++)
+            check_gemm64_call(t, nt, kcs[ki], m, packed, (m + nt + ki) % 2, &rng);
+    tested++;
+  }
+  /* AVX-512 has one; where the CPU has none of the tables that do, nothing to compare */
+  ck_assert(tested > 0 || tc_ukr_for(TC_ISA_AVX512) == NULL);
+}
+END_TEST
+
 static void dot_edges(tc_isa isa) {
   const tc_ukr_table *table = table_or_skip(isa);
   if (!table)
@@ -328,6 +386,7 @@ int main(void) {
   tcase_add_test(tc, wide_portable);
   tcase_add_test(tc, wide_avx2);
   tcase_add_test(tc, wide_avx512);
+  tcase_add_test(tc, gemm64_gives_the_bits_of_gemm);
   tcase_add_test(tc, isa_tables_follow_the_cpu);
   tcase_add_test(tc, isa_environment_is_parsed_strictly);
   suite_add_tcase(s, tc);

@@ -150,9 +150,8 @@ static void tap_gemm(const igemm *G, const float *bt, int kc, int cnt, int ncv, 
         for (int r = 0; r < TC_GEMM_MR; r++)
           c6[r] = R->cp[i + (r < m ? r : 0)] + j * TC_GEMM_NR;
         const float *bj = bt + ((int64_t)j * G->bl.kcg + kb) * TC_GEMM_NR;
-        if (G->tile64 && ncv - j * TC_GEMM_NR >= TC_WIDE_NW) { /* four whole panels */
-          tc_wide_steps st = {1, kk, 0, 1, bj, 0, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR};
-          G->tile64(&st, a6, c6, m, TC_WIDE_NW, 1);
+        if (G->gemm64 && ncv - j * TC_GEMM_NR >= 2 * TC_GEMM_NC) { /* four whole panels */
+          G->gemm64(1, kk, a6, 1, &bj, TC_GEMM_NR, (ptrdiff_t)G->bl.kcg * TC_GEMM_NR, c6, m, 1);
           j += 2;
           continue;
         }
@@ -189,6 +188,11 @@ static void batch_gemm(const igemm *G, const float *bp, const float *const *a, c
       bt[q] = b_at(G, bp, taps[q], j);
     for (int r = 0; r < TC_GEMM_MR; r++)
       c6[r] = R->crow[R->order[i + imin(r, m - 1)]] + j * TC_GEMM_NR;
+    if (G->gemm64 && ncv - j * TC_GEMM_NR >= 2 * TC_GEMM_NC) { /* four whole panels */
+      G->gemm64(nt, kc, a, 1, bt, TC_GEMM_NR, b_ps(G), c6, m, add);
+      j += 2;
+      continue;
+    }
     G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, b_ps(G), c6, m, imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR),
            add);
   }
@@ -384,14 +388,6 @@ static void run_igemm(const igemm *G, float *bp, rows *R) {
 
 /* ---- forward and backward data ---- */
 
-/* The wide kernel takes whole 64-column groups of long-K taps where it is faster than two
- * 6x32 GEMM calls: AVX-512, whose 6x64 tile needs half the broadcasts per FMA (+12-15 %
- * on the micro-kernel with B from L2, Intel Xeon, 2026-12-02). It sums each element as
- * the GEMM tile does (k ascending from zero, added to C once), so the bits are the same. */
-static tc_wide_ukr_fn tc_ct_tile64(const tc_conv2dt_plan *plan) {
-  return plan->ukr->isa == TC_ISA_AVX512 ? plan->ukr->wide : NULL;
-}
-
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* The GEMM of output phase (rh, rw): q = u0.. with oi = q*sh + rh - pt inside [0, OH). */
@@ -433,7 +429,7 @@ void tc_ct_igemm_forward(const tc_conv2dt_plan *plan, const float *x, const floa
       for (int rw = 0; rw < g.sw; rw++) {
         igemm G = tc_ct_forward_phase(&g, rh, rw, x, kernel, bias, y, ukr);
         G.bl = bl, G.batched = bl.kcg <= SHORT_K, G.mc = plan->mc;
-        G.tile64 = tc_ct_tile64(plan);
+        G.gemm64 = plan->ukr->gemm64;
         if (G.m > 0)
           run_igemm(&G, (float *)ws, &R);
       }
@@ -453,7 +449,7 @@ void tc_ct_igemm_backward_data(const tc_conv2dt_plan *plan, const float *dy,
   G.bl = plan_blocking(plan, 1, g.f, g.c);
   G.batched = G.bl.kcg <= SHORT_K;
   G.rowb = plan->rowb; /* kernel rows as wide pairs (tc_ct_rowb) */
-  G.tile64 = tc_ct_tile64(plan);
+  G.gemm64 = plan->ukr->gemm64;
   G.mc = plan->mc;
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {

@@ -179,7 +179,7 @@ typedef struct igemm {
   blocking bl;
   tc_gemm_ukr_fn ukr;
   tc_wide_ukr_fn wide; /* backward data at stride 1 along w: a kernel row per pair */
-  tc_wide_ukr_fn tile64; /* long-K taps: full 64-column groups in one call (or NULL) */
+  tc_gemm64_ukr_fn gemm64; /* whole 64-column groups in one call, where the ISA has one */
   int rowb;            /* B by kernel rows (see b_at) */
   int batched;         /* K per tap <= SHORT_K: tap batches */
   int mc;              /* C rows per chunk (plan->mc) */

@@ -105,6 +105,58 @@ tile_6x32(int nt, int kc, const float *const *a, ptrdiff_t ks, const float *cons
   STORE(h, TC_GEMM_NR, high);
 }
 
+/* One k of a 6-row tile over NV panels (64 columns at most): B row bt's panels, ps apart,
+ * the last masked to `last` when partial; each row's A value at ar[r] broadcast into its
+ * NV chains. The 6 x 64 tiles (gemm64 and the wide kernel) share it. */
+static inline __attribute__((always_inline)) void
+six_rows_step(__m512 acc[TC_GEMM_MR][TC_WIDE_NV], const float *const ar[TC_GEMM_MR],
+              const float *bt, ptrdiff_t ps, const int NV, __mmask16 last, const int partial) {
+  __m512 w[TC_WIDE_NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV - 1; v++)
+    w[v] = _mm512_loadu_ps(bt + v * ps);
+  w[NV - 1] = partial ? _mm512_maskz_loadu_ps(last, bt + (NV - 1) * ps)
+                      : _mm512_loadu_ps(bt + (NV - 1) * ps);
+#pragma GCC unroll 6
+  for (int r = 0; r < TC_GEMM_MR; r++) {
+    __m512 x = _mm512_set1_ps(*ar[r]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+  }
+}
+
+/* The GEMM contract over four whole panels (64 columns: b[t], + ps, + 2 ps, + 3 ps): the
+ * wide kernel's 6x64 tile, 24 accumulators fed by six broadcasts and four B loads per k,
+ * against six and two for twelve in tile_6x32. Each element sums pairs outer, k inner,
+ * from zero, and is added to C (or stored over it) once, as tile_6x32 sums it. */
+static void tc_gemm64_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                                 const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
+                                 float *const *c, int m, int add) {
+  __m512 acc[TC_GEMM_MR][TC_WIDE_NV];
+#pragma GCC unroll 6
+  for (int r = 0; r < TC_GEMM_MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < TC_WIDE_NV; v++)
+      acc[r][v] = _mm512_setzero_ps();
+  for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    const float *bt = b[t];
+    for (ptrdiff_t k = 0, o = 0; k < kc; k++, o += ks, bt += bs) {
+      const float *ar[TC_GEMM_MR] = {a0 + o, a1 + o, a2 + o, a3 + o, a4 + o, a5 + o};
+      six_rows_step(acc, ar, bt, ps, TC_WIDE_NV, 0xffff, 0);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < TC_GEMM_MR; r++) {
+    if (r >= m)
+      break;
+#pragma GCC unroll 4
+    for (int v = 0; v < TC_WIDE_NV; v++)
+      add_row(c[r] + v * TC_GEMM_NR, acc[r][v], 0xffff, add);
+  }
+}
+
 void tc_gemm_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_t ks,
                         const float *const *b, ptrdiff_t bs, ptrdiff_t ps, float *const *c,
                         int m, int n, int add) {
@@ -148,20 +200,8 @@ wide_tile(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
                 *a4 = a[4] + at, *a5 = a[5] + at;
     const float *bt = s->b + (ptrdiff_t)t * s->bt;
     for (ptrdiff_t k = 0, o = 0; k < s->kc; k++, o += ks, bt += bs) {
-      __m512 w[TC_WIDE_NV];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV - 1; v++)
-        w[v] = _mm512_loadu_ps(bt + v * ps);
-      w[NV - 1] = partial ? _mm512_maskz_loadu_ps(last, bt + (NV - 1) * ps)
-                          : _mm512_loadu_ps(bt + (NV - 1) * ps);
       const float *ar[TC_GEMM_MR] = {a0 + o, a1 + o, a2 + o, a3 + o, a4 + o, a5 + o};
-#pragma GCC unroll 6
-      for (int r = 0; r < TC_GEMM_MR; r++) {
-        __m512 x = _mm512_set1_ps(*ar[r]);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-          acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
-      }
+      six_rows_step(acc, ar, bt, ps, NV, last, partial);
     }
   }
 #pragma GCC unroll 6
@@ -293,4 +333,5 @@ void tc_dot_ukr_avx512(int nt, int kc, const float *const *a, const float *const
 }
 
 const tc_ukr_table tc_ukr_avx512 = {TC_ISA_AVX512, "avx512", tc_gemm_ukr_avx512,
-                                    tc_wide_ukr_avx512, tc_dot_ukr_avx512, &tc_mm_avx512};
+                                    tc_wide_ukr_avx512, tc_dot_ukr_avx512, &tc_mm_avx512,
+                                    tc_gemm64_ukr_avx512};

@@ -82,6 +82,13 @@ static inline int tc_dot_rows(int nf) { return nf <= 1 ? 8 : nf == 2 ? 6 : nf ==
 typedef enum tc_isa { TC_ISA_PORTABLE = 0, TC_ISA_AVX2 = 1, TC_ISA_AVX512 = 2 } tc_isa;
 #define TC_ISA_COUNT 3
 
+/* The GEMM contract over exactly 64 columns (four whole panels, n = 64): each element of
+ * C summed exactly as gemm sums it (so the two may share a C tile, bit for bit), with a
+ * wider register tile where the ISA has the registers for one (AVX-512: 6 x 64). */
+typedef void (*tc_gemm64_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_t ks,
+                                 const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
+                                 float *const *c, int m, int add);
+
 /* One ISA's kernels. Every ISA gives results bit-identical across thread counts;
  * different ISAs round differently. */
 typedef struct tc_ukr_table {
@@ -91,6 +98,7 @@ typedef struct tc_ukr_table {
   tc_wide_ukr_fn wide;
   tc_dot_ukr_fn dot;
   const tc_mm_kernels *mm; /* the matrix product's panels: the same bits on every ISA */
+  tc_gemm64_ukr_fn gemm64;  /* NULL where the ISA has no wider tile than gemm's */
 } tc_ukr_table;
 
 extern const tc_ukr_table tc_ukr_portable, tc_ukr_avx2, tc_ukr_avx512;
