@@ -122,8 +122,7 @@ void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk) {
  * region of the chunk is packed once too and every tap reads it shifted; else each tap's
  * dy is packed in turn (its rows then come from L2). */
 static void slab_weights(const fgeom *g, const float *x, const float *dy, int s, int S,
-                         float *part, float *pa, float *pb, tc_gemm_ukr_fn ukr,
-                         tc_wide_ukr_fn wide) {
+                         float *part, float *pa, float *pb, const tc_ukr_table *ukr) {
   wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
   memset(part, 0, sizeof(float) * (size_t)g->kh * (size_t)g->kw * (size_t)g->f * (size_t)g->c);
   const int rr = region_rows(g);
@@ -136,7 +135,7 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
       rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
       tc_ct_pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
       pack_dy_region(g, dy, n, i0, rows, pa);
-      region_gemm(g, rows, pa, pb, part, wide);
+      region_gemm(g, rows, pa, pb, part, ukr->wide);
       r0 += rows;
     }
     return;
@@ -189,14 +188,13 @@ void tc_ct_slabs_backward_weights(const tc_conv2dt_plan *plan, const float *x, c
   const int S = plan->slabs;
   const int64_t dkf = (int64_t)g->kh * g->kw * g->f * g->c;
   float *part = (float *)ws;
-  tc_gemm_ukr_fn ukr = plan->ukr->gemm;
-  tc_wide_ukr_fn wide = plan->ukr->wide;
+  const tc_ukr_table *ukr = plan->ukr;
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
     float *pa = (float *)(void *)tc_ct_thread_ws(plan, ws), *pb = pa + (size_t)REGION_FLOATS;
 #pragma omp for schedule(dynamic, 1)
     for (int s = 0; s < S; s++)
-      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr, wide);
+      slab_weights(g, x, dy, s, S, part + s * dkf, pa, pb, ukr);
     tc_ct_add_slabs(part, S, dkf, dk);
   }
 }

@@ -9,7 +9,7 @@
 /* The task's dk tiles: each its tap's sum over the shared pixels, KP at a time in pixel
  * order (the order depends on the tap's pixel range only, not on the task split). */
 static void weights_task(const fgeom *g, const wtask *T, const float *x, const float *dy,
-                         float *dk, float *pa, float *pb, tc_gemm_ukr_fn ukr) {
+                         float *dk, float *pa, float *pb, const tc_ukr_table *ukr) {
   int tb = T->b1 - T->b0;
   for (int t = T->t0; t < T->t1; t++) {
     float *tile = dk + (((int64_t)(T->a0 + t / tb) * g->kw + T->b0 + t % tb) * g->f + T->f0) *
@@ -95,7 +95,7 @@ void tc_ct_tasks_backward_weights(const tc_conv2dt_plan *plan, const float *x, c
                                   float *dkernel, void *ws) {
   /* x: (N,H,W,C) NHWC; dy: (N,OH,OW,F); dkernel: (kh,kw,F,C) */
   fgeom g = fgeom_of(plan);
-  tc_gemm_ukr_fn ukr = plan->ukr->gemm;
+  const tc_ukr_table *ukr = plan->ukr;
   int nthr = tc_ct_team(plan);
   /* Up to 4 taps share a packed x; fewer where that leaves too few tasks for the team.
    * The split changes who computes a tile, not how it is summed. */

@@ -204,7 +204,7 @@ void tc_ct_pack_x(const fgeom *g, const wtask *T, const float *x, int64_t p0, in
 void tc_ct_pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy, int64_t p0,
                    int kp, float *pa);
 void tc_ct_packed_gemm(int kp, const float *pa, int64_t gs, int rows, const float *pb, int cols,
-                       float *tile, int64_t ldc, tc_gemm_ukr_fn ukr);
+                       float *tile, int64_t ldc, const tc_ukr_table *ukr);
 /* bw_slabs.c: dk = the S partials added in slab order (worksharing inside). */
 void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk);
 /* few_bd.c: the padded dy rows of a segment (few_filters backward data and weights). */
