@@ -54,10 +54,10 @@ train_env() {
   local assignments=() ; while [ "$1" != -- ]; do assignments+=("$1"); shift; done; shift
   local out; out=$(mktemp -d)
   (exec env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u TCONV_OMP_WAIT "${assignments[@]}" \
-     "$tconv" train --synthetic --limit 64000 --epochs 50 --batch 64 --checkpoint-every 0 \
+     "$tconv" train --synthetic --limit 6400 --epochs 1000 --batch 64 --checkpoint-every 0 \
      --out "$out/run" "$@" >"$out/log" 2>&1) &
   local pid=$! env=""
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do # up to 30 s: the first line comes after the data (slow under ASan)
     env=$(tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null || true)
     grep -q '^TCONV_OMP_WAIT=\|^OMP_WAIT_POLICY=active' <<<"$env" && grep -q 'OpenMP wait' "$out/log" && break
     sleep 0.1
