@@ -240,7 +240,7 @@ static void bn_update_moving(const bn_ctx *c, const tc_batch_norm_args *a, const
 
 static void bn_apply(const bn_ctx *c, const tc_tensor *x, const tc_tensor *gamma,
                      const tc_tensor *beta, float *y, double *scale) {
-  if (c->inner == 1 && scale != NULL) { /* channels last: per channel factors, then flat */
+  if (c->inner == 1) { /* channels last: per channel factors (scale, shift: 2 x C), then flat */
     double *shift = scale + c->len;
     for (int64_t k = 0; k < c->len; k++) {
       scale[k] = (gamma ? gamma->data[k] : 1.0) * c->inv[k];
@@ -281,7 +281,8 @@ tc_status tc_op_batch_norm(tc_graph *g, tc_tensor *x, tc_tensor *gamma, tc_tenso
   TC_TRY(check_vec("moving_mean", moving_mean, c->len, args->axis, 1));
   TC_TRY(check_vec("moving_variance", moving_variance, c->len, args->axis, 1));
   c->training = args->training != 0;
-  c->mean = tc_arena_alloc(arena, 3 * (size_t)c->len * sizeof(double));
+  /* mean, inv, the batch variance, and bn_apply's per-channel scale and shift */
+  c->mean = tc_arena_alloc(arena, 5 * (size_t)c->len * sizeof(double));
   if (c->mean == NULL)
     return tc_set_error(TC_ERR_NOMEM, "batch_norm: out of memory");
   c->inv = c->mean + c->len;
@@ -289,7 +290,7 @@ tc_status tc_op_batch_norm(tc_graph *g, tc_tensor *x, tc_tensor *gamma, tc_tenso
   tc_tensor *in[3] = {x, gamma, beta}, *y;
   TC_TRY(tc_graph_new_output(g, &y, x->rank, x->shape, in, 3));
   bn_stats(c, x, moving_mean, moving_variance, args->epsilon, var);
-  bn_apply(c, x, gamma, beta, y->data, tc_arena_alloc(arena, 2 * (size_t)c->len * sizeof(double)));
+  bn_apply(c, x, gamma, beta, y->data, var + c->len);
   if (c->training && args->update_moving)
     bn_update_moving(c, args, var, moving_mean, moving_variance);
   TC_TRY(tc_graph_record(g, "batch_norm", bn_backward, y, in, 3, c));

@@ -74,7 +74,7 @@ void tc_ct_pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy
 /* Where the ISA has gemm64 (AVX-512), the whole 64-column groups: group outer, so a
  * group's A (6 x kp) stays in L1 while B's four panels (64 KiB at kp = 256, more than an
  * L1) stream from L2, as in igemm. Returns the panels done. Panel outer with 64 columns
- * measured 3-6 % slower than the 6x32 tile; group outer 0-10 % faster (docs/kernels.md). */
+ * measured 3-6 % slower than the 6x32 tile; group outer -1 to +9 % (docs/kernels.md). */
 static int packed_gemm64(int kp, const float *pa, int64_t gs, int rows, const float *pb, int cols,
                          float *tile, int64_t ldc, tc_gemm64_ukr_fn gemm64) {
   int ngr = (int)ceil_div(rows, TC_GEMM_MR), whole = gemm64 ? cols / TC_WIDE_NW * 4 : 0;
