@@ -153,6 +153,8 @@ def main():
         meta.get('lscpu_model', '?'), meta.get('lscpu_family', '?'), meta.get('lscpu_cpus', '?'),
         meta.get('lscpu_flags', '?')))
     print('- caches: %s' % meta.get('caches', '?'))
+    pin = meta.get('pin_cpu_1thread', 'none')
+    print('- 1-thread runs (tconv and anchors): %s' % ('pinned to CPU ' + pin if pin not in ('', 'none') else 'not pinned'))
     print('- load average (1, 5, 15 min) at start %s, at end %s; %s s in all; %s' % (
         meta.get('load_start', '?'), meta.get('load_end', '?'), meta.get('seconds', '?'),
         meta.get('reps', '')))

@@ -21,6 +21,11 @@
 #   NCHW_CONFIGS configurations that also time tconv NCHW (default "t2-full"; the direct
 #                NCHW kernels take minutes per configuration at 1 thread)
 #   KEEP=DIR     keep the raw logs there (default: a temporary directory, removed)
+#   PIN_CPU      the CPU that every 1-thread run (tconv and the anchors) is pinned to
+#                (default: the first CPU this script may run on; "none": no pinning).
+#                On the 2-vCPU Zen 5 VM one process alone ran tconv's few-filter kernels
+#                1.2-1.8x faster on CPU 0 than on CPU 1 (taskset, alternating runs), so
+#                unpinned 1-thread ratios compared runs on different CPUs.
 # AVX2-capped: TCONV_ISA=avx2, ONEDNN_MAX_CPU_ISA=AVX2, and for PyTorch also
 # ATEN_CPU_CAPABILITY=avx2 and OPENBLAS_CORETYPE=Haswell.
 set -euo pipefail
@@ -68,6 +73,10 @@ $PY -c 'import torch' 2>/dev/null || { HAVE_TORCH=0; echo "no torch in $PY: PyTo
 if [[ $HAVE_TORCH == 1 && ! -d $OPENBLAS_DIR ]]; then
   HAVE_TORCH=0; echo "no OpenBLAS ($OPENBLAS_DIR; apt-get install libopenblas0-pthread): PyTorch skipped" >&2
 fi
+PIN_CPU=${PIN_CPU:-$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status)}
+if [[ $PIN_CPU != none ]] && ! command -v taskset >/dev/null; then
+  echo "no taskset (util-linux): 1-thread runs not pinned" >&2; PIN_CPU=none
+fi
 HAVE_NCHW=0
 "$TCONV" bench --help 2>&1 | grep -q -- '--format' && HAVE_NCHW=1
 
@@ -79,11 +88,12 @@ HAVE_NCHW=0
   echo "lscpu_family $(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
   echo "lscpu_cpus $(nproc)"
   echo "lscpu_flags $(lscpu | sed -n 's/^Flags: *//p' | tr ' ' '\n' | grep -E '^(avx|fma|f16c)' | tr '\n' ' ')"
+  echo "pin_cpu_1thread $PIN_CPU"
   echo "caches $(getconf -a 2>/dev/null | awk '/^LEVEL[123]_(D)?CACHE_SIZE/ && $2 {printf "%s=%dKiB ", $1, $2 / 1024}')"
 } >"$OUTDIR/meta.txt"
 
 tconv_run() { # cfg tag threads fmt (REPS from the environment of the call)
-  env "${ENVS[@]}" "$TCONV" bench --csv --reps "$REPS" --threads "$3" --format "$4" \
+  "${PIN[@]}" env "${ENVS[@]}" "$TCONV" bench --csv --reps "$REPS" --threads "$3" --format "$4" \
     --shapes "$SHAPES" >"$OUTDIR/$1.tconv-$4-$2.csv"
 }
 
@@ -91,6 +101,8 @@ for t in $THREADS; do
   for isa in $ISAS; do
     cfg="t$t-$isa"
     ENVS=(OMP_NUM_THREADS="$t")
+    PIN=()
+    [[ $t == 1 && $PIN_CPU != none ]] && PIN=(taskset -c "$PIN_CPU")
     [[ $isa == avx2 ]] && ENVS+=(TCONV_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
                                  OPENBLAS_CORETYPE=Haswell)
     step "$cfg: tconv (1/3)"
@@ -98,7 +110,7 @@ for t in $THREADS; do
     if [[ $HAVE_DNNL == 1 ]]; then
       step "$cfg: oneDNN, layouts any, nhwc, plain"
       # shellcheck disable=SC2086
-      (cd "$WORK/bench" && env "${ENVS[@]}" build/onednn_deconv --shapes "$SHAPES" --layout all \
+      (cd "$WORK/bench" && "${PIN[@]}" env "${ENVS[@]}" build/onednn_deconv --shapes "$SHAPES" --layout all \
         $ANCHOR_ARGS) | grep -E '^ONEDNN' >"$OUTDIR/$cfg.onednn.log" || true
     fi
     step "$cfg: tconv (2/3)"
@@ -107,7 +119,7 @@ for t in $THREADS; do
       step "$cfg: PyTorch + OpenBLAS, nchw and channels_last"
       # passive OpenMP threads: torch's otherwise spin against OpenBLAS' own (run-anchors.sh)
       # shellcheck disable=SC2086
-      (cd "$WORK/bench" && env "${ENVS[@]}" LD_LIBRARY_PATH=$OPENBLAS_DIR OMP_WAIT_POLICY=PASSIVE \
+      (cd "$WORK/bench" && "${PIN[@]}" env "${ENVS[@]}" LD_LIBRARY_PATH=$OPENBLAS_DIR OMP_WAIT_POLICY=PASSIVE \
         $PY torch_deconv.py --shapes "$SHAPES" --tag pt-openblas --formats nchw,cl --threads "$t" \
         $ANCHOR_ARGS) | grep -E '^TORCH' >"$OUTDIR/$cfg.torch.log" || true
     fi
