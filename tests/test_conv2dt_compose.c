@@ -131,17 +131,24 @@ static void same_bits_nchw_nhwc(const tc_conv2dt_plan *nhwc, const tc_conv2dt_pl
 }
 
 /* NCHW runs the NHWC plan of the same problem between transposes: the same bits, for the
- * default choices and for every algorithm forced. */
+ * default choices on 2 threads (private chunks for some shapes) and 1 (shared chunks for
+ * one), and for every algorithm forced. The team is set here, not taken from the machine:
+ * at 3 threads no plain shape needs more than one shared chunk. */
 START_TEST(nchw_is_bit_identical_to_nhwc) {
-  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, chunked = 0;
-  {
+  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, shared = 0, private = 0;
+  static const int teams[] = {2, 1}; /* private chunks where they apply; shared chunks */
+  for (int t = 0; t < 2; t++) {
+    omp_set_num_threads(teams[t]);
     for (int s = 0; s < N_PLAIN; s++) {
       tc_conv2dt_plan a = plan_of(&plain[s], TC_CHANNELS_LAST);
       tc_conv2dt_plan b = plan_of(&plain[s], TC_CHANNELS_FIRST);
-      chunked += tc_ct_chunk(&b) < b.n;
+      if (tc_ct_private_chunk(&b))
+        private++;
+      else
+        shared += tc_ct_chunk(&b) < b.n;
       ck_assert_int_ne(b.algo[TC_CONV2DT_FORWARD], TC_CONV2DT_DIRECT);
       same_bits_nchw_nhwc(&a, &b, 100 + (uint64_t)s);
-      for (int d = 0; d < TC_CONV2DT_DIRS; d++)
+      for (int d = 0; d < TC_CONV2DT_DIRS && t == 0; d++)
         for (int algo = 1; algo < TC_CONV2DT_ALGOS; algo++) {
           tc_conv2dt_plan fa = a, fb = b;
           if (!force_both(&fa, &fb, d, algo))
@@ -151,7 +158,8 @@ START_TEST(nchw_is_bit_identical_to_nhwc) {
         }
     }
   }
-  ck_assert_int_gt(chunked, 0);
+  ck_assert_int_gt(shared, 0);
+  ck_assert_int_gt(private, 0);
   static const int want[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {
       {0, 1, 1, 0, 0}, {0, 1, 1, 0, 0}, {0, 0, 1, 1, 1}};
   for (int d = 0; d < TC_CONV2DT_DIRS; d++)
@@ -251,6 +259,47 @@ START_TEST(composed_bit_identical_for_one_two_three_and_seven_threads) {
 }
 END_TEST
 
+/* Private chunks (each thread its own images, copies and one-thread inner plans): NCHW
+ * few-filter and GEMM shapes, a grouped and dilated one, each with the bits of the shared
+ * chunks' team and of 1, 2 and 3 threads; a plan for 3 threads with n = 7 shares. */
+static const shape private_shapes[] = {
+    {24, 20, 20, 16, 1, 4, 4, 2, 2, 1, 1, 1, 1, -1, -1},
+    {12, 20, 20, 24, 20, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1},
+    {24, 24, 23, 8, 6, 3, 3, 2, 2, 1, 2, 2, 2, -1, -1}};
+
+START_TEST(private_chunks_keep_the_bits) {
+  start_omp_pool(3);
+  for (int i = 0; i < 3; i++)
+    for (int fmt = 0; fmt < 2; fmt++) {
+      omp_set_num_threads(3);
+      tc_conv2dt_plan q = plan_of(&private_shapes[i], (tc_data_format)fmt);
+      if (fmt == TC_CHANNELS_LAST && i < 2)
+        continue; /* plain NHWC: not composed */
+      ck_assert_int_eq(q.threads, 3);
+      ck_assert_msg(tc_ct_private_chunk(&q) > 0, "shape %d format %d shares its chunks", i, fmt);
+      matches_direct(&q, 100 + i, 600 + (uint64_t)i);
+      inputs in = make_inputs(&q, 700 + (uint64_t)i);
+      outputs three = run_all(&q, in);
+      for (int team = 1; team <= 2; team++) {
+        omp_set_num_threads(team);
+        outputs o = run_all(&q, in);
+        ck_assert_mem_eq(three.y, o.y, sizeof(float) * (size_t)q.y_size);
+        ck_assert_mem_eq(three.dx, o.dx, sizeof(float) * (size_t)q.x_size);
+        free_outputs(o);
+      }
+      free_outputs(three), free_inputs(in);
+    }
+  omp_set_num_threads(3);
+  tc_conv2dt_plan a = plan_of(&private_shapes[0], TC_CHANNELS_LAST);
+  tc_conv2dt_plan b = plan_of(&private_shapes[0], TC_CHANNELS_FIRST);
+  same_bits_nchw_nhwc(&a, &b, 800);
+  shape odd = private_shapes[0];
+  odd.n = 7;
+  tc_conv2dt_plan c = plan_of(&odd, TC_CHANNELS_FIRST);
+  ck_assert_int_eq(tc_ct_private_chunk(&c), 0);
+}
+END_TEST
+
 /* Too many sub-problems (dilation 9x9 at stride 1: 81 residue grids) run direct; forcing a
  * fast algorithm says why. */
 START_TEST(too_many_subproblems_run_direct) {
@@ -278,6 +327,7 @@ static Suite *compose_suite(void) {
   tcase_add_test(t, groups_and_dilation_match_direct);
   tcase_add_test(t, composed_bit_identical_for_one_two_three_and_seven_threads);
   tcase_add_test(t, too_many_subproblems_run_direct);
+  tcase_add_test(t, private_chunks_keep_the_bits);
   suite_add_tcase(s, t);
   return s;
 }

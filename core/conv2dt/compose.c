@@ -84,6 +84,11 @@ int tc_ct_sub_at(const tc_conv2dt_plan *q, int idx, tc_ct_sub *s) {
  * the sub-problem is too small for a team), its algorithms where they apply, else the
  * inner plan's own choice (slabs needs enough pixels). */
 void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_plan *in) {
+  tc_ct_sub_plan_on(q, s, q->threads, in);
+}
+
+void tc_ct_sub_plan_on(const tc_conv2dt_plan *q, const tc_ct_sub *s, int threads,
+                       tc_conv2dt_plan *in) {
   const tc_conv2dt_params *p = &q->p;
   memset(in, 0, sizeof *in);
   in->p = *p;
@@ -101,7 +106,7 @@ void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_pla
   in->kernel_size = (int64_t)p->kernel_h * p->kernel_w * in->p.filters * in->c;
   in->ukr = q->ukr;
   in->cache_l2 = q->cache_l2;
-  in->threads = tc_conv2dt_flops(in) < TC_CONV2DT_PARALLEL_FLOPS ? 1 : q->threads;
+  in->threads = tc_conv2dt_flops(in) < TC_CONV2DT_PARALLEL_FLOPS ? 1 : threads;
   char why[256];
   for (int d = 0; d < TC_CONV2DT_DIRS; d++)
     in->algo[d] = tc_ct_applies(in, (tc_conv2dt_dir)d, q->algo[d], why, sizeof why)
@@ -162,73 +167,127 @@ static int any_fast(const tc_conv2dt_plan *q) {
 void tc_ct_compose_layout(tc_conv2dt_plan *q) {
   tc_conv2dt_plan in;
   q->shared_bytes = q->thread_bytes = q->zero_row = q->workspace_bytes = 0;
-  q->slabs = q->rowb = 0;
+  q->slabs = q->rowb = q->fcol = 0;
   if (!any_fast(q) || !representative(q, &in))
     return;
   for (int d = 0; d < 2; d++)
     q->kcg[d] = in.kcg[d], q->nc[d] = in.nc[d], q->btaps[d] = in.btaps[d];
   q->rowb = in.rowb;
   q->slabs = in.slabs;
+  q->fcol = in.fcol;
   q->mc = in.mc, q->stream_bytes = in.stream_bytes;
   tc_ct_parts parts = tc_ct_compose_parts(q);
+  size_t slot = 0;
+  tc_ct_private_parts(q, &slot);
   q->workspace_bytes = parts.k_off + align_up(sizeof(float) * (size_t)parts.k_floats);
+  if ((size_t)q->threads * slot > q->workspace_bytes)
+    q->workspace_bytes = (size_t)q->threads * slot;
 }
 
-/* Images per chunk: the chunk's largest sub-problem x and y within TC_CT_CHUNK_BYTES a
- * thread, and enough FLOPs that repacking the weights for each chunk costs little. */
-int64_t tc_ct_chunk(const tc_conv2dt_plan *q) {
+/* Bytes of one image's largest sub-problem x and y, and the images a chunk needs so that
+ * repacking the weights for each chunk costs little (TC_CT_PACK_RATIO). */
+static void chunk_terms(const tc_conv2dt_plan *q, double *img, double *pack) {
   const tc_conv2dt_params *p = &q->p;
-  double img = 0.0, flops = tc_conv2dt_flops(q) / (double)q->n / tc_ct_sub_count(q);
+  double flops = tc_conv2dt_flops(q) / (double)q->n / tc_ct_sub_count(q);
+  *img = 1.0;
   for (int i = 0; i < tc_ct_sub_count(q); i++) {
     tc_ct_sub s;
     tc_ct_sub_at(q, i, &s);
     double b = sizeof(float) * ((double)s.ax[0].in * s.ax[1].in * (q->c / p->groups) +
                                 (double)s.ax[0].out * s.ax[1].out * (p->filters / p->groups));
-    img = b > img ? b : img;
+    *img = b > *img ? b : *img;
   }
   double kfloats = (double)p->kernel_h * p->kernel_w * (p->filters / p->groups) *
                    (q->c / p->groups);
-  int64_t nb = (int64_t)((double)TC_CT_CHUNK_BYTES * q->threads / (img > 1.0 ? img : 1.0));
-  double pack = TC_CT_PACK_RATIO * kfloats / (flops > 1.0 ? flops : 1.0);
+  *pack = TC_CT_PACK_RATIO * kfloats / (flops > 1.0 ? flops : 1.0);
+}
+
+/* Images per chunk: the chunk's largest sub-problem x and y within TC_CT_CHUNK_BYTES a
+ * thread, and enough FLOPs that repacking the weights for each chunk costs little. */
+int64_t tc_ct_chunk(const tc_conv2dt_plan *q) {
+  double img, pack;
+  chunk_terms(q, &img, &pack);
+  int64_t nb = (int64_t)((double)TC_CT_CHUNK_BYTES * q->threads / img);
   if ((double)nb < pack)
     nb = pack >= (double)q->n ? q->n : (int64_t)pack + 1;
   return nb < 1 ? 1 : nb > q->n ? q->n : nb;
 }
 
+/* Private chunks where each thread of the team has images (n >= threads), there are few
+ * sub-problems (each chunk plans each of them) and the weights are cheap enough to repack
+ * per chunk: the chunk's x and y within half of an L2, or the images repacking needs, and
+ * at most a thread's share (n / threads) and TC_CT_PRIVATE_MAX. */
+int64_t tc_ct_private_chunk(const tc_conv2dt_plan *q) {
+  int T = q->threads;
+  if (T < 2 || q->n < T || tc_ct_sub_count(q) > 8 ||
+      (q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_DIRECT &&
+       q->algo[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_DIRECT))
+    return 0;
+  double img, pack;
+  chunk_terms(q, &img, &pack);
+  int64_t share = q->n / T, cap = share < TC_CT_PRIVATE_MAX ? share : TC_CT_PRIVATE_MAX;
+  size_t l2 = q->cache_l2 ? q->cache_l2 : (size_t)1 << 20;
+  int64_t nb = (int64_t)((double)l2 / 2 / img);
+  if ((double)nb < pack)
+    nb = (int64_t)pack + 1;
+  if (nb > cap && pack >= (double)cap)
+    return 0;
+  return nb < 1 ? 1 : nb > cap ? cap : nb;
+}
+
 /* The largest inner workspace, x and y of the sub-problems on n images. */
-static void sub_sizes(const tc_conv2dt_plan *q, int64_t n, size_t *inner, int64_t *xs,
-                      int64_t *ys) {
+static void sub_sizes(const tc_conv2dt_plan *q, int64_t n, int threads, size_t *inner,
+                      int64_t *xs, int64_t *ys) {
   for (int i = 0; i < tc_ct_sub_count(q); i++) {
     tc_ct_sub s;
     tc_conv2dt_plan in;
     if (!tc_ct_sub_at(q, i, &s))
       continue;
     s.n = n;
-    tc_ct_sub_plan(q, &s, &in);
+    tc_ct_sub_plan_on(q, &s, threads, &in);
     *inner = in.workspace_bytes > *inner ? in.workspace_bytes : *inner;
     *xs = in.x_size > *xs ? in.x_size : *xs;
     *ys = in.y_size > *ys ? in.y_size : *ys;
   }
 }
 
-/* Forward and backward data on chunks (the full chunk and the last, shorter one), backward
- * weights on the whole batch, as far as each is fast. */
-tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
-  tc_ct_parts r = {0, 0, 0, 0};
-  size_t inner = 0;
-  int64_t xs = 0, ys = 0, nb = tc_ct_chunk(q);
-  if (q->algo[TC_CONV2DT_FORWARD] != TC_CONV2DT_DIRECT ||
-      q->algo[TC_CONV2DT_BACKWARD_DATA] != TC_CONV2DT_DIRECT) {
-    sub_sizes(q, nb, &inner, &xs, &ys);
-    if (q->n % nb)
-      sub_sizes(q, q->n % nb, &inner, &xs, &ys);
-  }
-  if (q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] != TC_CONV2DT_DIRECT)
-    sub_sizes(q, q->n, &inner, &xs, &ys);
+static tc_ct_parts parts_of(const tc_conv2dt_plan *q, size_t inner, int64_t xs, int64_t ys) {
+  tc_ct_parts r;
   r.x_off = align_up(inner);
   r.y_off = r.x_off + align_up(sizeof(float) * (size_t)xs);
   r.k_off = r.y_off + align_up(sizeof(float) * (size_t)ys);
   r.k_floats = (int64_t)q->p.kernel_h * q->p.kernel_w * (q->p.filters / q->p.groups) *
                (q->c / q->p.groups);
+  return r;
+}
+
+/* Forward and backward data on chunks (the full chunk and the last, shorter one) unless
+ * they run private chunks, backward weights on the whole batch, as far as each is fast. */
+tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
+  size_t inner = 0;
+  int64_t xs = 0, ys = 0, nb = tc_ct_chunk(q);
+  if ((q->algo[TC_CONV2DT_FORWARD] != TC_CONV2DT_DIRECT ||
+       q->algo[TC_CONV2DT_BACKWARD_DATA] != TC_CONV2DT_DIRECT) &&
+      !tc_ct_private_chunk(q)) {
+    sub_sizes(q, nb, q->threads, &inner, &xs, &ys);
+    if (q->n % nb)
+      sub_sizes(q, q->n % nb, q->threads, &inner, &xs, &ys);
+  }
+  if (q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] != TC_CONV2DT_DIRECT)
+    sub_sizes(q, q->n, q->threads, &inner, &xs, &ys);
+  return parts_of(q, inner, xs, ys);
+}
+
+/* Chunks of nb images and the last, shorter one. */
+tc_ct_parts tc_ct_private_parts(const tc_conv2dt_plan *q, size_t *slot_bytes) {
+  size_t inner = 0;
+  int64_t xs = 0, ys = 0, nb = tc_ct_private_chunk(q);
+  if (nb) {
+    sub_sizes(q, nb, 1, &inner, &xs, &ys);
+    if (q->n % nb)
+      sub_sizes(q, q->n % nb, 1, &inner, &xs, &ys);
+  }
+  tc_ct_parts r = parts_of(q, inner, xs, ys);
+  *slot_bytes = nb ? r.k_off + align_up(sizeof(float) * (size_t)r.k_floats) : 0;
   return r;
 }

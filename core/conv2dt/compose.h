@@ -36,18 +36,54 @@ typedef struct tc_ct_parts {
 #define TC_CT_PACK_RATIO 2048         /* chunk FLOPs per kernel float (weights repacked) */
 int64_t tc_ct_chunk(const tc_conv2dt_plan *q);
 
+/* Private chunks (forward and backward data): the team's threads take chunks of this many
+ * images one at a time and run each alone, copies and a one-thread inner plan included,
+ * without waiting on the others; 0 where the team shares each chunk instead
+ * (tc_ct_chunk). The chunk's copies stay in the thread's L2. An element's sums do not
+ * depend on the images beside it nor on the threads: the same bits either way. */
+#define TC_CT_PRIVATE_MAX 64 /* images per private chunk, at most */
+int64_t tc_ct_private_chunk(const tc_conv2dt_plan *q);
+/* A private chunk's slot in the workspace (one per thread, slot_bytes apart): the inner
+ * plan's part at 0, then x, y and kernel as in tc_ct_parts. */
+tc_ct_parts tc_ct_private_parts(const tc_conv2dt_plan *q, size_t *slot_bytes);
+
 /* 1 when the plan is NCHW, grouped or dilated: fast algorithms run it composed. */
 int tc_ct_composed(const tc_conv2dt_plan *q);
 int tc_ct_sub_count(const tc_conv2dt_plan *q);
 /* Sub-problem idx (group-major, then residues row-major); 0 when it has no output. */
 int tc_ct_sub_at(const tc_conv2dt_plan *q, int idx, tc_ct_sub *s);
 void tc_ct_sub_plan(const tc_conv2dt_plan *q, const tc_ct_sub *s, tc_conv2dt_plan *in);
+/* The same on at most `threads` threads (1: a private chunk's inner plan). */
+void tc_ct_sub_plan_on(const tc_conv2dt_plan *q, const tc_ct_sub *s, int threads,
+                       tc_conv2dt_plan *in);
 /* tc_ct_applies for a composed plan: the representative sub-problem's answer. */
 const char *tc_ct_compose_applies(const tc_conv2dt_plan *q, tc_conv2dt_dir dir,
                                   tc_conv2dt_algo algo, char *why, size_t cap);
 void tc_ct_compose_choose(tc_conv2dt_plan *q);
 void tc_ct_compose_layout(tc_conv2dt_plan *q);
 tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q);
+
+/* Copies below this many floats stay on one thread. */
+#define TC_CT_COPY_PAR_FLOATS 32768
+
+/* compose_copy.c: a sub-grid of a big tensor of (n, H, W, C) in NHWC or NCHW order: rows
+ * i0 + di*i (i < h), columns j0 + dj*j (j < w), channels c0 + ch (ch < c). The small side
+ * is NHWC (n, h, w, c), contiguous. */
+typedef struct tc_ct_grid {
+  int64_t n;
+  int H, W, C, nchw;
+  int i0, di, h, j0, dj, w, c0, c;
+} tc_ct_grid;
+/* The grids of sub-problem s in x (or dx) and y (or dy). */
+tc_ct_grid tc_ct_x_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s);
+tc_ct_grid tc_ct_y_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s);
+/* 1 where the grid is all of an NHWC tensor (no copy needed). */
+int tc_ct_grid_whole(const tc_ct_grid *g);
+/* small = big[grid] (put 0) or big[grid] = small (put 1; small NULL: zeros), on up to
+ * team threads. */
+void tc_ct_grid_copy(const tc_ct_grid *g, float *big, float *small, int put, int team);
+/* The sub-problem's input: the big tensor itself where the grid is all of it, else buf. */
+const float *tc_ct_grid_in(const tc_ct_grid *g, const float *big, float *buf, int team);
 
 /* compose_run.c: the three kernels of a composed plan whose direction is not direct. */
 void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,

@@ -3,174 +3,10 @@
  * plan runs the chosen fast algorithm, and the result is copied back into place. The copies
  * read and write each element once (a blocked transpose for NCHW); they are memory-bound
  * and small against the convolution's FLOPs for real shapes (docs/benchmarks.md). */
+#include <omp.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <xmmintrin.h>
-#endif
 
 #include "core/conv2dt/compose.h"
-
-/* A sub-grid of a big tensor of (n, H, W, C) in NHWC or NCHW order: rows i0 + di*i
- * (i < h), columns j0 + dj*j (j < w), channels c0 + ch (ch < c). The small side is NHWC
- * (n, h, w, c), contiguous. */
-typedef struct grid {
-  int64_t n;
-  int H, W, C, nchw;
-  int i0, di, h, j0, dj, w, c0, c;
-} grid;
-
-/* Copies below this many floats stay on one thread. */
-#define COPY_PAR_FLOATS 32768
-/* Channels and columns per tile of the strided NCHW copies (a tile's rows stay in L1). */
-#define TB 16
-/* Pixels per tile of the whole-plane NCHW transpose. */
-#define PB 256
-
-static int whole(const grid *g) {
-  return !g->nchw && g->di == 1 && g->dj == 1 && g->h == g->H && g->w == g->W && g->c == g->C;
-}
-
-static grid x_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
-  int cg = q->c / q->p.groups;
-  grid g = {s->n, q->h, q->w, q->c, q->p.data_format == TC_CHANNELS_FIRST,
-            s->ax[0].r, s->ax[0].step, s->ax[0].in, s->ax[1].r, s->ax[1].step, s->ax[1].in,
-            s->group * cg, cg};
-  return g;
-}
-
-static grid y_grid(const tc_conv2dt_plan *q, const tc_ct_sub *s) {
-  int fg = q->p.filters / q->p.groups;
-  grid g = {s->n, q->oh, q->ow, q->p.filters, q->p.data_format == TC_CHANNELS_FIRST,
-            s->ax[0].base, s->ax[0].dil, s->ax[0].out, s->ax[1].base, s->ax[1].dil,
-            s->ax[1].out, s->group * fg, fg};
-  return g;
-}
-
-/* Small row i of image n (w*c floats) from or to the big tensor; put with src NULL writes
- * zeros. NCHW goes by TB x TB tiles of (channels, columns). */
-static void row_copy(const grid *g, float *big, int64_t n, int i, float *small, int put) {
-  int64_t bi = g->i0 + (int64_t)g->di * i;
-  if (!g->nchw) {
-    float *b = big + ((n * g->H + bi) * g->W + g->j0) * g->C + g->c0;
-    size_t run = g->dj == 1 && g->c == g->C ? (size_t)g->w * g->c : (size_t)g->c;
-    int64_t step = g->dj == 1 && g->c == g->C ? 0 : (int64_t)g->dj * g->C;
-    for (int j = 0; j < g->w; j += step ? 1 : g->w) {
-      float *bj = b + j * step, *sj = small ? small + (int64_t)j * g->c : NULL;
-      if (!put)
-        memcpy(sj, bj, sizeof(float) * run);
-      else if (sj)
-        memcpy(bj, sj, sizeof(float) * run);
-      else
-        memset(bj, 0, sizeof(float) * run);
-    }
-    return;
-  }
-  int64_t plane = (int64_t)g->H * g->W;
-  float *b = big + (n * g->C + g->c0) * plane + bi * g->W + g->j0;
-  for (int c0 = 0; c0 < g->c; c0 += TB)
-    for (int j0 = 0; j0 < g->w; j0 += TB) {
-      int c1 = imin(c0 + TB, g->c), j1 = imin(j0 + TB, g->w);
-      for (int ch = c0; ch < c1; ch++) {
-        float *bc = b + ch * plane;
-        for (int j = j0; j < j1; j++) {
-          float *bv = bc + (int64_t)j * g->dj;
-          if (!put)
-            small[(int64_t)j * g->c + ch] = *bv;
-          else
-            *bv = small ? small[(int64_t)j * g->c + ch] : 0.0f;
-        }
-      }
-    }
-}
-
-/* pn pixels (at most PB) of an NCHW image's channels [0, c) (planes `plane` apart) from
- * or to the NHWC pixels of small: 4 channels at a time, each a run of pn floats on the big
- * side (4 streams, not one per channel: planes are often a power of two apart and would
- * evict each other), 4 x 4 blocks through SSE registers (x86-64's baseline); the rest one
- * float at a time. */
-static void tile_copy(float *big, int64_t plane, int c, int pn, float *small, int put) {
-  int ch = 0;
-#ifdef __SSE2__
-  if (small)
-    for (; ch + 4 <= c; ch += 4) {
-      int p = 0;
-      for (; p + 4 <= pn; p += 4) {
-        float *b = big + ch * plane + p, *sm = small + (int64_t)p * c + ch;
-        __m128 r0, r1, r2, r3;
-        if (!put) {
-          r0 = _mm_loadu_ps(b), r1 = _mm_loadu_ps(b + plane);
-          r2 = _mm_loadu_ps(b + 2 * plane), r3 = _mm_loadu_ps(b + 3 * plane);
-        } else {
-          r0 = _mm_loadu_ps(sm), r1 = _mm_loadu_ps(sm + c);
-          r2 = _mm_loadu_ps(sm + 2 * c), r3 = _mm_loadu_ps(sm + 3 * c);
-        }
-        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-        if (!put) {
-          _mm_storeu_ps(sm, r0), _mm_storeu_ps(sm + c, r1);
-          _mm_storeu_ps(sm + 2 * c, r2), _mm_storeu_ps(sm + 3 * c, r3);
-        } else {
-          _mm_storeu_ps(b, r0), _mm_storeu_ps(b + plane, r1);
-          _mm_storeu_ps(b + 2 * plane, r2), _mm_storeu_ps(b + 3 * plane, r3);
-        }
-      }
-      for (; p < pn; p++)
-        for (int e = ch; e < ch + 4; e++) {
-          float *bv = big + e * plane + p, *sv = small + (int64_t)p * c + e;
-          if (!put)
-            *sv = *bv;
-          else
-            *bv = *sv;
-        }
-    }
-#endif
-  for (; ch < c; ch++)
-    for (int p = 0; p < pn; p++) {
-      float *bv = big + ch * plane + p;
-      if (!put)
-        small[(int64_t)p * c + ch] = *bv;
-      else
-        *bv = small ? small[(int64_t)p * c + ch] : 0.0f;
-    }
-}
-
-/* An NCHW grid of whole planes (no stride, every row and column): image by image, the
- * plane as one run of pixels in PB-pixel tiles. */
-static void plane_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
-                       int put) {
-  int64_t plane = (int64_t)g->H * g->W, tiles = ceil_div(plane, PB);
-  int64_t units = g->n * tiles;
-  int par = q->threads > 1 && g->n * plane * g->c >= COPY_PAR_FLOATS;
-#pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
-  for (int64_t u = 0; u < units; u++) {
-    int64_t n = u / tiles, p0 = (u % tiles) * PB;
-    float *b = big + (n * g->C + g->c0) * plane + p0;
-    float *sm = small ? small + (n * plane + p0) * g->c : NULL;
-    tile_copy(b, plane, g->c, (int)(plane - p0 < PB ? plane - p0 : PB), sm, put);
-  }
-}
-
-/* small = big[grid] (put 0) or big[grid] = small (put 1; small NULL: zeros). */
-static void grid_copy(const tc_conv2dt_plan *q, const grid *g, float *big, float *small,
-                      int put) {
-  if (g->nchw && g->di == 1 && g->dj == 1 && g->h == g->H && g->w == g->W) {
-    plane_copy(q, g, big, small, put);
-    return;
-  }
-  int64_t rows = g->n * g->h, row = (int64_t)g->w * g->c;
-  int par = q->threads > 1 && rows * row >= COPY_PAR_FLOATS;
-#pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
-  for (int64_t r = 0; r < rows; r++)
-    row_copy(g, big, r / g->h, (int)(r % g->h), small ? small + r * row : NULL, put);
-}
-
-/* The sub-problem's input: the big tensor itself where the grid is all of it. */
-static const float *grid_in(const tc_conv2dt_plan *q, const grid *g, const float *big,
-                            float *buf) {
-  if (whole(g))
-    return big;
-  grid_copy(q, g, (float *)big, buf, 0);
-  return buf;
-}
 
 /* The group's kernel (kh, kw, F/g, C/g) out of (kh, kw, F/g, C); the kernel itself for
  * groups 1. */
@@ -199,14 +35,17 @@ static void group_dk(const tc_conv2dt_plan *q, int group, const float *part, flo
   }
 }
 
-typedef struct bufs {
+/* Where a chunk's sub-problems work: the inner plan's workspace and the NHWC x, y and
+ * kernel; the threads the inner plans are made for and the team the copies run on. */
+typedef struct slot {
+  void *inner;
   float *x, *y, *k;
-} bufs;
+  int threads, team;
+} slot;
 
-static bufs bufs_of(const tc_conv2dt_plan *q, void *ws) {
-  tc_ct_parts p = tc_ct_compose_parts(q);
-  unsigned char *b = ws;
-  bufs r = {(float *)(b + p.x_off), (float *)(b + p.y_off), (float *)(b + p.k_off)};
+static slot slot_at(unsigned char *base, tc_ct_parts p, int threads, int team) {
+  slot r = {base, (float *)(base + p.x_off), (float *)(base + p.y_off),
+            (float *)(base + p.k_off), threads, team};
   return r;
 }
 
@@ -219,7 +58,7 @@ static void fill_bias(const tc_conv2dt_plan *q, const float *bias, float *y) {
   int F = q->p.filters, nchw = q->p.data_format == TC_CHANNELS_FIRST;
   int64_t plane = (int64_t)q->oh * q->ow, rows = q->n * (nchw ? F : q->oh);
   int64_t row = nchw ? plane : (int64_t)q->ow * F;
-  int par = q->threads > 1 && rows * row >= COPY_PAR_FLOATS;
+  int par = q->threads > 1 && rows * row >= TC_CT_COPY_PAR_FLOATS;
 #pragma omp parallel for schedule(static) num_threads(tc_ct_team(q)) if (par)
   for (int64_t r = 0; r < rows; r++) {
     float *v = y + r * row;
@@ -228,65 +67,109 @@ static void fill_bias(const tc_conv2dt_plan *q, const float *bias, float *y) {
   }
 }
 
-/* Images [n0, n0 + nb) of sub-problem idx; 0 when it has no output. */
-static int sub_chunk(const tc_conv2dt_plan *q, int idx, int64_t nb, tc_ct_sub *s,
-                     tc_conv2dt_plan *in) {
+/* Sub-problem idx on nb images, planned for the slot's threads; 0 when it has no output. */
+static int sub_chunk(const tc_conv2dt_plan *q, int idx, int64_t nb, const slot *sl,
+                     tc_ct_sub *s, tc_conv2dt_plan *in) {
   int live = tc_ct_sub_at(q, idx, s);
   s->n = nb;
   if (live)
-    tc_ct_sub_plan(q, s, in);
+    tc_ct_sub_plan_on(q, s, sl->threads, in);
   return live;
+}
+
+/* Forward of images [n0, n0 + nb): every sub-problem in turn. */
+static void forward_chunk(const tc_conv2dt_plan *q, const float *x, const float *k,
+                          const float *bias, float *y, int64_t n0, int64_t nb, const slot *sl) {
+  int fg = q->p.filters / q->p.groups;
+  int64_t xi = (int64_t)q->h * q->w * q->c, yi = (int64_t)q->oh * q->ow * q->p.filters;
+  for (int i = 0; i < tc_ct_sub_count(q); i++) {
+    tc_ct_sub s;
+    tc_conv2dt_plan in;
+    if (!sub_chunk(q, i, nb, sl, &s, &in))
+      continue;
+    tc_ct_grid gx = tc_ct_x_grid(q, &s), gy = tc_ct_y_grid(q, &s);
+    const float *xs = tc_ct_grid_in(&gx, x + n0 * xi, sl->x, sl->team);
+    const float *ks = group_kernel(q, s.group, k, sl->k);
+    tc_ct_run_forward(&in, xs, ks, bias ? bias + (int64_t)s.group * fg : NULL, sl->y,
+                      sl->inner);
+    tc_ct_grid_copy(&gy, y + n0 * yi, sl->y, 1, sl->team);
+  }
+}
+
+/* Backward data of images [n0, n0 + nb): every sub-problem in turn. */
+static void backward_data_chunk(const tc_conv2dt_plan *q, const float *dy, const float *k,
+                                float *dx, int64_t n0, int64_t nb, const slot *sl) {
+  int64_t xi = (int64_t)q->h * q->w * q->c, yi = (int64_t)q->oh * q->ow * q->p.filters;
+  for (int i = 0; i < tc_ct_sub_count(q); i++) {
+    tc_ct_sub s;
+    tc_conv2dt_plan in;
+    int live = sub_chunk(q, i, nb, sl, &s, &in);
+    tc_ct_grid gx = tc_ct_x_grid(q, &s), gy = tc_ct_y_grid(q, &s);
+    float *dxc = dx + n0 * xi;
+    if (!live) { /* inputs whose taps all fall outside the output */
+      tc_ct_grid_copy(&gx, dxc, NULL, 1, sl->team);
+      continue;
+    }
+    const float *dys = tc_ct_grid_in(&gy, dy + n0 * yi, sl->y, sl->team);
+    const float *ks = group_kernel(q, s.group, k, sl->k);
+    float *dxs = tc_ct_grid_whole(&gx) ? dxc : sl->x;
+    tc_ct_run_backward_data(&in, dys, ks, dxs, sl->inner);
+    if (dxs != dxc)
+      tc_ct_grid_copy(&gx, dxc, dxs, 1, sl->team);
+  }
+}
+
+typedef struct chunk_args {
+  const float *x, *k, *bias; /* forward: x; backward data: dy */
+  float *y;                  /* forward: y; backward data: dx */
+  int forward;
+} chunk_args;
+
+static void run_chunk(const tc_conv2dt_plan *q, const chunk_args *a, int64_t n0, int64_t nb,
+                      const slot *sl) {
+  if (a->forward)
+    forward_chunk(q, a->x, a->k, a->bias, a->y, n0, nb, sl);
+  else
+    backward_data_chunk(q, a->x, a->k, a->y, n0, nb, sl);
+}
+
+/* Private chunks: the team's threads take chunks of pc images one at a time (dynamic: a
+ * thread on a busier CPU takes fewer), each in its own slot, with no barrier until the
+ * end. Otherwise the team shares each chunk: every copy and inner plan runs on all of it. */
+static void run_chunks(const tc_conv2dt_plan *q, const chunk_args *a, void *ws) {
+  int64_t pc = tc_ct_private_chunk(q);
+  if (pc) {
+    size_t bytes = 0;
+    tc_ct_parts p = tc_ct_private_parts(q, &bytes);
+    int64_t chunks = (q->n + pc - 1) / pc;
+#pragma omp parallel num_threads(tc_ct_team(q))
+    {
+      size_t t = (size_t)omp_get_thread_num();
+      slot sl = slot_at((unsigned char *)ws + t * bytes, p, 1, 1);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; c++)
+        run_chunk(q, a, c * pc, q->n - c * pc < pc ? q->n - c * pc : pc, &sl);
+    }
+    return;
+  }
+  int64_t chunk = tc_ct_chunk(q);
+  slot sl = slot_at(ws, tc_ct_compose_parts(q), q->threads, tc_ct_team(q));
+  for (int64_t n0 = 0; n0 < q->n; n0 += chunk)
+    run_chunk(q, a, n0, q->n - n0 < chunk ? q->n - n0 : chunk, &sl);
 }
 
 void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
                             const float *bias, float *y, void *ws) {
-  bufs b = bufs_of(q, ws);
-  int fg = q->p.filters / q->p.groups;
-  int64_t chunk = tc_ct_chunk(q), xi = (int64_t)q->h * q->w * q->c;
-  int64_t yi = (int64_t)q->oh * q->ow * q->p.filters;
   if (dilated(q))
     fill_bias(q, bias, y);
-  for (int64_t n0 = 0; n0 < q->n; n0 += chunk) {
-    int64_t nb = q->n - n0 < chunk ? q->n - n0 : chunk;
-    for (int i = 0; i < tc_ct_sub_count(q); i++) {
-      tc_ct_sub s;
-      tc_conv2dt_plan in;
-      if (!sub_chunk(q, i, nb, &s, &in))
-        continue;
-      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
-      const float *xs = grid_in(q, &gx, x + n0 * xi, b.x);
-      const float *ks = group_kernel(q, s.group, k, b.k);
-      tc_ct_run_forward(&in, xs, ks, bias ? bias + (int64_t)s.group * fg : NULL, b.y, ws);
-      grid_copy(q, &gy, y + n0 * yi, b.y, 1);
-    }
-  }
+  chunk_args a = {x, k, bias, y, 1};
+  run_chunks(q, &a, ws);
 }
 
 void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
                                   float *dx, void *ws) {
-  bufs b = bufs_of(q, ws);
-  int64_t chunk = tc_ct_chunk(q), xi = (int64_t)q->h * q->w * q->c;
-  int64_t yi = (int64_t)q->oh * q->ow * q->p.filters;
-  for (int64_t n0 = 0; n0 < q->n; n0 += chunk) {
-    int64_t nb = q->n - n0 < chunk ? q->n - n0 : chunk;
-    for (int i = 0; i < tc_ct_sub_count(q); i++) {
-      tc_ct_sub s;
-      tc_conv2dt_plan in;
-      int live = sub_chunk(q, i, nb, &s, &in);
-      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
-      float *dxc = dx + n0 * xi;
-      if (!live) { /* inputs whose taps all fall outside the output */
-        grid_copy(q, &gx, dxc, NULL, 1);
-        continue;
-      }
-      const float *dys = grid_in(q, &gy, dy + n0 * yi, b.y);
-      const float *ks = group_kernel(q, s.group, k, b.k);
-      float *dxs = whole(&gx) ? dxc : b.x;
-      tc_ct_run_backward_data(&in, dys, ks, dxs, ws);
-      if (dxs != dxc)
-        grid_copy(q, &gx, dxc, dxs, 1);
-    }
-  }
+  chunk_args a = {dy, k, NULL, dx, 0};
+  run_chunks(q, &a, ws);
 }
 
 /* Each group's residues add their partial kernels in residue order; a group that has one
@@ -295,7 +178,7 @@ void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, con
  * dilation leaves output rows outside every sub-problem (then from the outer plan). */
 void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
                                      float *dk, float *dbias, void *ws) {
-  bufs b = bufs_of(q, ws);
+  slot b = slot_at(ws, tc_ct_compose_parts(q), q->threads, tc_ct_team(q));
   int G = q->p.groups, per = tc_ct_sub_count(q) / G, fg = q->p.filters / G;
   int inner_bias = !dilated(q); /* one sub-problem per group, covering its whole output */
   for (int g = 0; g < G; g++) {
@@ -306,9 +189,9 @@ void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, c
       if (!tc_ct_sub_at(q, i, &s))
         continue;
       tc_ct_sub_plan(q, &s, &in);
-      grid gx = x_grid(q, &s), gy = y_grid(q, &s);
-      const float *xs = grid_in(q, &gx, x, b.x);
-      const float *dys = grid_in(q, &gy, dy, b.y);
+      tc_ct_grid gx = tc_ct_x_grid(q, &s), gy = tc_ct_y_grid(q, &s);
+      const float *xs = tc_ct_grid_in(&gx, x, b.x, b.team);
+      const float *dys = tc_ct_grid_in(&gy, dy, b.y, b.team);
       float *part = G == 1 && per == 1 ? dk : b.k;
       tc_ct_run_backward_weights(&in, xs, dys, part, ws);
       if (dbias && inner_bias)

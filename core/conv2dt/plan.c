@@ -260,9 +260,10 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   if (plan->slabs)
     snprintf(bw, sizeof bw, "%s:%d", bwn, plan->slabs);
   /* a composed plan's fast directions run as sub-problems of NHWC plans (compose.c) */
-  char subs[32] = "";
+  char subs[64] = "";
   if (tc_ct_composed(plan) && plan->workspace_bytes)
-    snprintf(subs, sizeof subs, " nhwc_subs=%d", tc_ct_sub_count(plan));
+    snprintf(subs, sizeof subs, " nhwc_subs=%d private=%lld", tc_ct_sub_count(plan),
+             (long long)tc_ct_private_chunk(plan));
   snprintf(buf, cap,
            "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s l2=%zuK mc=%d",
            fwd, plan->fcol ? ":col" : "", bd,
