@@ -182,6 +182,9 @@ void tc_ct_compose_layout(tc_conv2dt_plan *q) {
   q->workspace_bytes = parts.k_off + align_up(sizeof(float) * (size_t)parts.k_floats);
   if ((size_t)q->threads * slot > q->workspace_bytes)
     q->workspace_bytes = (size_t)q->threads * slot;
+  size_t colt = (size_t)q->threads * (tc_ct_nchw_col(q) ? tc_ct_nchw_col_thread_bytes(q) : 0);
+  if (colt > q->workspace_bytes)
+    q->workspace_bytes = colt;
 }
 
 /* Bytes of one image's largest sub-problem x and y, and the images a chunk needs so that

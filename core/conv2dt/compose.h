@@ -93,6 +93,15 @@ void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, con
 void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
                                      float *dk, float *dbias, void *ws);
 
+/* few_fwd_col_nchw.c: few-filter forward's column form on NCHW x and y in place (plans
+ * that are NCHW only, no groups or dilation, whose NHWC twin runs the column form): the
+ * bits of the NHWC kernel without the transposes. Its workspace is a colT buffer per
+ * thread, tc_ct_nchw_col_thread_bytes apart. */
+int tc_ct_nchw_col(const tc_conv2dt_plan *q);
+size_t tc_ct_nchw_col_thread_bytes(const tc_conv2dt_plan *q);
+void tc_ct_few_forward_col_nchw(const tc_conv2dt_plan *plan, const float *x, const float *k,
+                                const float *bias, float *y, void *ws);
+
 /* dispatch.c: the algorithm switch of a plain (NHWC, groups 1, dilation 1) plan or of a
  * direct one. */
 void tc_ct_run_forward(const tc_conv2dt_plan *q, const float *x, const float *k,

@@ -160,6 +160,10 @@ static void run_chunks(const tc_conv2dt_plan *q, const chunk_args *a, void *ws) 
 
 void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const float *k,
                             const float *bias, float *y, void *ws) {
+  if (tc_ct_nchw_col(q)) {
+    tc_ct_few_forward_col_nchw(q, x, k, bias, y, ws);
+    return;
+  }
   if (dilated(q))
     fill_bias(q, bias, y);
   chunk_args a = {x, k, bias, y, 1};

@@ -60,16 +60,12 @@ static inline __attribute__((always_inline)) void
 out_row_f(const fgeom *g, int64_t n, int oi, int r0, const float *col, const float *bias,
           float *y, const int F) {
   const int K = tc_ct_small_k(g), Kp = (int)panels(K) * TC_GEMM_NR;
-  const int64_t x = (int64_t)oi + g->pt;
   const float *src[64];
-  int rows = 0, ka[64];
-  for (int a = (int)(x % g->sh); a < g->kh && rows < 64; a += g->sh) {
-    int64_t i = (x - a) / g->sh;
-    if (i < 0 || i >= g->h)
-      continue;
-    src[rows] = col + (i - r0) * g->w * Kp;
-    ka[rows++] = a;
-  }
+  int ka[64];
+  int64_t ri[64];
+  const int rows = tc_ct_col_taps(g, oi, ka, ri);
+  for (int t = 0; t < rows; t++)
+    src[t] = col + (ri[t] - r0) * g->w * Kp;
   float *yr = y + (n * g->oh + oi) * g->ow * F;
   int q = g->pl / g->sw, rw = g->pl % g->sw; /* oj + pl = q*sw + rw, counted, not divided */
   for (int oj = 0; oj < g->ow; oj++) {

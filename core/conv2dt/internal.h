@@ -126,6 +126,20 @@ int64_t tc_ct_row_units(const fgeom *g);
 int tc_ct_small_slabs(const fgeom *g);
 int tc_ct_slabs_count(const fgeom *g);
 int tc_ct_fwd_col_rows(const fgeom *g);
+/* The column form's output row oi (both layouts): the kernel rows a, ascending, whose input
+ * row i = (oi + pt - a) / sh exists (at most 64), in ka and their i in ri; the count. */
+static inline int tc_ct_col_taps(const fgeom *g, int oi, int ka[64], int64_t ri[64]) {
+  const int64_t x = (int64_t)oi + g->pt;
+  int rows = 0;
+  for (int a = (int)(x % g->sh); a < g->kh && rows < 64; a += g->sh) {
+    int64_t i = (x - a) / g->sh;
+    if (i < 0 || i >= g->h)
+      continue;
+    ri[rows] = i;
+    ka[rows++] = a;
+  }
+  return rows;
+}
 int64_t tc_ct_stream_bytes(size_t l2, int threads);
 /* Fills plan->shared_bytes, thread_bytes, zero_row, the blocking and workspace_bytes for
  * plan->algo and plan->threads. */

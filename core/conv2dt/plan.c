@@ -266,7 +266,7 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
              (long long)tc_ct_private_chunk(plan));
   snprintf(buf, cap,
            "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s l2=%zuK mc=%d",
-           fwd, plan->fcol ? ":col" : "", bd,
+           fwd, !plan->fcol ? "" : tc_ct_nchw_col(plan) ? ":col:nchw" : ":col", bd,
            a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
            (double)plan->workspace_bytes / (1 << 20), subs, plan->cache_l2 >> 10, plan->mc);
