@@ -126,6 +126,16 @@ six_rows_step(__m512 acc[TC_GEMM_MR][TC_WIDE_NV], const float *const ar[TC_GEMM_
   }
 }
 
+/* The 6 x 16*NV accumulators of a 6-row tile, zeroed. */
+static inline __attribute__((always_inline)) void zero_six_rows(__m512 acc[TC_GEMM_MR][TC_WIDE_NV],
+                                                                const int NV) {
+#pragma GCC unroll 6
+  for (int r = 0; r < TC_GEMM_MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      acc[r][v] = _mm512_setzero_ps();
+}
+
 /* The GEMM contract over four whole panels (64 columns: b[t], + ps, + 2 ps, + 3 ps): the
  * wide kernel's 6x64 tile, 24 accumulators fed by six broadcasts and four B loads per k,
  * against six and two for twelve in tile_6x32. Each element sums pairs outer, k inner,
@@ -134,11 +144,7 @@ static void tc_gemm64_ukr_avx512(int nt, int kc, const float *const *a, ptrdiff_
                                  const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
                                  float *const *c, int m, int add) {
   __m512 acc[TC_GEMM_MR][TC_WIDE_NV];
-#pragma GCC unroll 6
-  for (int r = 0; r < TC_GEMM_MR; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < TC_WIDE_NV; v++)
-      acc[r][v] = _mm512_setzero_ps();
+  zero_six_rows(acc, TC_WIDE_NV);
   for (int t = 0; t < nt; t++, a += TC_GEMM_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *bt = b[t];
@@ -189,11 +195,7 @@ wide_tile(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
   const __mmask16 last = cols_mask(n - (NV - 1) * TC_GEMM_NR);
   const ptrdiff_t ks = unit_steps ? 1 : s->ks, bs = unit_steps ? TC_GEMM_NR : s->bs, ps = s->ps;
   __m512 acc[TC_GEMM_MR][TC_WIDE_NV];
-#pragma GCC unroll 6
-  for (int r = 0; r < TC_GEMM_MR; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++)
-      acc[r][v] = _mm512_setzero_ps();
+  zero_six_rows(acc, NV);
   for (int t = 0; t < s->nt; t++) {
     const ptrdiff_t at = (ptrdiff_t)t * s->as;
     const float *a0 = a[0] + at, *a1 = a[1] + at, *a2 = a[2] + at, *a3 = a[3] + at,
