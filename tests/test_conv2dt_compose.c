@@ -101,7 +101,8 @@ static const shape plain[] = {
     {2, 6, 5, 70, 40, 5, 5, 2, 2, 1, 1, 1, 1, 1, 0},
     {3, 16, 16, 9, 1, 4, 4, 2, 2, 1, 1, 1, 1, -1, -1},
     {1, 5, 3, 33, 19, 4, 3, 3, 2, 0, 1, 1, 1, 2, 1},
-    {16, 64, 64, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1}}; /* chunks of images */
+    {16, 64, 64, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1},  /* chunks of images */
+    {2, 8, 64, 12, 2, 5, 5, 2, 2, 1, 1, 1, 1, -1, -1}};  /* few-filter batches in one image */
 #define N_PLAIN (int)(sizeof plain / sizeof plain[0])
 
 /* Forces algo on direction d of both plans; 0 where it does not apply to the NHWC one. */
@@ -130,18 +131,19 @@ static void same_bits_nchw_nhwc(const tc_conv2dt_plan *nhwc, const tc_conv2dt_pl
   free_outputs(o), free_outputs(t), free_inputs(a);
 }
 
-/* NCHW runs the NHWC plan of the same problem between transposes: the same bits, for the
- * default choices on 2 threads (private chunks for some shapes) and 1 (shared chunks for
- * one), and for every algorithm forced. The team is set here, not taken from the machine:
+/* NCHW runs the NHWC plan of the same problem between transposes (few-filter backward
+ * weights: in place): the same bits, for the default choices on 2 threads (private chunks
+ * for some shapes) and 1 (shared chunks for one), and for every algorithm forced. The team is set here, not taken from the machine:
  * at 3 threads no plain shape needs more than one shared chunk. */
 START_TEST(nchw_is_bit_identical_to_nhwc) {
-  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, shared = 0, private = 0;
+  int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, shared = 0, private = 0, in_place = 0;
   static const int teams[] = {2, 1}; /* private chunks where they apply; shared chunks */
   for (int t = 0; t < 2; t++) {
     omp_set_num_threads(teams[t]);
     for (int s = 0; s < N_PLAIN; s++) {
       tc_conv2dt_plan a = plan_of(&plain[s], TC_CHANNELS_LAST);
       tc_conv2dt_plan b = plan_of(&plain[s], TC_CHANNELS_FIRST);
+      in_place += tc_ct_nchw_few_bw(&b);
       if (tc_ct_private_chunk(&b))
         private++;
       else
@@ -160,6 +162,7 @@ START_TEST(nchw_is_bit_identical_to_nhwc) {
   }
   ck_assert_int_gt(shared, 0);
   ck_assert_int_gt(private, 0);
+  ck_assert_int_ge(in_place, 2 * 3); /* few-filter backward weights read NCHW in place */
   static const int want[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {
       {0, 1, 1, 0, 0}, {0, 1, 1, 0, 0}, {0, 0, 1, 1, 1}};
   for (int d = 0; d < TC_CONV2DT_DIRS; d++)

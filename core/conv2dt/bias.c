@@ -58,6 +58,17 @@ static int flat_lanes(int f) {
   return l;
 }
 
+/* out[k] = filter k's lanes added in order. */
+static void lanes_to_filters(const double *acc, int f, double *out) {
+  const int lanes = flat_lanes(f);
+  for (int k = 0; k < f; k++) {
+    double v = 0.0;
+    for (int l = k; l < lanes; l += f)
+      v += acc[l];
+    out[k] = v;
+  }
+}
+
 static void bias_slab_flat(const float *dy, int f, int64_t p0, int64_t p1, double *out) {
   const int lanes = flat_lanes(f);
   double acc[TC_BIAS_LANES];
@@ -69,15 +80,57 @@ static void bias_slab_flat(const float *dy, int f, int64_t p0, int64_t p1, doubl
       acc[l] += src[e + l];
   for (int l = 0; e + l < count; l++)
     acc[l] += src[e + l];
-  for (int k = 0; k < f; k++) {
-    double v = 0.0;
-    for (int l = k; l < lanes; l += f)
-      v += acc[l];
-    out[k] = v;
-  }
+  lanes_to_filters(acc, f, out);
 }
 
-static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
+/* bias_slab_flat on NCHW dy (plane pixels per image): the element of pixel p and filter k
+ * is element (p - p0)*f + k of the NHWC run, so it goes to lane ((p - p0) % per)*f + k
+ * (per = lanes / f pixels fill the lanes once), added in the same order. Summed per
+ * filter plane (acc[k][i] is lane i*f + k), each image's run of the slab in turn. */
+static void bias_slab_flat_nchw(const float *dy, int f, int64_t plane, int64_t p0, int64_t p1,
+                                double *out) {
+  const int lanes = flat_lanes(f), per = lanes / f;
+  double acc[TC_BIAS_LANES], lane[TC_BIAS_LANES];
+  memset(acc, 0, sizeof acc);
+  for (int64_t p = p0; p < p1;) {
+    int64_t n = p / plane, end = (n + 1) * plane < p1 ? (n + 1) * plane : p1;
+    for (int k = 0; k < f; k++) {
+      const float *src = dy + (n * f + k) * plane - n * plane; /* src[e]: pixel e */
+      double *a = acc + k * per;
+      int64_t e = p;
+      for (int i = (int)((p - p0) % per); i && e < end; e++) /* to the next sweep */
+        a[i] += src[e], i = i + 1 == per ? 0 : i + 1;
+      for (; e + per <= end; e += per)
+        for (int i = 0; i < per; i++)
+          a[i] += src[e + i];
+      for (int i = 0; e < end; e++, i++)
+        a[i] += src[e];
+    }
+    p = end;
+  }
+  for (int k = 0; k < f; k++)
+    for (int i = 0; i < per; i++)
+      lane[i * f + k] = acc[k * per + i];
+  lanes_to_filters(lane, f, out);
+}
+
+/* bias_slab on NCHW dy: the same pixels in the same chains. */
+static void bias_slab_nchw(const float *dy, int f, int64_t plane, int64_t f0, int64_t p0,
+                           int64_t p1, int nf, double *out) {
+  double s[4][TC_BIAS_FB];
+  memset(s, 0, sizeof(double) * 4 * TC_BIAS_FB);
+  for (int64_t p = p0; p < p1; p++) {
+    const float *px = dy + (p / plane * f + f0) * plane + p % plane;
+    double *acc = s[p & 3];
+    for (int k = 0; k < nf; k++)
+      acc[k] += px[k * plane];
+  }
+  for (int k = 0; k < nf; k++)
+    out[k] = (s[0][k] + s[1][k]) + (s[2][k] + s[3][k]);
+}
+
+/* plane: 0 for NHWC dy, else NCHW dy with planes of that many pixels (the NHWC sums). */
+static void bwd_bias_nhwc(const geom *g, const float *dy, int64_t plane, float *dbias) {
   /* dy: (N,OH,OW,F); dbias: (F) */
   const int64_t npix = g->n * g->oh * g->ow;
   double part[TC_BIAS_SLABS][TC_BIAS_FB];
@@ -86,8 +139,12 @@ static void bwd_bias_nhwc(const geom *g, const float *dy, float *dbias) {
 #pragma omp parallel for schedule(static) if (g->par)
     for (int sl = 0; sl < TC_BIAS_SLABS; sl++) {
       int64_t p0 = npix * sl / TC_BIAS_SLABS, p1 = npix * (sl + 1) / TC_BIAS_SLABS;
-      if (g->f <= TC_BIAS_FLAT)
+      if (g->f <= TC_BIAS_FLAT && plane)
+        bias_slab_flat_nchw(dy, g->f, plane, p0, p1, part[sl]);
+      else if (g->f <= TC_BIAS_FLAT)
         bias_slab_flat(dy, g->f, p0, p1, part[sl]);
+      else if (plane)
+        bias_slab_nchw(dy, g->f, plane, f0, p0, p1, nf, part[sl]);
       else
         bias_slab(dy + f0, g->f, p0, p1, nf, part[sl]);
     }
@@ -106,5 +163,11 @@ void tc_ct_bias_grad(const tc_conv2dt_plan *plan, const float *dy, float *dbias)
   if (plan->p.data_format == TC_CHANNELS_FIRST)
     bwd_bias_nchw(&g, dy, dbias);
   else
-    bwd_bias_nhwc(&g, dy, dbias);
+    bwd_bias_nhwc(&g, dy, 0, dbias);
+}
+
+void tc_ct_bias_grad_nhwc_order(const tc_conv2dt_plan *plan, const float *dy, float *dbias) {
+  geom g = {plan->n, plan->p.filters, plan->oh, plan->ow,
+            tc_conv2dt_flops(plan) >= TC_CONV2DT_PARALLEL_FLOPS};
+  bwd_bias_nhwc(&g, dy, (int64_t)plan->oh * plan->ow, dbias);
 }

@@ -185,6 +185,9 @@ void tc_ct_compose_layout(tc_conv2dt_plan *q) {
   size_t colt = (size_t)q->threads * (tc_ct_nchw_col(q) ? tc_ct_nchw_col_thread_bytes(q) : 0);
   if (colt > q->workspace_bytes)
     q->workspace_bytes = colt;
+  size_t few_bw = tc_ct_nchw_few_bw(q) ? tc_ct_few_bw_nchw_bytes(q) : 0;
+  if (few_bw > q->workspace_bytes)
+    q->workspace_bytes = few_bw;
 }
 
 /* Bytes of one image's largest sub-problem x and y, and the images a chunk needs so that
@@ -265,7 +268,8 @@ static tc_ct_parts parts_of(const tc_conv2dt_plan *q, size_t inner, int64_t xs, 
 }
 
 /* Forward and backward data on chunks (the full chunk and the last, shorter one) unless
- * they run private chunks, backward weights on the whole batch, as far as each is fast. */
+ * they run private chunks, backward weights on the whole batch, as far as each is fast
+ * and composed (not NCHW few-filter backward weights, which reads NCHW in place). */
 tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
   size_t inner = 0;
   int64_t xs = 0, ys = 0, nb = tc_ct_chunk(q);
@@ -276,7 +280,7 @@ tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
     if (q->n % nb)
       sub_sizes(q, q->n % nb, q->threads, &inner, &xs, &ys);
   }
-  if (q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] != TC_CONV2DT_DIRECT)
+  if (q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] != TC_CONV2DT_DIRECT && !tc_ct_nchw_few_bw(q))
     sub_sizes(q, q->n, q->threads, &inner, &xs, &ys);
   return parts_of(q, inner, xs, ys);
 }

@@ -102,6 +102,22 @@ size_t tc_ct_nchw_col_thread_bytes(const tc_conv2dt_plan *q);
 void tc_ct_few_forward_col_nchw(const tc_conv2dt_plan *plan, const float *x, const float *k,
                                 const float *bias, float *y, void *ws);
 
+/* few_bw_nchw.c: few-filter backward weights on NCHW x and dy in place (plans that are
+ * NCHW only, no groups or dilation, whose backward weights run few_filters): the bits of
+ * the NHWC kernel without the transposes. tc_ct_few_backward_weights runs it (few_bw.c
+ * walks the slabs, this file takes each batch); its workspace is the transposed partials,
+ * then a slot per thread (tc_ct_few_bw_nchw_slot: padded dy rows, gathered rows, x copy). */
+int tc_ct_nchw_few_bw(const tc_conv2dt_plan *q);
+size_t tc_ct_few_bw_nchw_bytes(const tc_conv2dt_plan *q);
+float *tc_ct_few_bw_nchw_slot(const tc_conv2dt_plan *q, void *ws);
+/* The batch of nb segments of wn pixels from segment u on (its padded rows in pad, at the
+ * start of the slot): part (C x K) rows [c0, c1) += its products. */
+void tc_ct_few_bw_batch_nchw(const fgeom *g, const float *pad, const float *x, int64_t u, int nb,
+                             int wn, int c0, int c1, float *part, tc_wide_ukr_fn wide);
+/* dk (K x C) = the S transposed partials (C x K each) added in slab order, as
+ * tc_ct_add_slabs adds them (worksharing inside). */
+void tc_ct_add_slabs_transposed(const float *part, int S, int K, int C, float *dk);
+
 /* dispatch.c: the algorithm switch of a plain (NHWC, groups 1, dilation 1) plan or of a
  * direct one. */
 void tc_ct_run_forward(const tc_conv2dt_plan *q, const float *x, const float *k,

@@ -176,12 +176,19 @@ void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, con
   run_chunks(q, &a, ws);
 }
 
-/* Each group's residues add their partial kernels in residue order; a group that has one
+/* NCHW few-filter backward weights reads x and dy in place, the bias gradient in NHWC's
+ * order. Otherwise each group's residues add their partial kernels in residue order; a group that has one
  * sub-problem writes dk directly (groups 1) or through the kernel buffer. The bias
  * gradient comes from the inner plans (the NHWC sums: bit-identical to NHWC) unless
  * dilation leaves output rows outside every sub-problem (then from the outer plan). */
 void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
                                      float *dk, float *dbias, void *ws) {
+  if (tc_ct_nchw_few_bw(q)) {
+    tc_ct_few_backward_weights(q, x, dy, dk, ws);
+    if (dbias)
+      tc_ct_bias_grad_nhwc_order(q, dy, dbias);
+    return;
+  }
   slot b = slot_at(ws, tc_ct_compose_parts(q), q->threads, tc_ct_team(q));
   int G = q->p.groups, per = tc_ct_sub_count(q) / G, fg = q->p.filters / G;
   int inner_bias = !dilated(q); /* one sub-problem per group, covering its whole output */

@@ -15,11 +15,27 @@
  * sh < kh); the wide micro-kernel sums all kernel rows of a 6-pixel group in registers (a
  * kernel row whose dy row lies outside the output reads zeros). */
 
+/* count pixels of dy row oi of image n from column col on, F values each, into dst in
+ * NHWC order (from NCHW dy: F planes interleaved; with F = 1 the two layouts agree). */
+static void copy_dy_run(const fgeom *g, const float *dy, int64_t n, int64_t oi, int64_t col,
+                        int64_t count, float *dst, int nchw) {
+  if (!nchw || g->f == 1) {
+    memcpy(dst, dy + ((n * g->oh + oi) * g->ow + col) * g->f,
+           sizeof(float) * (size_t)(count * g->f));
+    return;
+  }
+  for (int f = 0; f < g->f; f++) {
+    const float *src = dy + ((n * g->f + f) * g->oh + oi) * g->ow + col;
+    for (int64_t q = 0; q < count; q++)
+      dst[q * g->f + f] = src[q];
+  }
+}
+
 /* nrows padded dy rows for pixels [j0, j0+wn) of an input row: row r holds dy row oi0 + r,
  * columns j0*sw - pl + q, q < (wn-1)*sw + kw, zero outside the output (a whole zero row
- * where dy row oi0 + r does not exist), pad_row_len apart. */
-void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int oi0, int nrows, int j0,
-                        int wn, float *pad) {
+ * where dy row oi0 + r does not exist), pad_row_len apart; dy NHWC, or NCHW (nchw = 1). */
+void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int nchw, int64_t n, int oi0,
+                       int nrows, int j0, int wn, float *pad) {
   const int64_t len = tc_ct_pad_row_len(g), q_n = (int64_t)(wn - 1) * g->sw + g->kw;
   const int64_t c0 = (int64_t)j0 * g->sw - g->pl; /* dy column of q = 0 */
   int64_t lo = c0 < 0 ? -c0 : 0, hi = g->ow - c0;
@@ -32,9 +48,8 @@ void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int oi0, int 
       memset(row, 0, sizeof(float) * (size_t)(q_n * g->f));
       continue;
     }
-    const float *src = dy + ((n * g->oh + oi) * g->ow + c0 + lo) * g->f;
     memset(row, 0, sizeof(float) * (size_t)(lo * g->f));
-    memcpy(row + lo * g->f, src, sizeof(float) * (size_t)((hi - lo) * g->f));
+    copy_dy_run(g, dy, n, oi, c0 + lo, hi - lo, row + lo * g->f, nchw);
     memset(row + hi * g->f, 0, sizeof(float) * (size_t)((q_n - hi) * g->f));
   }
 }
@@ -125,7 +140,7 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
       int64_t n = t / ((int64_t)nband * nseg);
       int i0 = (int)(t / nseg % nband) * band, j0 = (int)(t % nseg) * wseg;
       int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
-      tc_ct_pad_dy_rows(g, dy, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
+      tc_ct_pad_dy_rows(g, dy, 0, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
       bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide,
                   stream);
     }

@@ -160,6 +160,8 @@ void tc_ct_direct_backward_data(const tc_conv2dt_plan *plan, const float *dy, co
 void tc_ct_direct_backward_weights(const tc_conv2dt_plan *plan, const float *x, const float *dy,
                                    float *dk);
 void tc_ct_bias_grad(const tc_conv2dt_plan *plan, const float *dy, float *dbias);
+/* The bias gradient of an NCHW plan's dy summed as its NHWC twin sums it (its bits). */
+void tc_ct_bias_grad_nhwc_order(const tc_conv2dt_plan *plan, const float *dy, float *dbias);
 
 void tc_ct_igemm_forward(const tc_conv2dt_plan *plan, const float *x, const float *k,
                          const float *bias, float *y, void *ws);
@@ -221,8 +223,9 @@ void tc_ct_packed_gemm(int kp, const float *pa, int64_t gs, int rows, const floa
                        float *tile, int64_t ldc, const tc_ukr_table *ukr);
 /* bw_slabs.c: dk = the S partials added in slab order (worksharing inside). */
 void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk);
-/* few_bd.c: the padded dy rows of a segment (few_filters backward data and weights). */
-void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int64_t n, int oi0, int nrows, int j0,
-                       int wn, float *pad);
+/* few_bd.c: the padded dy rows of a segment (few_filters backward data and weights), from
+ * NHWC dy or (nchw = 1) NCHW dy. */
+void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int nchw, int64_t n, int oi0,
+                       int nrows, int j0, int wn, float *pad);
 
 #endif
