@@ -56,26 +56,73 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
   }
 }
 
+/* Outputs of one phase rw (oj + pl = q*sw + rw) are a step sw apart in y and, tap by tap,
+ * read consecutive colT elements (j = q - m for tap b = rw + m*sw): OUT_V of them are
+ * summed side by side, each in the order of the scalar loop (bias, taps a ascending, b
+ * ascending), so the same bits. Where a tap of a block would read outside the row the
+ * scalar loop sums the outputs instead. */
+#define OUT_V 16
+#define OUT_MAX_SW 32 /* phases with blocks; larger strides sum every output alone */
+
+/* Phase rw's outputs in blocks: q in [*qa, *qa + blocks * OUT_V), every tap inside. */
+static int phase_blocks(const fgeom *g, int rw, int *qa) {
+  int taps = rw < g->kw ? (g->kw - rw + g->sw - 1) / g->sw : 0;
+  int64_t last = (int64_t)g->ow - 1 + g->pl - rw; /* (last output of the phase) * sw */
+  if (!taps || last < 0 || g->sw > OUT_MAX_SW)
+    return 0;
+  int64_t lo = g->pl - rw <= 0 ? 0 : ceil_div(g->pl - rw, g->sw);
+  int64_t hi = last / g->sw < g->w - 1 ? last / g->sw : g->w - 1;
+  lo = lo > taps - 1 ? lo : taps - 1;
+  *qa = (int)lo;
+  return hi >= lo ? (int)((hi - lo + 1) / OUT_V) : 0;
+}
+
+/* OUT_V outputs of phase rw from q0 on, filter f. */
+static void phase_block(const fgeom *g, const float *const *src, const int *ka, int rows, int f,
+                        int64_t ld, int rw, int q0, float b0, float *yr) {
+  float acc[OUT_V];
+  for (int v = 0; v < OUT_V; v++)
+    acc[v] = b0;
+  for (int t = 0; t < rows; t++)
+    for (int b = rw, m = 0; b < g->kw; b += g->sw, m++) {
+      const float *s = src[t] + ((int64_t)(ka[t] * g->kw + b) * g->f + f) * ld + q0 - m;
+      for (int v = 0; v < OUT_V; v++)
+        acc[v] += s[v];
+    }
+  float *out = yr + (int64_t)q0 * g->sw + rw - g->pl;
+  for (int v = 0; v < OUT_V; v++)
+    out[(int64_t)v * g->sw] = acc[v];
+}
+
 /* Output row oi of image n, filter plane by plane: bias, then taps a ascending, b
- * ascending, as out_row_f of few_fwd_col.c sums them. */
+ * ascending, as out_row_f of few_fwd_col.c sums them; blocks of a phase side by side. */
 static void out_row_nchw(const fgeom *g, int64_t n, int oi, int r0, const float *colt,
                          int64_t ld, const float *bias, float *y) {
   const float *src[64];
-  int ka[64];
+  int ka[64], qa[OUT_MAX_SW], qb[OUT_MAX_SW];
   int64_t ri[64];
-  const int rows = tc_ct_col_taps(g, oi, ka, ri);
+  const int rows = tc_ct_col_taps(g, oi, ka, ri), nph = g->sw < OUT_MAX_SW ? g->sw : OUT_MAX_SW;
   for (int t = 0; t < rows; t++)
     src[t] = colt + (ri[t] - r0) * g->w;
+  for (int rw = 0; rw < nph; rw++) {
+    int blocks = phase_blocks(g, rw, &qa[rw]);
+    qb[rw] = blocks ? qa[rw] + blocks * OUT_V : (qa[rw] = 0);
+  }
   for (int f = 0; f < g->f; f++) {
-    float *yr = y + ((n * g->f + f) * g->oh + oi) * g->ow;
+    float *yr = y + ((n * g->f + f) * g->oh + oi) * g->ow, b0 = bias ? bias[f] : 0.0f;
+    for (int rw = 0; rw < nph; rw++)
+      for (int q0 = qa[rw]; q0 < qb[rw]; q0 += OUT_V)
+        phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr);
     int q = g->pl / g->sw, rw = g->pl % g->sw; /* oj + pl = q*sw + rw */
     for (int oj = 0; oj < g->ow; oj++) {
-      float acc = bias ? bias[f] : 0.0f;
-      for (int t = 0; t < rows; t++)
-        for (int b = rw, j = q; b < g->kw && j >= 0; b += g->sw, j--)
-          if (j < g->w)
-            acc += src[t][((int64_t)(ka[t] * g->kw + b) * g->f + f) * ld + j];
-      yr[oj] = acc;
+      if (rw >= nph || q < qa[rw] || q >= qb[rw]) {
+        float acc = b0;
+        for (int t = 0; t < rows; t++)
+          for (int b = rw, j = q; b < g->kw && j >= 0; b += g->sw, j--)
+            if (j < g->w)
+              acc += src[t][((int64_t)(ka[t] * g->kw + b) * g->f + f) * ld + j];
+        yr[oj] = acc;
+      }
       if (++rw == g->sw)
         rw = 0, q++;
     }
