@@ -64,8 +64,9 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
 #define OUT_V 16
 #define OUT_MAX_SW 32 /* phases with blocks; larger strides sum every output alone */
 
-/* Phase rw's outputs in blocks: q in [*qa, *qa + blocks * OUT_V), every tap inside. */
-static int phase_blocks(const fgeom *g, int rw, int *qa) {
+/* Phase rw's outputs in blocks: q in [*qa, *qa + the count returned), every tap inside;
+ * blocks of OUT_V, then one of OUT_V / 2 where that many are left (rows of 14: fmnist2). */
+static int phase_span(const fgeom *g, int rw, int *qa) {
   int taps = rw < g->kw ? (g->kw - rw + g->sw - 1) / g->sw : 0;
   int64_t last = (int64_t)g->ow - 1 + g->pl - rw; /* (last output of the phase) * sw */
   if (!taps || last < 0 || g->sw > OUT_MAX_SW)
@@ -74,23 +75,25 @@ static int phase_blocks(const fgeom *g, int rw, int *qa) {
   int64_t hi = last / g->sw < g->w - 1 ? last / g->sw : g->w - 1;
   lo = lo > taps - 1 ? lo : taps - 1;
   *qa = (int)lo;
-  return hi >= lo ? (int)((hi - lo + 1) / OUT_V) : 0;
+  int64_t n = hi >= lo ? hi - lo + 1 : 0;
+  return (int)(n / OUT_V * OUT_V + (n % OUT_V >= OUT_V / 2 ? OUT_V / 2 : 0));
 }
 
-/* OUT_V outputs of phase rw from q0 on, filter f. */
-static void phase_block(const fgeom *g, const float *const *src, const int *ka, int rows, int f,
-                        int64_t ld, int rw, int q0, float b0, float *yr) {
+/* V outputs of phase rw from q0 on, filter f. */
+static inline __attribute__((always_inline)) void
+phase_block(const fgeom *g, const float *const *src, const int *ka, int rows, int f, int64_t ld,
+            int rw, int q0, float b0, float *yr, const int V) {
   float acc[OUT_V];
-  for (int v = 0; v < OUT_V; v++)
+  for (int v = 0; v < V; v++)
     acc[v] = b0;
   for (int t = 0; t < rows; t++)
     for (int b = rw, m = 0; b < g->kw; b += g->sw, m++) {
       const float *s = src[t] + ((int64_t)(ka[t] * g->kw + b) * g->f + f) * ld + q0 - m;
-      for (int v = 0; v < OUT_V; v++)
+      for (int v = 0; v < V; v++)
         acc[v] += s[v];
     }
   float *out = yr + (int64_t)q0 * g->sw + rw - g->pl;
-  for (int v = 0; v < OUT_V; v++)
+  for (int v = 0; v < V; v++)
     out[(int64_t)v * g->sw] = acc[v];
 }
 
@@ -105,14 +108,17 @@ static void out_row_nchw(const fgeom *g, int64_t n, int oi, int r0, const float 
   for (int t = 0; t < rows; t++)
     src[t] = colt + (ri[t] - r0) * g->w;
   for (int rw = 0; rw < nph; rw++) {
-    int blocks = phase_blocks(g, rw, &qa[rw]);
-    qb[rw] = blocks ? qa[rw] + blocks * OUT_V : (qa[rw] = 0);
+    int span = phase_span(g, rw, &qa[rw]);
+    qb[rw] = span ? qa[rw] + span : (qa[rw] = 0);
   }
   for (int f = 0; f < g->f; f++) {
     float *yr = y + ((n * g->f + f) * g->oh + oi) * g->ow, b0 = bias ? bias[f] : 0.0f;
     for (int rw = 0; rw < nph; rw++)
       for (int q0 = qa[rw]; q0 < qb[rw]; q0 += OUT_V)
-        phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr);
+        if (qb[rw] - q0 >= OUT_V)
+          phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V);
+        else
+          phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V / 2);
     int q = g->pl / g->sw, rw = g->pl % g->sw; /* oj + pl = q*sw + rw */
     for (int oj = 0; oj < g->ow; oj++) {
       if (rw >= nph || q < qa[rw] || q >= qb[rw]) {
