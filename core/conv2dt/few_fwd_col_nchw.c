@@ -64,8 +64,8 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
 #define OUT_V 16
 #define OUT_MAX_SW 32 /* phases with blocks; larger strides sum every output alone */
 
-/* Phase rw's outputs in blocks: q in [*qa, *qa + the count returned), every tap inside;
- * blocks of OUT_V, then one of OUT_V / 2 where that many are left (rows of 14: fmnist2). */
+/* Phase rw's outputs in blocks: q in [*qa, *qa + the count returned), every tap inside,
+ * at least OUT_V / 2 of them (rows of 14, fmnist2: 13 a phase) or none. */
 static int phase_span(const fgeom *g, int rw, int *qa) {
   int taps = rw < g->kw ? (g->kw - rw + g->sw - 1) / g->sw : 0;
   int64_t last = (int64_t)g->ow - 1 + g->pl - rw; /* (last output of the phase) * sw */
@@ -75,8 +75,7 @@ static int phase_span(const fgeom *g, int rw, int *qa) {
   int64_t hi = last / g->sw < g->w - 1 ? last / g->sw : g->w - 1;
   lo = lo > taps - 1 ? lo : taps - 1;
   *qa = (int)lo;
-  int64_t n = hi >= lo ? hi - lo + 1 : 0;
-  return (int)(n / OUT_V * OUT_V + (n % OUT_V >= OUT_V / 2 ? OUT_V / 2 : 0));
+  return hi - lo + 1 >= OUT_V / 2 ? (int)(hi - lo + 1) : 0;
 }
 
 /* V outputs of phase rw from q0 on, filter f. */
@@ -97,6 +96,21 @@ phase_block(const fgeom *g, const float *const *src, const int *ka, int rows, in
     out[(int64_t)v * g->sw] = acc[v];
 }
 
+/* Phase rw's outputs q in [q0, q1) (at least OUT_V / 2 of them): blocks of OUT_V, one of
+ * OUT_V / 2, and the last few in a block of OUT_V / 2 ending at q1 (recomputing some
+ * outputs: the same values). */
+static void phase_blocks(const fgeom *g, const float *const *src, const int *ka, int rows, int f,
+                         int64_t ld, int rw, int q0, int q1, float b0, float *yr) {
+  for (; q1 - q0 >= OUT_V; q0 += OUT_V)
+    phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V);
+  if (q1 - q0 >= OUT_V / 2) {
+    phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V / 2);
+    q0 += OUT_V / 2;
+  }
+  if (q1 > q0)
+    phase_block(g, src, ka, rows, f, ld, rw, q1 - OUT_V / 2, b0, yr, OUT_V / 2);
+}
+
 /* Output row oi of image n, filter plane by plane: bias, then taps a ascending, b
  * ascending, as out_row_f of few_fwd_col.c sums them; blocks of a phase side by side. */
 static void out_row_nchw(const fgeom *g, int64_t n, int oi, int r0, const float *colt,
@@ -114,11 +128,7 @@ static void out_row_nchw(const fgeom *g, int64_t n, int oi, int r0, const float 
   for (int f = 0; f < g->f; f++) {
     float *yr = y + ((n * g->f + f) * g->oh + oi) * g->ow, b0 = bias ? bias[f] : 0.0f;
     for (int rw = 0; rw < nph; rw++)
-      for (int q0 = qa[rw]; q0 < qb[rw]; q0 += OUT_V)
-        if (qb[rw] - q0 >= OUT_V)
-          phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V);
-        else
-          phase_block(g, src, ka, rows, f, ld, rw, q0, b0, yr, OUT_V / 2);
+      phase_blocks(g, src, ka, rows, f, ld, rw, qa[rw], qb[rw], b0, yr);
     int q = g->pl / g->sw, rw = g->pl % g->sw; /* oj + pl = q*sw + rw */
     for (int oj = 0; oj < g->ow; oj++) {
       if (rw >= nph || q < qa[rw] || q >= qb[rw]) {
