@@ -106,7 +106,7 @@ void tc_ct_few_forward_col_nchw(const tc_conv2dt_plan *plan, const float *x, con
  * NCHW only, no groups or dilation, whose backward weights run few_filters): the bits of
  * the NHWC kernel without the transposes. tc_ct_few_backward_weights runs it (few_bw.c
  * walks the slabs, this file takes each batch); its workspace is the transposed partials,
- * then a slot per thread (tc_ct_few_bw_nchw_slot: padded dy rows, gathered rows, x copy). */
+ * then a slot per thread (tc_ct_few_bw_nchw_slot: padded dy rows, gathered rows). */
 int tc_ct_nchw_few_bw(const tc_conv2dt_plan *q);
 size_t tc_ct_few_bw_nchw_bytes(const tc_conv2dt_plan *q);
 float *tc_ct_few_bw_nchw_slot(const tc_conv2dt_plan *q, void *ws);

@@ -57,24 +57,26 @@ static void bw_flush(const bw_job *j, int64_t u, int nb, int wn, int c0, int c1,
 }
 
 /* Segments [u0, u1) (segment u: image, row, column block) into part, columns [c0, c1):
- * consecutive segments of the same width in batches of up to tc_ct_bw_batch(). Their x rows are
- * wseg*C apart: a row's segments follow each other, and a row's last segment has the
- * same width as the next row's first only when it ends the row. */
+ * consecutive segments of one image and the same width in batches of up to
+ * tc_ct_bw_batch(). Their x rows are wseg*C apart: a row's segments follow each other, and
+ * a row's last segment has the same width as the next row's first only when it ends the
+ * row. A batch stays in one image so that NCHW reads its x in place too (one pixel step
+ * between segments; across images the planes of the other channels lie between). */
 static void bw_slab(const bw_job *j, int64_t u0, int64_t u1, int c0, int c1, float *part) {
   const fgeom *g = j->g;
   const int wseg = tc_ct_row_seg(g), nseg = (int)ceil_div(g->w, wseg), nbmax = tc_ct_bw_batch(g);
   const int64_t unit = (int64_t)g->kh * tc_ct_pad_row_len(g);
-  int64_t first = u0;
+  int64_t first = u0, nfirst = -1;
   int nb = 0, wb = 0;
   for (int64_t u = u0; u < u1; u++) {
     int64_t n = u / ((int64_t)g->h * nseg);
     int i = (int)(u / nseg % g->h), j0 = (int)(u % nseg) * wseg, wn = imin(wseg, g->w - j0);
-    if (nb > 0 && (nb == nbmax || wn != wb)) {
+    if (nb > 0 && (nb == nbmax || wn != wb || n != nfirst)) {
       bw_flush(j, first, nb, wb, c0, c1, part);
       nb = 0;
     }
     if (nb == 0)
-      first = u;
+      first = u, nfirst = n;
     tc_ct_pad_dy_rows(g, j->dy, j->nchw, n, i * g->sh - g->pt, g->kh, j0, wn, j->pad + nb * unit);
     nb++;
     wb = wn;

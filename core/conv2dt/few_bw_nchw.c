@@ -7,9 +7,8 @@
  * pixels inner, from zero, then added to the slab's partial; a product's operands
  * commute) and the partials are added in slab order: the bits of NHWC, without copying x
  * and dy into NHWC first (those whole-batch transposes cost several times the kernel:
- * fmnist2 ran at 0.30 of NHWC's rate). A batch whose segments straddle two images is not
- * one pixel step apart in NCHW: its x is copied first (channels of the column block; a
- * batch's segments of one image are one run of pixels, whole segments of one width). */
+ * fmnist2 ran at 0.30 of NHWC's rate). A batch's segments lie in one image (few_bw.c),
+ * one pixel run: A reads them at a step of one segment. */
 #include <omp.h>
 #include <string.h>
 
@@ -39,10 +38,7 @@ static size_t rows_bytes(const fgeom *g) {
                                        (size_t)row_floats(g) + RUN));
 }
 
-static size_t slot_bytes(const fgeom *g) {
-  size_t xcopy = sizeof(float) * (size_t)g->c * (size_t)tc_ct_bw_batch(g) * (size_t)tc_ct_row_seg(g);
-  return pad_bytes(g) + rows_bytes(g) + align_up(xcopy);
-}
+static size_t slot_bytes(const fgeom *g) { return pad_bytes(g) + rows_bytes(g); }
 
 static size_t parts_bytes(const tc_conv2dt_plan *q, const fgeom *g) {
   return align_up(sizeof(float) * (size_t)q->slabs * (size_t)tc_ct_small_k(g) * (size_t)g->c);
@@ -62,43 +58,36 @@ float *tc_ct_few_bw_nchw_slot(const tc_conv2dt_plan *q, void *ws) {
 }
 
 /* G of a batch of nb segments of wn pixels: pixel row k of segment t, Kp floats, holds for
- * each kernel row a the kw*F values that pixel's taps read from padded row a. */
-static void gather_rows(const fgeom *g, const float *pad, int nb, int wn, float *rows) {
+ * each kernel row a the kw*F values that pixel's taps read from padded row a; copied RUN
+ * (or, for runs of up to 4, 4: fmnist2) floats at a time. */
+static inline __attribute__((always_inline)) void
+gather_runs(const fgeom *g, const float *pad, int nb, int wn, float *rows, const int run) {
   const int kwf = g->kw * g->f;
   const int64_t len = tc_ct_pad_row_len(g), unit = (int64_t)g->kh * len, kp = row_floats(g);
+  const int64_t step = (int64_t)g->sw * g->f;
   for (int t = 0; t < nb; t++)
     for (int k = 0; k < wn; k++) {
       float *dst = rows + ((int64_t)t * wn + k) * kp;
-      const float *src = pad + t * unit + (int64_t)k * g->sw * g->f;
+      const float *src = pad + t * unit + k * step;
       for (int a = 0; a < g->kh; a++)
-        for (int e = 0; e < kwf; e += RUN)
-          memcpy(dst + a * kwf + e, src + a * len + e, sizeof(float) * RUN);
+        for (int e = 0; e < kwf; e += run)
+          memcpy(dst + a * kwf + e, src + a * len + e, sizeof(float) * (size_t)run);
     }
 }
 
-/* Channels [c0, c1) of the batch's pixels as planes ld apart, pixel step *as between
- * segments: x itself where the batch lies in one image, else the copy in xcopy. Returns
- * the plane of channel c0. */
-static const float *batch_x(const fgeom *g, const float *x, int64_t u, int nb, int wn, int c0,
-                            int c1, float *xcopy, int64_t *ld, ptrdiff_t *as) {
+static void gather_rows(const fgeom *g, const float *pad, int nb, int wn, float *rows) {
+  if (g->kw * g->f <= 4)
+    gather_runs(g, pad, nb, wn, rows, 4);
+  else
+    gather_runs(g, pad, nb, wn, rows, RUN);
+}
+
+/* Channel c0's plane at the batch's first pixel (its segments are one image's, one pixel
+ * run: few_bw.c). */
+static const float *batch_x(const fgeom *g, const float *x, int64_t u, int c0) {
   const int wseg = tc_ct_row_seg(g), nseg = (int)ceil_div(g->w, wseg);
   const int64_t plane = (int64_t)g->h * g->w, per_image = (int64_t)g->h * nseg;
-#define PIXEL(v) ((v) / nseg % g->h * g->w + (v) % nseg * wseg)
-  if (u / per_image == (u + nb - 1) / per_image) {
-    *ld = plane, *as = wseg;
-    return x + (u / per_image * g->c + c0) * plane + PIXEL(u);
-  }
-  *ld = (int64_t)nb * wn, *as = wn;
-  for (int t = 0, run; t < nb; t += run) { /* an image's segments: one run of pixels */
-    int64_t v = u + t, img = v / per_image;
-    run = (int)((img + 1) * per_image - v < nb - t ? (img + 1) * per_image - v : nb - t);
-    const float *src = x + (img * g->c + c0) * plane + PIXEL(v);
-    for (int c = 0; c < c1 - c0; c++)
-      memcpy(xcopy + c * *ld + (int64_t)t * wn, src + c * plane,
-             sizeof(float) * (size_t)run * (size_t)wn);
-  }
-#undef PIXEL
-  return xcopy;
+  return x + (u / per_image * g->c + c0) * plane + u / nseg % g->h * g->w + u % nseg * wseg;
 }
 
 void tc_ct_few_bw_batch_nchw(const fgeom *g, const float *pad, const float *x, int64_t u, int nb,
@@ -106,11 +95,10 @@ void tc_ct_few_bw_batch_nchw(const fgeom *g, const float *pad, const float *x, i
   const int K = tc_ct_small_k(g);
   const int64_t kp = row_floats(g);
   float *rows = (float *)(void *)((unsigned char *)pad + pad_bytes(g));
-  float *xcopy = (float *)(void *)((unsigned char *)rows + rows_bytes(g));
+  const int64_t ld = (int64_t)g->h * g->w;
+  const ptrdiff_t as = tc_ct_row_seg(g); /* segments one after another */
   gather_rows(g, pad, nb, wn, rows);
-  int64_t ld;
-  ptrdiff_t as;
-  const float *xa = batch_x(g, x, u, nb, wn, c0, c1, xcopy, &ld, &as);
+  const float *xa = batch_x(g, x, u, c0);
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
   for (int c = c0; c < c1; c += TC_GEMM_MR) {
