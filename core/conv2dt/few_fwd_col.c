@@ -2,7 +2,10 @@
  * shape allows, on every ISA, see tc_ct_fwd_col_rows): every input pixel's products
  * with every tap and filter, col[i][j][(a*kw + b)*F + f] = x[n][i][j][:] . k[a][b][f][:],
  * are one GEMM whose K = kh*kw*F columns fill the 16-wide tile (fmnist2: 16), then each
- * output element is the bias plus the col values of its taps, a ascending then b. The dot
+ * output element is the bias plus the col values of its taps, a ascending then b. Each
+ * 6-pixel tile of col is transposed into colT (a row per tap and filter, pixels along it)
+ * so that col_gather.c sums 16 outputs of a phase side by side: the scalar gather over col
+ * took half of fsrcnn's and fmnist2's forward (same bits either way). The dot
  * form (few_fwd.c) puts 8 lanes along C and sums them in a tree per pixel: with AVX2 that
  * tree and a pointer per pixel and tap cost about as much as the FMAs.
  *
@@ -13,6 +16,9 @@
  * the output sums in a fixed order: the same bits for any thread count. */
 #include <omp.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 #include "core/conv2dt/internal.h"
 
@@ -32,86 +38,78 @@ static void pack_col_b(const fgeom *g, const float *k, float *b) {
     }
 }
 
-/* col rows [r0, r1) of image n into col (row r at (r - r0) * W * Kp). */
-static void col_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1, const float *b,
-                     float *col, tc_wide_ukr_fn wide) {
+/* colt[k*ld + r] = tile[r*Kp + k], k < K, r < m <= 6: four k of four rows at a time with
+ * SSE where the compiler targets it (a scalar transpose cost as much as the gather it
+ * replaced), the rest one at a time. */
+static void transpose_tile(const float *tile, int Kp, int K, int m, float *colt, int64_t ld) {
+  int k = 0, r0 = 0;
+#if defined(__SSE2__)
+  if (m >= 4) {
+    for (; k + 4 <= K; k += 4) {
+      __m128 t0 = _mm_loadu_ps(tile + k), t1 = _mm_loadu_ps(tile + Kp + k);
+      __m128 t2 = _mm_loadu_ps(tile + 2 * Kp + k), t3 = _mm_loadu_ps(tile + 3 * Kp + k);
+      _MM_TRANSPOSE4_PS(t0, t1, t2, t3);
+      _mm_storeu_ps(colt + k * ld, t0);
+      _mm_storeu_ps(colt + (k + 1) * ld, t1);
+      _mm_storeu_ps(colt + (k + 2) * ld, t2);
+      _mm_storeu_ps(colt + (k + 3) * ld, t3);
+    }
+    for (int kk = 0; m == 6 && kk < k; kk += 4) { /* rows 4 and 5: pairs */
+      __m128 t4 = _mm_loadu_ps(tile + 4 * Kp + kk), t5 = _mm_loadu_ps(tile + 5 * Kp + kk);
+      __m128 lo = _mm_unpacklo_ps(t4, t5), hi = _mm_unpackhi_ps(t4, t5);
+      _mm_storel_pi((__m64 *)(void *)(colt + kk * ld + 4), lo);
+      _mm_storeh_pi((__m64 *)(void *)(colt + (kk + 1) * ld + 4), lo);
+      _mm_storel_pi((__m64 *)(void *)(colt + (kk + 2) * ld + 4), hi);
+      _mm_storeh_pi((__m64 *)(void *)(colt + (kk + 3) * ld + 4), hi);
+    }
+    for (int kk = 0; m == 5 && kk < k; kk++)
+      colt[kk * ld + 4] = tile[4 * Kp + kk];
+  }
+#endif
+  for (; k < K; k++)
+    for (int r = r0; r < m; r++)
+      colt[k * ld + r] = tile[r * Kp + k];
+}
+
+/* colT for rows [r0, r1) of image n (pixel p of the band at column p of colT, rows ld
+ * apart): each 6-pixel group's products into the tile (6 rows of Kp), then transposed. */
+static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1, const float *b,
+                      float *colt, int64_t ld, float *tile, tc_wide_ukr_fn wide) {
   const int K = tc_ct_small_k(g), Kp = (int)panels(K) * TC_GEMM_NR;
   const int64_t npix = (int64_t)(r1 - r0) * g->w;
   const float *xb = x + (n * g->h + r0) * g->w * g->c;
   tc_wide_steps s = {1, g->c, 0, 1, b, 0, TC_GEMM_NR, (ptrdiff_t)g->c * TC_GEMM_NR};
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
+  for (int r = 0; r < TC_GEMM_MR; r++)
+    c6[r] = tile + r * Kp;
   for (int64_t p0 = 0; p0 < npix; p0 += TC_GEMM_MR) {
     int m = (int)(npix - p0 < TC_GEMM_MR ? npix - p0 : TC_GEMM_MR);
     for (int r = 0; r < TC_GEMM_MR; r++)
       a6[r] = xb + (p0 + (r < m ? r : m - 1)) * g->c;
     for (int j0 = 0; j0 < K; j0 += TC_WIDE_NW) {
       s.b = b + (ptrdiff_t)(j0 / TC_GEMM_NR) * s.ps;
+      wide(&s, a6, c6, TC_GEMM_MR, imin(TC_WIDE_NW, K - j0), 0);
       for (int r = 0; r < TC_GEMM_MR; r++)
-        c6[r] = col + (p0 + (r < m ? r : m - 1)) * Kp + j0;
-      wide(&s, a6, c6, m, imin(TC_WIDE_NW, K - j0), 0);
+        c6[r] += TC_WIDE_NW;
     }
-  }
-}
-
-/* Output row oi of image n from col rows [r0, ...): bias, then taps a ascending, b
- * ascending (a tap whose source pixel is outside the input adds nothing). */
-static inline __attribute__((always_inline)) void
-out_row_f(const fgeom *g, int64_t n, int oi, int r0, const float *col, const float *bias,
-          float *y, const int F) {
-  const int K = tc_ct_small_k(g), Kp = (int)panels(K) * TC_GEMM_NR;
-  const float *src[64];
-  int ka[64];
-  int64_t ri[64];
-  const int rows = tc_ct_col_taps(g, oi, ka, ri);
-  for (int t = 0; t < rows; t++)
-    src[t] = col + (ri[t] - r0) * g->w * Kp;
-  float *yr = y + (n * g->oh + oi) * g->ow * F;
-  int q = g->pl / g->sw, rw = g->pl % g->sw; /* oj + pl = q*sw + rw, counted, not divided */
-  for (int oj = 0; oj < g->ow; oj++) {
-    float acc[TC_DOT_MAXF];
-    for (int f = 0; f < F; f++)
-      acc[f] = bias ? bias[f] : 0.0f;
-    for (int t = 0; t < rows; t++) {
-      const float *base = src[t] + ka[t] * g->kw * F;
-      for (int b = rw, j = q; b < g->kw && j >= 0; b += g->sw, j--) {
-        if (j >= g->w)
-          continue;
-        const float *v = base + (int64_t)j * Kp + b * F;
-        for (int f = 0; f < F; f++)
-          acc[f] += v[f];
-      }
-    }
-    for (int f = 0; f < F; f++)
-      yr[(int64_t)oj * F + f] = acc[f];
-    if (++rw == g->sw)
-      rw = 0, q++;
-  }
-}
-
-/* F as a constant: the per-filter loops unroll (fmnist2, F = 1: the gather took a third
- * of the forward call with F a variable). */
-static void out_row(const fgeom *g, int64_t n, int oi, int r0, const float *col,
-                    const float *bias, float *y) {
-  switch (g->f) {
-  case 1: out_row_f(g, n, oi, r0, col, bias, y, 1); break;
-  case 2: out_row_f(g, n, oi, r0, col, bias, y, 2); break;
-  case 3: out_row_f(g, n, oi, r0, col, bias, y, 3); break;
-  default: out_row_f(g, n, oi, r0, col, bias, y, 4); break;
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      c6[r] = tile + r * Kp;
+    transpose_tile(tile, Kp, K, m, colt + p0, ld);
   }
 }
 
 /* The band of input rows [i0, i1) of image n: its col rows and its output rows. */
 static void col_band(const fgeom *g, const float *x, int64_t n, int i0, int i1, const float *b,
-                     const float *bias, float *y, float *col, tc_wide_ukr_fn wide) {
+                     const float *bias, float *y, float *colt, int64_t ld, tc_wide_ukr_fn wide) {
   const int e = (g->kh - 1) / g->sh, r0 = i0 - e > 0 ? i0 - e : 0;
-  col_rows(g, x, n, r0, i1, b, col, wide);
+  colt_rows(g, x, n, r0, i1, b, colt, ld, colt + tc_ct_small_k(g) * ld, wide);
   int64_t lo = i0 == 0 ? 0 : (int64_t)i0 * g->sh - g->pt;
   int64_t hi = i1 == g->h ? g->oh : (int64_t)i1 * g->sh - g->pt;
   lo = lo < 0 ? 0 : lo;
   hi = hi > g->oh ? g->oh : hi;
   for (int64_t oi = lo; oi < hi; oi++)
-    out_row(g, n, (int)oi, r0, col, bias, y);
+    tc_ct_col_out_row(g, n, (int)oi, r0, colt, ld, bias, y, 0);
 }
 
 void tc_ct_few_forward_col(const tc_conv2dt_plan *plan, const float *x, const float *k,
@@ -119,16 +117,16 @@ void tc_ct_few_forward_col(const tc_conv2dt_plan *plan, const float *x, const fl
   const fgeom gg = fgeom_of(plan), *g = &gg;
   float *b = (float *)ws; /* the packed weights, at the start of the shared part */
   const int R = plan->fcol;
-  const int64_t bands = ceil_div(g->h, R), units = g->n * bands;
+  const int64_t bands = ceil_div(g->h, R), units = g->n * bands, ld = tc_ct_colt_ld(g, R);
   tc_wide_ukr_fn wide = plan->ukr->wide;
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
     pack_col_b(g, k, b); /* ends in the loop's barrier */
-    float *col = (float *)(void *)tc_ct_thread_ws(plan, ws);
+    float *colt = (float *)(void *)tc_ct_thread_ws(plan, ws);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t u = 0; u < units; u++) {
       int i0 = (int)(u % bands) * R, i1 = i0 + R < g->h ? i0 + R : g->h;
-      col_band(g, x, u / bands, i0, i1, b, bias, y, col, wide);
+      col_band(g, x, u / bands, i0, i1, b, bias, y, colt, ld, wide);
     }
   }
 }

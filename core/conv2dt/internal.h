@@ -126,6 +126,12 @@ int64_t tc_ct_row_units(const fgeom *g);
 int tc_ct_small_slabs(const fgeom *g);
 int tc_ct_slabs_count(const fgeom *g);
 int tc_ct_fwd_col_rows(const fgeom *g);
+/* col_gather.c: colT's row length for a band of rows (and the (kh-1)/sh rows above),
+ * 16-aligned; output row oi of image n from the band's colT (its first row r0), into y in
+ * NCHW (nchw = 1) or NHWC. */
+int64_t tc_ct_colt_ld(const fgeom *g, int rows);
+void tc_ct_col_out_row(const fgeom *g, int64_t n, int oi, int r0, const float *colt, int64_t ld,
+                       const float *bias, float *y, int nchw);
 /* The column form's output row oi (both layouts): the kernel rows a, ascending, whose input
  * row i = (oi + pt - a) / sh exists (at most 64), in ka and their i in ri; the count. */
 static inline int tc_ct_col_taps(const fgeom *g, int oi, int ka[64], int64_t ri[64]) {

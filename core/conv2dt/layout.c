@@ -170,8 +170,11 @@ int tc_ct_fwd_col_rows(const fgeom *g) {
   r = r > g->h ? g->h : r;
   return r >= 1 ? (int)r : 0;
 }
+/* colT (K rows of tc_ct_colt_ld) and a 6-pixel tile of products (6 x Kp). */
 static size_t col_thread_bytes(const fgeom *g, int rows) {
-  return rows ? align_up((size_t)(rows + (g->kh - 1) / g->sh) * (size_t)col_row_bytes(g)) : 0;
+  size_t k = (size_t)tc_ct_small_k(g), kp = (size_t)panels(tc_ct_small_k(g)) * TC_GEMM_NR;
+  return rows ? align_up(sizeof(float) * (k * (size_t)tc_ct_colt_ld(g, rows) + TC_GEMM_MR * kp))
+              : 0;
 }
 
 /* The padded dy rows of one segment (backward data) or of a batch (backward weights). */
