@@ -188,6 +188,9 @@ void tc_ct_compose_layout(tc_conv2dt_plan *q) {
   size_t few_bw = tc_ct_nchw_few_bw(q) ? tc_ct_few_bw_nchw_bytes(q) : 0;
   if (few_bw > q->workspace_bytes)
     q->workspace_bytes = few_bw;
+  size_t few_bd = tc_ct_nchw_few_bd(q) ? tc_ct_few_bd_nchw_bytes(q) : 0;
+  if (few_bd > q->workspace_bytes)
+    q->workspace_bytes = few_bd;
 }
 
 /* Bytes of one image's largest sub-problem x and y, and the images a chunk needs so that
@@ -208,6 +211,13 @@ static void chunk_terms(const tc_conv2dt_plan *q, double *img, double *pack) {
   *pack = TC_CT_PACK_RATIO * kfloats / (flops > 1.0 ? flops : 1.0);
 }
 
+/* 1 where forward or backward data runs chunks of sub-problems: fast, and not one of the
+ * kernels that read NCHW in place. */
+static int chunked(const tc_conv2dt_plan *q) {
+  return (q->algo[TC_CONV2DT_FORWARD] != TC_CONV2DT_DIRECT && !tc_ct_nchw_col(q)) ||
+         (q->algo[TC_CONV2DT_BACKWARD_DATA] != TC_CONV2DT_DIRECT && !tc_ct_nchw_few_bd(q));
+}
+
 /* Images per chunk: the chunk's largest sub-problem x and y within TC_CT_CHUNK_BYTES a
  * thread, and enough FLOPs that repacking the weights for each chunk costs little. */
 int64_t tc_ct_chunk(const tc_conv2dt_plan *q) {
@@ -225,9 +235,7 @@ int64_t tc_ct_chunk(const tc_conv2dt_plan *q) {
  * at most a thread's share (n / threads) and TC_CT_PRIVATE_MAX. */
 int64_t tc_ct_private_chunk(const tc_conv2dt_plan *q) {
   int T = q->threads;
-  if (T < 2 || q->n < T || tc_ct_sub_count(q) > 8 ||
-      (q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_DIRECT &&
-       q->algo[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_DIRECT))
+  if (T < 2 || q->n < T || tc_ct_sub_count(q) > 8 || !chunked(q))
     return 0;
   double img, pack;
   chunk_terms(q, &img, &pack);
@@ -269,13 +277,11 @@ static tc_ct_parts parts_of(const tc_conv2dt_plan *q, size_t inner, int64_t xs, 
 
 /* Forward and backward data on chunks (the full chunk and the last, shorter one) unless
  * they run private chunks, backward weights on the whole batch, as far as each is fast
- * and composed (not NCHW few-filter backward weights, which reads NCHW in place). */
+ * and composed (not the NCHW few-filter kernels, which read NCHW in place). */
 tc_ct_parts tc_ct_compose_parts(const tc_conv2dt_plan *q) {
   size_t inner = 0;
   int64_t xs = 0, ys = 0, nb = tc_ct_chunk(q);
-  if ((q->algo[TC_CONV2DT_FORWARD] != TC_CONV2DT_DIRECT ||
-       q->algo[TC_CONV2DT_BACKWARD_DATA] != TC_CONV2DT_DIRECT) &&
-      !tc_ct_private_chunk(q)) {
+  if (chunked(q) && !tc_ct_private_chunk(q)) {
     sub_sizes(q, nb, q->threads, &inner, &xs, &ys);
     if (q->n % nb)
       sub_sizes(q, q->n % nb, q->threads, &inner, &xs, &ys);

@@ -118,6 +118,12 @@ void tc_ct_few_bw_batch_nchw(const fgeom *g, const float *pad, const float *x, i
  * tc_ct_add_slabs adds them (worksharing inside). */
 void tc_ct_add_slabs_transposed(const float *part, int S, int K, int C, float *dk);
 
+/* few_bd.c: few-filter backward data on NCHW dy and dx in place (NCHW only, no groups or
+ * dilation, backward data few_filters): tc_ct_few_backward_data runs it, the bits of NHWC;
+ * its workspace is tc_ct_few_bd_nchw_bytes. */
+int tc_ct_nchw_few_bd(const tc_conv2dt_plan *q);
+size_t tc_ct_few_bd_nchw_bytes(const tc_conv2dt_plan *q);
+
 /* dispatch.c: the algorithm switch of a plain (NHWC, groups 1, dilation 1) plan or of a
  * direct one. */
 void tc_ct_run_forward(const tc_conv2dt_plan *q, const float *x, const float *k,

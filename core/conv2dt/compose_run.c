@@ -172,6 +172,10 @@ void tc_ct_composed_forward(const tc_conv2dt_plan *q, const float *x, const floa
 
 void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, const float *k,
                                   float *dx, void *ws) {
+  if (tc_ct_nchw_few_bd(q)) {
+    tc_ct_few_backward_data(q, dy, k, dx, ws);
+    return;
+  }
   chunk_args a = {dy, k, NULL, dx, 0};
   run_chunks(q, &a, ws);
 }

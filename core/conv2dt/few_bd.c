@@ -5,7 +5,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "core/conv2dt/internal.h"
+#include "core/conv2dt/compose.h"
 
 /* Backward data, few filters, a band of input rows at a time (one segment of each): pixel
  * (n, i, j) and kernel row a read dy row oi = i*sh + a - pt from column j*sw - pl on,
@@ -77,23 +77,52 @@ static int bd_streams(const fgeom *g, int64_t stream_bytes) {
          g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes;
 }
 
-/* dx of a band of rows x wn pixels (dx of the first at dxb): its pixels row by row, 6 at
- * a time across row ends (rows of 14 would leave most of a last group idle), every
- * kernel row and 64 columns per call, stored over dx (streamed, see bd_streams). Stored
+/* NCHW: pixels per block of the tile (8 groups), stored transposed together so that each
+ * plane gets a run of up to 48 floats (a group alone wrote 6 floats into each of C planes:
+ * 3x slower than the transposing copies it replaced). */
+#define BD_BLOCK (8 * TC_GEMM_MR)
+
+/* Where a band's dx goes: NHWC rows from dxb on, or (nchw) image n's planes from dxb,
+ * pixel pix0 of the band's first, each block's products first into tile (BD_BLOCK rows of
+ * C). */
+typedef struct bd_out {
+  float *dxb;
+  int64_t pix0;
+  int nchw;
+  float *tile;
+} bd_out;
+
+/* The tile's first np pixels into the planes: each run of pixels consecutive in the plane
+ * transposed at once. */
+static void store_block(const fgeom *g, const bd_out *o, const int64_t *pix, int np) {
+  const int64_t plane = (int64_t)g->h * g->w;
+  for (int s = 0, e; s < np; s = e) {
+    for (e = s + 1; e < np && pix[e] == pix[e - 1] + 1; e++)
+      ;
+    tc_ct_transpose(o->tile + (int64_t)s * g->c, g->c, e - s, g->c, o->dxb + o->pix0 + pix[s],
+                    plane);
+  }
+}
+
+/* dx of a band of rows x wn pixels: its pixels row by row, 6 at a time across row ends
+ * (rows of 14 would leave most of a last group idle), every kernel row and 64 columns per
+ * call, stored over dx (NHWC: streamed, see bd_streams; NCHW: through the tile). Stored
  * through the caches, the dx lines of the next group are prefetched: the stores would
  * otherwise wait on them. */
 static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int rows, int wn,
-                        float *dxb, tc_wide_ukr_fn wide, int stream) {
+                        const bd_out *o, tc_wide_ukr_fn wide, int stream) {
   const int K = tc_ct_small_k(g), kwf = g->kw * g->f;
   const int64_t len = tc_ct_pad_row_len(g), npix = (int64_t)rows * wn;
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
-  int i = 0, j = 0; /* the next pixel */
+  int64_t pix[BD_BLOCK];
+  int i = 0, j = 0, nb = 0; /* the next pixel; pixels in the tile */
   for (int64_t p0 = 0; p0 < npix; p0 += TC_GEMM_MR) {
     int m = (int)(npix - p0 < TC_GEMM_MR ? npix - p0 : TC_GEMM_MR);
     for (int r = 0; r < m; r++) {
       a6[r] = pad + ((int64_t)i * g->sh * len + (int64_t)j * g->sw * g->f);
-      c6[r] = dxb + ((int64_t)i * g->w + j) * g->c;
+      pix[nb + r] = (int64_t)i * g->w + j;
+      c6[r] = o->nchw ? o->tile + (nb + r) * g->c : o->dxb + pix[nb + r] * g->c;
       if (++j == wn)
         j = 0, i++;
     }
@@ -101,7 +130,7 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
       a6[r] = a6[m - 1], c6[r] = c6[m - 1];
     for (const char *p = (const char *)(c6[m - 1] + g->c),
                     *e = (const char *)(c6[m - 1] + (TC_GEMM_MR + 1) * (int64_t)g->c);
-         !stream && p < e; p += 64)
+         !stream && !o->nchw && p < e; p += 64)
       __builtin_prefetch(p, 1, 3);
     for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
       tc_wide_steps st = {g->kh, kwf, len, 1, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
@@ -110,6 +139,10 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] += TC_WIDE_NW;
     }
+    if (o->nchw && ((nb += m) == BD_BLOCK || p0 + m == npix)) {
+      store_block(g, o, pix, nb);
+      nb = 0;
+    }
   }
 #if defined(__x86_64__) || defined(__i386__)
   if (stream) /* streamed stores are weakly ordered: done before the team's barrier */
@@ -117,6 +150,38 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
 #endif
 }
 
+/* In place for one thread only: there the composed path shares its chunks (private ones
+ * need two threads) and ran 1.05-1.9x slower (Zen 5: fmnist2 44 against 84 GFLOP/s). With
+ * two, writing the dx planes through the caches (each line read for ownership first; the
+ * NHWC kernel streams) measured 0.6-0.85x of private chunks, whose copies leave L2 in
+ * whole lines. The same bits either way. */
+int tc_ct_nchw_few_bd(const tc_conv2dt_plan *q) {
+  const tc_conv2dt_params *p = &q->p;
+  return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
+         p->dilation_w == 1 && q->algo[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_FEW_FILTERS &&
+         q->ukr && q->threads == 1;
+}
+
+/* An NCHW plan's workspace: the packed weights, then per thread its padded dy rows and
+ * its tile (BD_BLOCK x C). */
+static size_t nchw_slot_bytes(const fgeom *g) {
+  return tc_ct_small_thread_bytes(g) + align_up(sizeof(float) * BD_BLOCK * (size_t)g->c);
+}
+
+size_t tc_ct_few_bd_nchw_bytes(const tc_conv2dt_plan *q) {
+  fgeom g = fgeom_of(q);
+  return tc_ct_small_bd_b_bytes(&g) + (size_t)q->threads * nchw_slot_bytes(&g);
+}
+
+static float *thread_pad(const tc_conv2dt_plan *plan, const fgeom *g, void *ws, int nchw) {
+  if (!nchw)
+    return (float *)(void *)tc_ct_thread_ws(plan, ws);
+  return (float *)(void *)((unsigned char *)ws + tc_ct_small_bd_b_bytes(g) +
+                           (size_t)omp_get_thread_num() * nchw_slot_bytes(g));
+}
+
+/* Backward data, few filters, NHWC or NCHW (the same products in the same order, so the
+ * same bits; NCHW dy is read by the padded rows, dx written through each group's tile). */
 void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const float *k,
                              float *dx, void *ws) {
   const fgeom gg = fgeom_of(plan), *g = &gg;
@@ -124,12 +189,14 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
   const int wseg = tc_ct_row_seg(g), band = bd_band(g);
   const int nseg = (int)ceil_div(g->w, wseg), nband = (int)ceil_div(g->h, band);
   const int64_t tasks = g->n * nband * nseg;
+  const int nchw = plan->p.data_format == TC_CHANNELS_FIRST;
   float *bp = (float *)ws;
   tc_wide_ukr_fn wide = plan->ukr->wide;
-  const int stream = bd_streams(g, plan->stream_bytes);
+  const int stream = !nchw && bd_streams(g, plan->stream_bytes);
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
-    float *pad = (float *)(void *)tc_ct_thread_ws(plan, ws);
+    float *pad = thread_pad(plan, g, ws, nchw);
+    float *tile = pad + tc_ct_small_thread_bytes(g) / sizeof(float);
 #pragma omp for schedule(dynamic, 1)
     for (int j = 0; j < npan; j++)
       for (int r = 0; r < K; r++)
@@ -140,10 +207,11 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
       int64_t n = t / ((int64_t)nband * nseg);
       int i0 = (int)(t / nseg % nband) * band, j0 = (int)(t % nseg) * wseg;
       int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
-      tc_ct_pad_dy_rows(g, dy, 0, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn, pad);
-      bd_band_run(g, bp, pad, rows, wn, dx + ((n * g->h + i0) * g->w + j0) * g->c, wide,
-                  stream);
+      tc_ct_pad_dy_rows(g, dy, nchw, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0,
+                        wn, pad);
+      bd_out o = {nchw ? dx + n * g->c * g->h * g->w : dx + ((n * g->h + i0) * g->w + j0) * g->c,
+                  (int64_t)i0 * g->w + j0, nchw, tile};
+      bd_band_run(g, bp, pad, rows, wn, &o, wide, stream);
     }
   }
 }
-

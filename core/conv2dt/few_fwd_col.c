@@ -16,9 +16,6 @@
  * the output sums in a fixed order: the same bits for any thread count. */
 #include <omp.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-#endif
 
 #include "core/conv2dt/internal.h"
 
@@ -36,39 +33,6 @@ static void pack_col_b(const fgeom *g, const float *k, float *b) {
         row[jj] = j < K ? k[j * g->c + c] : 0.0f;
       }
     }
-}
-
-/* colt[k*ld + r] = tile[r*Kp + k], k < K, r < m <= 6: four k of four rows at a time with
- * SSE where the compiler targets it (a scalar transpose cost as much as the gather it
- * replaced), the rest one at a time. */
-static void transpose_tile(const float *tile, int Kp, int K, int m, float *colt, int64_t ld) {
-  int k = 0, r0 = 0;
-#if defined(__SSE2__)
-  if (m >= 4) {
-    for (; k + 4 <= K; k += 4) {
-      __m128 t0 = _mm_loadu_ps(tile + k), t1 = _mm_loadu_ps(tile + Kp + k);
-      __m128 t2 = _mm_loadu_ps(tile + 2 * Kp + k), t3 = _mm_loadu_ps(tile + 3 * Kp + k);
-      _MM_TRANSPOSE4_PS(t0, t1, t2, t3);
-      _mm_storeu_ps(colt + k * ld, t0);
-      _mm_storeu_ps(colt + (k + 1) * ld, t1);
-      _mm_storeu_ps(colt + (k + 2) * ld, t2);
-      _mm_storeu_ps(colt + (k + 3) * ld, t3);
-    }
-    for (int kk = 0; m == 6 && kk < k; kk += 4) { /* rows 4 and 5: pairs */
-      __m128 t4 = _mm_loadu_ps(tile + 4 * Kp + kk), t5 = _mm_loadu_ps(tile + 5 * Kp + kk);
-      __m128 lo = _mm_unpacklo_ps(t4, t5), hi = _mm_unpackhi_ps(t4, t5);
-      _mm_storel_pi((__m64 *)(void *)(colt + kk * ld + 4), lo);
-      _mm_storeh_pi((__m64 *)(void *)(colt + (kk + 1) * ld + 4), lo);
-      _mm_storel_pi((__m64 *)(void *)(colt + (kk + 2) * ld + 4), hi);
-      _mm_storeh_pi((__m64 *)(void *)(colt + (kk + 3) * ld + 4), hi);
-    }
-    for (int kk = 0; m == 5 && kk < k; kk++)
-      colt[kk * ld + 4] = tile[4 * Kp + kk];
-  }
-#endif
-  for (; k < K; k++)
-    for (int r = r0; r < m; r++)
-      colt[k * ld + r] = tile[r * Kp + k];
 }
 
 /* colT for rows [r0, r1) of image n (pixel p of the band at column p of colT, rows ld
@@ -95,7 +59,7 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
     }
     for (int r = 0; r < TC_GEMM_MR; r++)
       c6[r] = tile + r * Kp;
-    transpose_tile(tile, Kp, K, m, colt + p0, ld);
+    tc_ct_transpose(tile, Kp, m, K, colt + p0, ld);
   }
 }
 

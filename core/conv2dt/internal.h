@@ -227,8 +227,14 @@ void tc_ct_pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy
                    int kp, float *pa);
 void tc_ct_packed_gemm(int kp, const float *pa, int64_t gs, int rows, const float *pb, int cols,
                        float *tile, int64_t ldc, const tc_ukr_table *ukr);
+/* transpose_tile.c: out[k*ld + r] = in[r*ldi + k] for r < rows, k < cols. */
+void tc_ct_transpose(const float *in, int ldi, int rows, int cols, float *out, int64_t ld);
 /* bw_slabs.c: dk = the S partials added in slab order (worksharing inside). */
 void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk);
+/* layout.c: few-filter backward data's packed weights; a thread's padded dy rows (either
+ * few-filter backward direction). */
+size_t tc_ct_small_bd_b_bytes(const fgeom *g);
+size_t tc_ct_small_thread_bytes(const fgeom *g);
 /* few_bd.c: the padded dy rows of a segment (few_filters backward data and weights), from
  * NHWC dy or (nchw = 1) NCHW dy. */
 void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int nchw, int64_t n, int oi0,

@@ -77,12 +77,12 @@ int tc_ct_small_k(const fgeom *g) { return g->kh * g->kw * g->f; }
 static int small_bwd(const fgeom *g) { return g->f <= SMALL_F && tc_ct_small_k(g) <= SMALL_K; }
 
 /* Backward data's packed weights: panel j holds (taps*F, 16). */
-static size_t small_bd_b_bytes(const fgeom *g) {
+size_t tc_ct_small_bd_b_bytes(const fgeom *g) {
   return align_up((size_t)tc_ct_small_k(g) * (size_t)panels(g->c) * TC_GEMM_NR * sizeof(float));
 }
 
 static int small_bd(const fgeom *g) {
-  return small_bwd(g) && g->kh <= TC_WIDE_MAXNT && small_bd_b_bytes(g) <= (size_t)B_BUDGET;
+  return small_bwd(g) && g->kh <= TC_WIDE_MAXNT && tc_ct_small_bd_b_bytes(g) <= (size_t)B_BUDGET;
 }
 
 /* Both few-filter backward kernels work on input-row segments: the segment's pixels and,
@@ -178,7 +178,7 @@ static size_t col_thread_bytes(const fgeom *g, int rows) {
 }
 
 /* The padded dy rows of one segment (backward data) or of a batch (backward weights). */
-static size_t small_thread_bytes(const fgeom *g) {
+size_t tc_ct_small_thread_bytes(const fgeom *g) {
   if (!small_bwd(g))
     return 0;
   size_t rows = (size_t)g->kh * (size_t)tc_ct_pad_row_len(g);
@@ -186,7 +186,7 @@ static size_t small_thread_bytes(const fgeom *g) {
 }
 
 static size_t thread_bytes(const fgeom *g, int mc) {
-  size_t a = igemm_thread_bytes(mc), b = bwdw_thread_bytes(), c = small_thread_bytes(g);
+  size_t a = igemm_thread_bytes(mc), b = bwdw_thread_bytes(), c = tc_ct_small_thread_bytes(g);
   a = a > b ? a : b;
   return a > c ? a : c;
 }
@@ -197,8 +197,8 @@ static size_t zero_row_offset(const fgeom *g) {
   blocking f = tc_ct_block_forward(g), d = tc_ct_block_backward_data(g);
   size_t a = blocking_bytes(&f), b = blocking_bytes(&d);
   size_t m = a > b ? a : b;
-  if (small_bd(g) && small_bd_b_bytes(g) > m)
-    m = small_bd_b_bytes(g);
+  if (small_bd(g) && tc_ct_small_bd_b_bytes(g) > m)
+    m = tc_ct_small_bd_b_bytes(g);
   return m;
 }
 
