@@ -53,7 +53,8 @@ typedef struct tc_conv2dt_params {
  *   direct       the gather loops: any layout, groups, dilation; every direction (chosen
  *                only past 65536 taps or 64 sub-problems)
  * NCHW, groups > 1 and dilation > 1 run the fast algorithms on NHWC sub-problems (NCHW
- * bit-identical to NHWC; docs/kernels.md); describe then adds "nhwc_subs=S".
+ * bit-identical to NHWC; docs/kernels.md); describe then adds "nhwc_subs=S". The
+ * few-filter kernels read and write plain NCHW in place (describe: ":nchw", same bits).
  *   igemm        implicit GEMM over tap batches: forward and backward data, NHWC
  *   few_filters  forward with F <= 4 (dot kernel), backward data and weights with F <= 8
  *                and kh*kw*F <= 384 (all taps in one reduction)

@@ -72,6 +72,12 @@ static int bd_band(const fgeom *g) {
  * last layer, 0.8 MB: about -3 %), hence plan->stream_bytes (tc_ct_stream_bytes). */
 #define STREAM_K 32
 
+/* NCHW streams whatever K: each plane's run of a block is written whole (dcgan4, K = 75:
+ * +18-20 % streamed at 1 and 2 threads). */
+static int nchw_streams(const fgeom *g, int64_t stream_bytes) {
+  return g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes;
+}
+
 static int bd_streams(const fgeom *g, int64_t stream_bytes) {
   return tc_ct_small_k(g) <= STREAM_K && g->c % TC_GEMM_NR == 0 &&
          g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes;
@@ -94,13 +100,14 @@ typedef struct bd_out {
 
 /* The tile's first np pixels into the planes: each run of pixels consecutive in the plane
  * transposed at once. */
-static void store_block(const fgeom *g, const bd_out *o, const int64_t *pix, int np) {
+static void store_block(const fgeom *g, const bd_out *o, const int64_t *pix, int np,
+                        int stream) {
   const int64_t plane = (int64_t)g->h * g->w;
   for (int s = 0, e; s < np; s = e) {
     for (e = s + 1; e < np && pix[e] == pix[e - 1] + 1; e++)
       ;
     tc_ct_transpose(o->tile + (int64_t)s * g->c, g->c, e - s, g->c, o->dxb + o->pix0 + pix[s],
-                    plane);
+                    plane, stream);
   }
 }
 
@@ -135,12 +142,12 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
     for (int c0 = 0; c0 < g->c; c0 += TC_WIDE_NW) {
       tc_wide_steps st = {g->kh, kwf, len, 1, bp + (int64_t)(c0 / TC_GEMM_NR) * K * TC_GEMM_NR,
                           (ptrdiff_t)kwf * TC_GEMM_NR, TC_GEMM_NR, (ptrdiff_t)K * TC_GEMM_NR};
-      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), stream ? TC_WIDE_STREAM : 0);
+      wide(&st, a6, c6, m, imin(TC_WIDE_NW, g->c - c0), stream && !o->nchw ? TC_WIDE_STREAM : 0);
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] += TC_WIDE_NW;
     }
     if (o->nchw && ((nb += m) == BD_BLOCK || p0 + m == npix)) {
-      store_block(g, o, pix, nb);
+      store_block(g, o, pix, nb, stream);
       nb = 0;
     }
   }
@@ -150,16 +157,16 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
 #endif
 }
 
-/* In place for one thread only: there the composed path shares its chunks (private ones
- * need two threads) and ran 1.05-1.9x slower (Zen 5: fmnist2 44 against 84 GFLOP/s). With
- * two, writing the dx planes through the caches (each line read for ownership first; the
- * NHWC kernel streams) measured 0.6-0.9x of private chunks, whose copies leave L2 in
- * whole lines. The same bits either way. */
+/* NCHW in place: against the composed path's chunks (shared on one thread, private on
+ * two), Zen 5, medians of alternating runs: 1 thread fmnist2 46 -> 85, dcgan4 112 -> 135,
+ * fsrcnn 104 -> 129 GFLOP/s; 2 threads fmnist2 83 -> 141, dcgan4 215 -> 247, fsrcnn 166 ->
+ * 182. Without streaming the planes, two threads ran 0.6-0.9x of private chunks (every dx
+ * line read for ownership before it is written). The same bits either way. */
 int tc_ct_nchw_few_bd(const tc_conv2dt_plan *q) {
   const tc_conv2dt_params *p = &q->p;
   return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
          p->dilation_w == 1 && q->algo[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_FEW_FILTERS &&
-         q->ukr && q->threads == 1;
+         q->ukr;
 }
 
 /* An NCHW plan's workspace: the packed weights, then per thread its padded dy rows and
@@ -192,7 +199,7 @@ void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const
   const int nchw = plan->p.data_format == TC_CHANNELS_FIRST;
   float *bp = (float *)ws;
   tc_wide_ukr_fn wide = plan->ukr->wide;
-  const int stream = !nchw && bd_streams(g, plan->stream_bytes);
+  const int stream = nchw ? nchw_streams(g, plan->stream_bytes) : bd_streams(g, plan->stream_bytes);
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
     float *pad = thread_pad(plan, g, ws, nchw);

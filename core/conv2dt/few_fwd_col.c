@@ -59,7 +59,7 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
     }
     for (int r = 0; r < TC_GEMM_MR; r++)
       c6[r] = tile + r * Kp;
-    tc_ct_transpose(tile, Kp, m, K, colt + p0, ld);
+    tc_ct_transpose(tile, Kp, m, K, colt + p0, ld, 0);
   }
 }
 

@@ -227,8 +227,10 @@ void tc_ct_pack_dy(const fgeom *g, const wtask *T, int a, int b, const float *dy
                    int kp, float *pa);
 void tc_ct_packed_gemm(int kp, const float *pa, int64_t gs, int rows, const float *pb, int cols,
                        float *tile, int64_t ldc, const tc_ukr_table *ukr);
-/* transpose_tile.c: out[k*ld + r] = in[r*ldi + k] for r < rows, k < cols. */
-void tc_ct_transpose(const float *in, int ldi, int rows, int cols, float *out, int64_t ld);
+/* transpose_tile.c: out[k*ld + r] = in[r*ldi + k] for r < rows, k < cols; stream = 1:
+ * aligned groups of 4 around the caches (fence before anyone reads out). */
+void tc_ct_transpose(const float *in, int ldi, int rows, int cols, float *out, int64_t ld,
+                     int stream);
 /* bw_slabs.c: dk = the S partials added in slab order (worksharing inside). */
 void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk);
 /* layout.c: few-filter backward data's packed weights; a thread's padded dy rows (either

@@ -258,7 +258,7 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   char bw[32];
   snprintf(bw, sizeof bw, "%s", bwn);
   if (plan->slabs)
-    snprintf(bw, sizeof bw, "%s:%d", bwn, plan->slabs);
+    snprintf(bw, sizeof bw, "%s:%d%s", bwn, plan->slabs, tc_ct_nchw_few_bw(plan) ? ":nchw" : "");
   /* a composed plan's fast directions run as sub-problems of NHWC plans (compose.c) */
   char subs[64] = "";
   if (tc_ct_composed(plan) && plan->workspace_bytes)
@@ -267,7 +267,10 @@ const char *tc_conv2dt_plan_describe(const tc_conv2dt_plan *plan, char *buf, siz
   snprintf(buf, cap,
            "fwd=%s%s bwd_data=%s%s bwd_weights=%s isa=%s threads=%d ws=%.1fMB%s l2=%zuK mc=%d",
            fwd, !plan->fcol ? "" : tc_ct_nchw_col(plan) ? ":col:nchw" : ":col", bd,
-           a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows" : "", bw,
+           a[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_IGEMM && plan->rowb ? ":rows"
+           : tc_ct_nchw_few_bd(plan)                                     ? ":nchw"
+                                                                         : "",
+           bw,
            plan->ukr ? plan->ukr->name : "none", plan->threads,
            (double)plan->workspace_bytes / (1 << 20), subs, plan->cache_l2 >> 10, plan->mc);
   return buf;

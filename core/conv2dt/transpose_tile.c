@@ -3,7 +3,9 @@
  * planes (few_bd.c, blocks of pixels). Four columns of four rows at a time with SSE where
  * the compiler targets it, then rows in pairs (a scalar transpose cost as much as the
  * gather it fed), the rest one at a time; four columns of output rows are written side by
- * side, so each output row gets consecutive stores. Only copies: the bits are the tile's. */
+ * side, so each output row gets consecutive stores; streamed around the caches where
+ * asked (the caller fences). Only copies: the bits are the tile's. */
+#include <stdint.h>
 #if defined(__SSE2__)
 #include <xmmintrin.h>
 #endif
@@ -11,9 +13,18 @@
 #include "core/conv2dt/internal.h"
 
 #if defined(__SSE2__)
+/* Four floats at p: streamed around the caches where asked and p is 16-byte aligned. */
+static inline void store4(float *p, __m128 v, int stream) {
+  if (stream && ((uintptr_t)p & 15) == 0)
+    _mm_stream_ps(p, v);
+  else
+    _mm_storeu_ps(p, v);
+}
+
 /* Columns [k, k+4) of rows [r0, rows). */
-static void four_columns(const float *in, int ldi, int r0, int rows, int k, float *out,
-                         int64_t ld) {
+static inline __attribute__((always_inline)) void
+four_columns(const float *in, int ldi, int r0, int rows, int k, float *out, int64_t ld,
+             const int stream) {
   int r = r0;
   for (; r + 4 <= rows; r += 4) {
     __m128 t0 = _mm_loadu_ps(in + (int64_t)r * ldi + k);
@@ -21,10 +32,10 @@ static void four_columns(const float *in, int ldi, int r0, int rows, int k, floa
     __m128 t2 = _mm_loadu_ps(in + (int64_t)(r + 2) * ldi + k);
     __m128 t3 = _mm_loadu_ps(in + (int64_t)(r + 3) * ldi + k);
     _MM_TRANSPOSE4_PS(t0, t1, t2, t3);
-    _mm_storeu_ps(out + k * ld + r, t0);
-    _mm_storeu_ps(out + (k + 1) * ld + r, t1);
-    _mm_storeu_ps(out + (k + 2) * ld + r, t2);
-    _mm_storeu_ps(out + (k + 3) * ld + r, t3);
+    store4(out + k * ld + r, t0, stream);
+    store4(out + (k + 1) * ld + r, t1, stream);
+    store4(out + (k + 2) * ld + r, t2, stream);
+    store4(out + (k + 3) * ld + r, t3, stream);
   }
   for (; r + 2 <= rows; r += 2) {
     __m128 a = _mm_loadu_ps(in + (int64_t)r * ldi + k);
@@ -41,11 +52,17 @@ static void four_columns(const float *in, int ldi, int r0, int rows, int k, floa
 }
 #endif
 
-void tc_ct_transpose(const float *in, int ldi, int rows, int cols, float *out, int64_t ld) {
+void tc_ct_transpose(const float *in, int ldi, int rows, int cols, float *out, int64_t ld,
+                     int stream) {
   int k = 0;
 #if defined(__SSE2__)
   for (; k + 4 <= cols; k += 4)
-    four_columns(in, ldi, 0, rows, k, out, ld);
+    if (stream)
+      four_columns(in, ldi, 0, rows, k, out, ld, 1);
+    else
+      four_columns(in, ldi, 0, rows, k, out, ld, 0);
+#else
+  (void)stream;
 #endif
   for (; k < cols; k++)
     for (int r = 0; r < rows; r++)
