@@ -132,10 +132,11 @@ static void same_bits_nchw_nhwc(const tc_conv2dt_plan *nhwc, const tc_conv2dt_pl
   free_outputs(o), free_outputs(t), free_inputs(a);
 }
 
-/* NCHW runs the NHWC plan of the same problem between transposes (few-filter backward
- * weights: in place): the same bits, for the default choices on 2 threads (private chunks
- * for some shapes) and 1 (shared chunks for one), and for every algorithm forced. The team is set here, not taken from the machine:
- * at 3 threads no plain shape needs more than one shared chunk. */
+/* NCHW runs the NHWC plan of the same problem between transposes (the few-filter kernels:
+ * in place): the same bits, for the default choices on 2 threads (private chunks for some
+ * shapes) and 1 (shared chunks for one), and for every algorithm forced. The team is set
+ * here, not taken from the machine: at 3 threads no plain shape needs more than one
+ * shared chunk. */
 START_TEST(nchw_is_bit_identical_to_nhwc) {
   int ran[TC_CONV2DT_DIRS][TC_CONV2DT_ALGOS] = {{0}}, shared = 0, private = 0, in_place = 0;
   static const int teams[] = {2, 1}; /* private chunks where they apply; shared chunks */

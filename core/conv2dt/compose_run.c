@@ -181,10 +181,11 @@ void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, con
 }
 
 /* NCHW few-filter backward weights reads x and dy in place, the bias gradient in NHWC's
- * order. Otherwise each group's residues add their partial kernels in residue order; a group that has one
- * sub-problem writes dk directly (groups 1) or through the kernel buffer. The bias
- * gradient comes from the inner plans (the NHWC sums: bit-identical to NHWC) unless
- * dilation leaves output rows outside every sub-problem (then from the outer plan). */
+ * order. Otherwise each group's residues add their partial kernels in residue order; a
+ * group that has one sub-problem writes dk directly (groups 1) or through the kernel
+ * buffer. The bias gradient comes from the inner plans (the NHWC sums: bit-identical to
+ * NHWC) unless dilation leaves output rows outside every sub-problem (then from the outer
+ * plan). */
 void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
                                      float *dk, float *dbias, void *ws) {
   if (tc_ct_nchw_few_bw(q)) {

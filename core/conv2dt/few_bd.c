@@ -13,7 +13,9 @@
  * as (kh*kw*F x C). Copying the dy rows the band reaches once, zero-padded at both ends,
  * lets every pixel read its A rows in place (rows of neighbouring pixels overlap when
  * sh < kh); the wide micro-kernel sums all kernel rows of a 6-pixel group in registers (a
- * kernel row whose dy row lies outside the output reads zeros). */
+ * kernel row whose dy row lies outside the output reads zeros). NCHW plans run the same
+ * products: the padded rows read NCHW dy, and dx goes through a tile of pixels transposed
+ * into the planes (the bits of NHWC). */
 
 /* count pixels of dy row oi of image n from column col on, F values each, into dst in
  * NHWC order (from NCHW dy: F planes interleaved; with F = 1 the two layouts agree). */

@@ -13,8 +13,8 @@
 size_t tc_ct_nchw_col_thread_bytes(const tc_conv2dt_plan *q) {
   fgeom g = fgeom_of(q);
   int rows = tc_ct_fwd_col_rows(&g);
-  return rows ? align_up((size_t)tc_ct_small_k(&g) * (size_t)tc_ct_colt_ld(&g, rows) * sizeof(float))
-              : 0;
+  size_t floats = rows ? (size_t)tc_ct_small_k(&g) * (size_t)tc_ct_colt_ld(&g, rows) : 0;
+  return align_up(floats * sizeof(float));
 }
 
 int tc_ct_nchw_col(const tc_conv2dt_plan *q) {
