@@ -74,10 +74,12 @@ static int bd_band(const fgeom *g) {
  * last layer, 0.8 MB: about -3 %), hence plan->stream_bytes (tc_ct_stream_bytes). */
 #define STREAM_K 32
 
-/* NCHW streams whatever K: each plane's run of a block is written whole (dcgan4, K = 75:
- * +18-20 % streamed at 1 and 2 threads). */
+/* NCHW streams whatever K, from half NHWC's size (L2 x threads): each plane's run of a
+ * block is written whole, where NHWC's stores come from a 6 x 64 tile (Zen 5: dcgan4, K =
+ * 75, +18-20 % streamed at 1 and 2 threads; fsrcnn's 3.7 MB at 2 threads 169 -> 235
+ * GFLOP/s, medians of 5 alternations). */
 static int nchw_streams(const fgeom *g, int64_t stream_bytes) {
-  return g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes;
+  return g->n * g->h * g->w * g->c * (int64_t)sizeof(float) >= stream_bytes / 2;
 }
 
 static int bd_streams(const fgeom *g, int64_t stream_bytes) {
