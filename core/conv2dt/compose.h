@@ -93,6 +93,14 @@ void tc_ct_composed_backward_data(const tc_conv2dt_plan *q, const float *dy, con
 void tc_ct_composed_backward_weights(const tc_conv2dt_plan *q, const float *x, const float *dy,
                                      float *dk, float *dbias, void *ws);
 
+/* 1 where the plan is NCHW with no groups or dilation, direction dir runs few_filters and
+ * there are micro-kernels: the few-filter kernels that read NCHW in place may take it. */
+static inline int tc_ct_plain_nchw_few(const tc_conv2dt_plan *q, tc_conv2dt_dir dir) {
+  const tc_conv2dt_params *p = &q->p;
+  return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
+         p->dilation_w == 1 && q->algo[dir] == TC_CONV2DT_FEW_FILTERS && q->ukr;
+}
+
 /* few_fwd_col_nchw.c: few-filter forward's column form on NCHW x and y in place (plans
  * that are NCHW only, no groups or dilation, whose NHWC twin runs the column form): the
  * bits of the NHWC kernel without the transposes. Its workspace is a colT buffer per

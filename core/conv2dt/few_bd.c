@@ -167,10 +167,7 @@ static void bd_band_run(const fgeom *g, const float *bp, const float *pad, int r
  * 182. Without streaming the planes, two threads ran 0.6-0.9x of private chunks (every dx
  * line read for ownership before it is written). The same bits either way. */
 int tc_ct_nchw_few_bd(const tc_conv2dt_plan *q) {
-  const tc_conv2dt_params *p = &q->p;
-  return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
-         p->dilation_w == 1 && q->algo[TC_CONV2DT_BACKWARD_DATA] == TC_CONV2DT_FEW_FILTERS &&
-         q->ukr;
+  return tc_ct_plain_nchw_few(q, TC_CONV2DT_BACKWARD_DATA);
 }
 
 /* An NCHW plan's workspace: the packed weights, then per thread its padded dy rows and

@@ -20,10 +20,7 @@
 #define RUN 8
 
 int tc_ct_nchw_few_bw(const tc_conv2dt_plan *q) {
-  const tc_conv2dt_params *p = &q->p;
-  return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
-         p->dilation_w == 1 && q->algo[TC_CONV2DT_BACKWARD_WEIGHTS] == TC_CONV2DT_FEW_FILTERS &&
-         q->ukr && q->slabs > 0;
+  return tc_ct_plain_nchw_few(q, TC_CONV2DT_BACKWARD_WEIGHTS) && q->slabs > 0;
 }
 
 static size_t pad_bytes(const fgeom *g) {

@@ -45,20 +45,18 @@ static void colt_rows(const fgeom *g, const float *x, int64_t n, int r0, int r1,
   tc_wide_steps s = {1, g->c, 0, 1, b, 0, TC_GEMM_NR, (ptrdiff_t)g->c * TC_GEMM_NR};
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
-  for (int r = 0; r < TC_GEMM_MR; r++)
-    c6[r] = tile + r * Kp;
   for (int64_t p0 = 0; p0 < npix; p0 += TC_GEMM_MR) {
     int m = (int)(npix - p0 < TC_GEMM_MR ? npix - p0 : TC_GEMM_MR);
-    for (int r = 0; r < TC_GEMM_MR; r++)
+    for (int r = 0; r < TC_GEMM_MR; r++) {
       a6[r] = xb + (p0 + (r < m ? r : m - 1)) * g->c;
+      c6[r] = tile + r * Kp;
+    }
     for (int j0 = 0; j0 < K; j0 += TC_WIDE_NW) {
       s.b = b + (ptrdiff_t)(j0 / TC_GEMM_NR) * s.ps;
       wide(&s, a6, c6, TC_GEMM_MR, imin(TC_WIDE_NW, K - j0), 0);
       for (int r = 0; r < TC_GEMM_MR; r++)
         c6[r] += TC_WIDE_NW;
     }
-    for (int r = 0; r < TC_GEMM_MR; r++)
-      c6[r] = tile + r * Kp;
     tc_ct_transpose(tile, Kp, m, K, colt + p0, ld, 0);
   }
 }

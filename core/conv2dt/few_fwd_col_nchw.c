@@ -18,11 +18,8 @@ size_t tc_ct_nchw_col_thread_bytes(const tc_conv2dt_plan *q) {
 }
 
 int tc_ct_nchw_col(const tc_conv2dt_plan *q) {
-  const tc_conv2dt_params *p = &q->p;
   fgeom g = fgeom_of(q);
-  return p->data_format == TC_CHANNELS_FIRST && p->groups == 1 && p->dilation_h == 1 &&
-         p->dilation_w == 1 && q->algo[TC_CONV2DT_FORWARD] == TC_CONV2DT_FEW_FILTERS &&
-         q->ukr && tc_ct_fwd_col_rows(&g) > 0;
+  return tc_ct_plain_nchw_few(q, TC_CONV2DT_FORWARD) && tc_ct_fwd_col_rows(&g) > 0;
 }
 
 /* colT rows for input rows [r0, r1) of image n: K rows of npix pixels, ld apart, 64
