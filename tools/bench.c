@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <immintrin.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +174,7 @@ static double time_op(const tc_conv2dt_plan *pl, int op, int reps, float **buf, 
   return best;
 }
 
-tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
+tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps, unsigned ops,
                        tc_bench_result *out) {
   tc_conv2dt_plan pl;
   TC_TRY(tc_bench_plan(s, fmt, &pl));
@@ -198,7 +199,8 @@ tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
     tc_conv2dt_plan_describe(&pl, out->plan, sizeof out->plan);
     out->threads = omp_get_max_threads();
     for (int op = 0; op < 3; op++)
-      out->gflops[op] = out->flops / time_op(&pl, op, reps, buf, ws, t) * 1e-9;
+      out->gflops[op] =
+          ops & (1u << op) ? out->flops / time_op(&pl, op, reps, buf, ws, t) * 1e-9 : NAN;
   } else {
     tc_set_error(TC_ERR_NOMEM, "bench %s: out of memory for its tensors", s->name);
   }

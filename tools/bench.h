@@ -4,7 +4,7 @@
  *   tc_bench_shape s[64]; int n;
  *   tc_bench_load_shapes("tools/shapes.txt", s, 64, &n);
  *   double peak = tc_bench_fma_peak(2);
- *   tc_bench_result r; tc_bench_run(&s[0], TC_CHANNELS_LAST, 10, &r);
+ *   tc_bench_result r; tc_bench_run(&s[0], TC_CHANNELS_LAST, 10, TC_BENCH_ALL, &r);
  *
  * Shapes file: one shape a line, `name N Hin Win Cin Cout kh kw sh sw padding`, with
  * padding `same`, `valid` or an integer p: PyTorch's symmetric padding, run exactly as an
@@ -49,9 +49,16 @@ tc_status tc_bench_builtin_shapes(tc_bench_shape *out, int cap, int *count);
 /* Fills a plan for the shape in the given layout (the integer padding as an explicit plan). */
 tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan);
 
-/* Times each kernel reps times after one warm-up call and reports medians. Allocates the
- * tensors and the workspace; TC_ERR_NOMEM when it cannot. */
-tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps,
+/* The kernels a run times: a mask of forward, backward data, backward weights. */
+#define TC_BENCH_FWD 1u
+#define TC_BENCH_BWD_DATA 2u
+#define TC_BENCH_BWD_WEIGHTS 4u
+#define TC_BENCH_ALL 7u
+
+/* Times each kernel of ops reps times after one warm-up call and reports medians (NAN for
+ * the kernels not in ops). Allocates the tensors and the workspace; TC_ERR_NOMEM when it
+ * cannot. */
+tc_status tc_bench_run(const tc_bench_shape *s, tc_data_format fmt, int reps, unsigned ops,
                        tc_bench_result *out);
 
 /* This machine's FMA peak in GFLOP/s with nthreads threads, with the widest FMA it has

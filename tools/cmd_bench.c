@@ -13,7 +13,7 @@
 static void tc_bench_help(FILE *out) {
   fprintf(out,
           "usage: tconv bench [--shapes FILE] [--reps N] [--threads N]\n"
-          "                   [--format nhwc|nchw|both] [--csv]\n\n"
+          "                   [--format nhwc|nchw|both] [--dir all|fwd|bd|bw] [--csv]\n\n"
           "Times forward, backward_data and backward_weights of conv2d_transpose on each shape\n"
           "of FILE (`name N Hin Win Cin Cout kh kw sh sw same|valid|p [groups=G]\n"
           "[dilation=D|DHxDW]`, p = PyTorch padding, run exactly as an explicit crop; groups\n"
@@ -27,6 +27,9 @@ static void tc_bench_help(FILE *out) {
           "  --threads N     OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
           "  --format F      nhwc (default), nchw, or both: each shape in NHWC then NCHW,\n"
           "                  back to back, with the NCHW/NHWC ratio of each kernel\n"
+          "  --dir D         time only forward (fwd), backward data (bd) or backward\n"
+          "                  weights (bw), each reported as - (nan in CSV) otherwise;\n"
+          "                  several joined by commas (default all)\n"
           "  --csv           comma-separated values instead of a table\n");
 }
 
@@ -35,8 +38,29 @@ typedef struct bench_opts {
   long reps, threads;
   tc_data_format fmt;
   int csv;
-  int both; /* --format both */
+  int both;     /* --format both */
+  unsigned ops; /* --dir: TC_BENCH_* */
 } bench_opts;
+
+/* --dir's value: all, or fwd, bd, bw joined by commas; 0 when malformed. */
+static unsigned parse_dirs(const char *v) {
+  static const char *const names[3] = {"fwd", "bd", "bw"};
+  if (strcmp(v, "all") == 0)
+    return TC_BENCH_ALL;
+  unsigned ops = 0;
+  for (const char *p = v;; p++) {
+    size_t len = strcspn(p, ",");
+    int k = 0;
+    while (k < 3 && !(strlen(names[k]) == len && strncmp(p, names[k], len) == 0))
+      k++;
+    if (k == 3)
+      return 0;
+    ops |= 1u << k;
+    p += len;
+    if (*p == '\0')
+      return ops;
+  }
+}
 
 /* 0 ok, 1 help printed, 2 bad usage. */
 static int parse_opts(int argc, char **argv, bench_opts *o) {
@@ -56,6 +80,12 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
         fprintf(stderr, "tconv bench: %s\n", tc_last_error());
         return 2;
       }
+    } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+      if ((o->ops = parse_dirs(argv[++i])) == 0) {
+        fprintf(stderr, "tconv bench: --dir '%s': expected all, or fwd, bd, bw joined by "
+                        "commas\n", argv[i]);
+        return 2;
+      }
     } else if (strcmp(argv[i], "--reps") == 0) {
       if (tc_arg_long(argc, argv, &i, 1, 100000, &o->reps) != 0)
         return 2;
@@ -71,6 +101,12 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
   return 0;
 }
 
+/* v with fmt, or "-" for a kernel not timed (NAN). */
+static const char *cell(char buf[16], const char *fmt, double v) {
+  snprintf(buf, 16, isnan(v) ? "-" : fmt, v);
+  return buf;
+}
+
 static void print_row(const bench_opts *o, const char *name, const tc_bench_result *r,
                       double peak) {
   double gf = r->flops * 1e-9, mib = (double)r->workspace_bytes / (1 << 20);
@@ -80,9 +116,12 @@ static void print_row(const bench_opts *o, const char *name, const tc_bench_resu
            100 * r->gflops[2] / peak, r->workspace_bytes, r->threads, r->plan);
     return;
   }
-  printf("%-12s %7.2f | %7.1f %7.1f %7.1f | %5.0f %5.0f %5.0f | %8.2f %8.2f\n", name, gf,
-         r->gflops[0], r->gflops[1], r->gflops[2], 100 * r->gflops[0] / peak,
-         100 * r->gflops[1] / peak, 100 * r->gflops[2] / peak, mib, mib / r->threads);
+  char b[6][16];
+  const double *g = r->gflops;
+  printf("%-12s %7.2f | %7s %7s %7s | %5s %5s %5s | %8.2f %8.2f\n", name, gf,
+         cell(b[0], "%.1f", g[0]), cell(b[1], "%.1f", g[1]), cell(b[2], "%.1f", g[2]),
+         cell(b[3], "%.0f", 100 * g[0] / peak), cell(b[4], "%.0f", 100 * g[1] / peak),
+         cell(b[5], "%.0f", 100 * g[2] / peak), mib, mib / r->threads);
   printf("%-12s %s\n", "", r->plan);
 }
 
@@ -107,7 +146,7 @@ static void print_header(const bench_opts *o, double peak, int threads) {
 /* One shape in one layout: its row; 0, or 1 after an error message. */
 static int run_one(const bench_opts *o, const tc_bench_shape *s, tc_data_format fmt,
                    double peak, tc_bench_result *r) {
-  if (tc_bench_run(s, fmt, (int)o->reps, r) != TC_OK) {
+  if (tc_bench_run(s, fmt, (int)o->reps, o->ops, r) != TC_OK) {
     fprintf(stderr, "tconv bench: %s: %s\n", s->name, tc_last_error());
     return 1;
   }
@@ -130,21 +169,26 @@ static int run_shapes(const bench_opts *o, const tc_bench_shape *shapes, int n, 
       for (int k = 0; k < 3; k++)
         logsum[f][k] += log(r[f].gflops[k]);
     }
-    if (o->both && !o->csv)
-      printf("%-12s %7s | %7.2f %7.2f %7.2f | nchw/nhwc\n", "", "",
-             r[1].gflops[0] / r[0].gflops[0], r[1].gflops[1] / r[0].gflops[1],
-             r[1].gflops[2] / r[0].gflops[2]);
+    if (o->both && !o->csv) {
+      char b[3][16];
+      const double *g0 = r[0].gflops, *g1 = r[1].gflops;
+      printf("%-12s %7s | %7s %7s %7s | nchw/nhwc\n", "", "", cell(b[0], "%.2f", g1[0] / g0[0]),
+             cell(b[1], "%.2f", g1[1] / g0[1]), cell(b[2], "%.2f", g1[2] / g0[2]));
+    }
     fflush(stdout);
   }
   if (n > 0 && !o->csv)
-    for (int f = 0; f < 1 + o->both; f++)
-      printf("%-12s %7s | %7.1f %7.1f %7.1f |\n", f ? "geomean/nchw" : "geomean", "",
-             exp(logsum[f][0] / n), exp(logsum[f][1] / n), exp(logsum[f][2] / n));
+    for (int f = 0; f < 1 + o->both; f++) {
+      char b[3][16];
+      printf("%-12s %7s | %7s %7s %7s |\n", f ? "geomean/nchw" : "geomean", "",
+             cell(b[0], "%.1f", exp(logsum[f][0] / n)), cell(b[1], "%.1f", exp(logsum[f][1] / n)),
+             cell(b[2], "%.1f", exp(logsum[f][2] / n)));
+    }
   return 0;
 }
 
 int tc_cmd_bench(int argc, char **argv) {
-  bench_opts o = {NULL, 10, 0, TC_CHANNELS_LAST, 0, 0};
+  bench_opts o = {NULL, 10, 0, TC_CHANNELS_LAST, 0, 0, TC_BENCH_ALL};
   int rc = parse_opts(argc, argv, &o);
   if (rc)
     return rc == 1 ? 0 : rc;
