@@ -116,14 +116,15 @@ static void gemm_edges(tc_isa isa) {
   for (int ki = 0; ki < 5; ki++)
     for (int m = 1; m <= TC_GEMM_MR; m++)
       for (int n = 1; n <= TC_GEMM_NC; n++)
-        for (int packed = 0; packed < 2; packed++)
+        for (int packed = 0; packed < 3; packed++)
           for (int nt = 1; nt <= 3; nt += 2)
             check_gemm_call(ukr, nt, kcs[ki], m, n, packed, (m + n + nt) % 2, &rng);
 }
 
 /* One wide call: nt pairs of kc steps, A rows as apart per pair and ks per step; B packed
- * (panels ps apart, with a gap) or read in place (ps = 16, rows bs = n + 3 apart, the
- * allocation ending at the last element the tile may read). */
+ * (panels ps apart, with a gap; packed = 2: a gap of one row between pairs too) or read in
+ * place (ps = 16, rows bs = n + 3 apart, the allocation ending at the last element the tile
+ * may read). */
 static void check_wide_call(tc_wide_ukr_fn wide, tc_gemm_ukr_fn twin, int nt, int kc, int ks,
                             int m, int n, int packed, int add, tc_test_rng *rng) {
   enum { MR = TC_GEMM_MR, NR = TC_GEMM_NR };
@@ -131,8 +132,8 @@ static void check_wide_call(tc_wide_ukr_fn wide, tc_gemm_ukr_fn twin, int nt, in
   const ptrdiff_t as = (ptrdiff_t)kc * ks + 3;
   tc_wide_steps st = {nt, kc, as, ks, NULL, 0, 0, 0};
   st.bs = packed ? NR : n + 3;
-  st.bt = packed ? (ptrdiff_t)kc * NR : (ptrdiff_t)kc * st.bs;
-  st.ps = packed ? (ptrdiff_t)nt * kc * NR + 8 : NR;
+  st.bt = packed ? (ptrdiff_t)(kc + (packed == 2)) * NR : (ptrdiff_t)kc * st.bs;
+  st.ps = packed ? (ptrdiff_t)nt * st.bt + 8 : NR;
   const size_t bsize = packed ? (size_t)(npan * st.ps)
                                : (size_t)((nt - 1) * st.bt + (kc - 1) * st.bs + n);
   float *a = malloc(sizeof(float) * (size_t)(MR * nt * as));
@@ -195,7 +196,7 @@ static void wide_edges(tc_isa isa) {
          * 64-column groups in place of two 6x32 calls. */
         int split = isa == TC_ISA_AVX512 && n % 32 != 0 && n % 32 <= 16;
         tc_gemm_ukr_fn twin = split ? NULL : table->gemm;
-        for (int packed = 0; packed < 2; packed++)
+        for (int packed = 0; packed < 3; packed++)
           check_wide_call(wide, twin, shapes[si][0], shapes[si][1], shapes[si][2], m, n,
                           packed, (m + n + si) % 3, &rng); /* store, add, stream */
       }
@@ -287,7 +288,7 @@ START_TEST(gemm64_gives_the_bits_of_gemm) {
     for (int ki = 0; ki < 4; ki++)
       for (int m = 1; m <= TC_GEMM_MR; m++)
         for (int nt = 1; nt <= 3; nt++)
-          for (int packed = 0; packed < 2; packed++)
+          for (int packed = 0; packed < 3; packed++)
             check_gemm64_call(t, nt, kcs[ki], m, packed, (m + nt + ki) % 2, &rng);
     tested++;
   }
