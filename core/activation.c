@@ -137,9 +137,11 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
   /* Elementwise, so any split over threads gives the same bits; small tensors stay serial
    * because a thread team costs more than it saves below about 32k elements. The common
    * kinds get loops of their own (the switch out of the loop, so they vectorize); their
-   * expressions are tc_act_point's, so the bits are too. */
+   * expressions are tc_act_point's, so the bits are too. The `if` names `parallel`: unnamed,
+   * OpenMP 5 applies it to `simd` too, and below the threshold gcc then ran a scalar loop
+   * with a branch per element (the autoencoder's 25k-float relus: 80 us, now 17). */
   if (act.kind == TC_ACT_RELU) {
-#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel : n >= TC_ACT_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++)
       y[i] = (z[i] > 0.0f || z[i] != z[i]) ? z[i] : 0.0f; /* NaN passes, as isnan(z) ? z */
     return;
@@ -237,12 +239,12 @@ tc_status tc_activation_backward_add(tc_activation act, const float *z, const fl
   /* deriv * dy is rounded to a float before the add (C11, no contraction): the bits of
    * dz = deriv * dy followed by dx += dz. relu and leaky_relu keep tc_act_deriv's forms. */
   if (act.kind == TC_ACT_RELU) {
-#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel : n >= TC_ACT_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++)
       dx[i] += (z[i] > 0.0f ? 1.0f : 0.0f) * dy[i];
   } else if (act.kind == TC_ACT_LEAKY_RELU) {
     const float alpha = act.alpha;
-#pragma omp parallel for simd schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel : n >= TC_ACT_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++)
       dx[i] += (z[i] > 0.0f ? 1.0f : alpha) * dy[i];
   } else {
