@@ -12,8 +12,13 @@
 /* Alignment of tensor data, arena blocks and workspaces: one cache line, one zmm register. */
 #define TC_ALIGN 64
 
+/* From this many bytes on a block is 2 MiB aligned and sized, and asked of the kernel as
+ * transparent huge pages (madvise; core/aligned.c says why). */
+#define TC_HUGE_FROM ((size_t)4 << 20)
+
 /* An uninitialised TC_ALIGN-aligned block of bytes rounded up to a multiple of TC_ALIGN
- * (a distinct block for 0), or NULL when the system is out of memory. Thread-safe. */
+ * (of 2 MiB from TC_HUGE_FROM on; a distinct block for 0), or NULL when the system is out
+ * of memory. Thread-safe. */
 void *tc_aligned_alloc(size_t bytes);
 void tc_aligned_free(void *p);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/aligned.h"
 #include "core/arena.h"
 #include "core/status.h"
 #include "core/tensor.h"
@@ -61,6 +62,26 @@ START_TEST(status_names_and_messages) {
   ck_assert_str_eq(tc_last_error(), "load 3: file 'a.npz' missing");
   tc_clear_error();
   ck_assert_str_eq(tc_last_error(), "");
+}
+END_TEST
+
+/* Small blocks are 64-byte aligned; from TC_HUGE_FROM on 2 MiB aligned (huge pages), and
+ * every byte asked for is usable either way. */
+START_TEST(aligned_blocks_small_and_huge) {
+  const size_t sizes[] = {0, 1, 100, TC_HUGE_FROM - 1, TC_HUGE_FROM, TC_HUGE_FROM + 12345};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    unsigned char *p = tc_aligned_alloc(sizes[i]);
+    ck_assert_ptr_nonnull(p);
+    size_t align = sizes[i] >= TC_HUGE_FROM ? (size_t)2 << 20 : TC_ALIGN;
+    ck_assert_msg((uintptr_t)p % align == 0, "%zu bytes at %p, want %zu-aligned", sizes[i],
+                  (void *)p, align);
+    if (sizes[i] > 0) {
+      memset(p, 0xa5, sizes[i]);
+      ck_assert_uint_eq(p[sizes[i] - 1], 0xa5);
+    }
+    tc_aligned_free(p);
+  }
+  tc_aligned_free(NULL);
 }
 END_TEST
 
@@ -123,6 +144,7 @@ int main(void) {
   tcase_add_test(tc, rank_zero_has_one_element);
   tcase_add_test(tc, bad_shapes_are_refused_with_a_message);
   tcase_add_test(tc, status_names_and_messages);
+  tcase_add_test(tc, aligned_blocks_small_and_huge);
   tcase_add_test(tc, arena_grows_then_compacts);
   tcase_add_test(tc, arena_tensors_and_copy);
   suite_add_tcase(s, tc);
