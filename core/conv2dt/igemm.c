@@ -82,10 +82,14 @@ static void pack_b_panel(const igemm *G, int tap, int j, int k0, int n0, float *
 static void chunk_rows(const igemm *G, int64_t r0, int64_t r1, int n0, int ncv, int first,
                        rows *R) {
   const fgeom *g = G->g;
-  int64_t per_img = (int64_t)G->qh * G->qw;
-  for (int64_t r = r0; r < r1; r++) {
-    int64_t i = r - r0, n = r / per_img;
-    int u = (int)(r % per_img / G->qw), v = (int)(r % G->qw);
+  int64_t per_img = (int64_t)G->qh * G->qw, n = r0 / per_img;
+  int u = (int)(r0 % per_img / G->qw), v = (int)(r0 % G->qw);
+  for (int64_t r = r0; r < r1; r++, v++) { /* (n, u, v) of row r, stepped, not divided */
+    if (v == G->qw)
+      v = 0, u++;
+    if (u == G->qh)
+      u = 0, n++;
+    int64_t i = r - r0;
     R->n[i] = n, R->u[i] = u, R->v[i] = v;
     int64_t oi = G->fwd ? (int64_t)(G->u0 + u) * g->sh + G->rh - g->pt : u;
     int64_t oj = G->fwd ? (int64_t)(G->v0 + v) * g->sw + G->rw - g->pl : v;
@@ -276,11 +280,20 @@ static void order_by_taps(const igemm *G, int cnt, rows *R) {
     memmove(sets + j + 1, sets + j, sizeof(int64_t) * (size_t)(nsets - j));
     sets[j] = key, nsets++;
   }
-  int q = 0;
-  for (int k = 0; k < nsets; k++)
+  if (nsets > 0) { /* stably by set: each row's set index, then a counting sort */
+    int start[MAX_SETS + 1] = {0};
+    for (int i = 0; i < cnt; i++) {
+      int k = 0;
+      while (sets[k] != R->key[i])
+        k++;
+      R->key[i] = k;
+      start[k + 1]++;
+    }
+    for (int k = 0; k < nsets; k++)
+      start[k + 1] += start[k];
     for (int i = 0; i < cnt; i++)
-      if (R->key[i] == sets[k])
-        R->order[q++] = i;
+      R->order[start[R->key[i]]++] = i;
+  }
   if (nsets <= 0 || (!G->rowb && chunk_taps(R, R->order, cnt) * 25 > chunk_taps(R, NULL, cnt) * 24))
     for (int i = 0; i < cnt; i++)
       R->order[i] = i;
