@@ -80,6 +80,43 @@ static void mm_dot4(const float *x, const float *b, int64_t n, int count, float 
   }
 }
 
+/* The tree of eight dots' partial sums at once: lane q of the result is
+ * ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7])) of lane[q], the sums
+ * mm_dot4 forms one dot at a time (a + b == b + a exactly, so only the pairing matters). */
+static __m256 mm_tree8(const __m256 lane[8]) {
+  __m256 s[4]; /* s[h] = halves of lane[2h] | lane[2h+1] added: l[j] + l[j+4], j < 4 */
+#pragma GCC unroll 4
+  for (int h = 0; h < 4; h++)
+    s[h] = _mm256_add_ps(_mm256_permute2f128_ps(lane[2 * h], lane[2 * h + 1], 0x20),
+                         _mm256_permute2f128_ps(lane[2 * h], lane[2 * h + 1], 0x31));
+  /* pairs (s0 + s1), (s2 + s3), then their sum: results q = 0, 2, 4, 6 | 1, 3, 5, 7 */
+  __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(s[0], s[1]), _mm256_hadd_ps(s[2], s[3]));
+  return _mm256_permutevar8x32_ps(t, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* mm_dot4 for eight rows of b, their trees formed side by side (n >= 8): the tree of one
+ * dot cost more than its products where n is 32 (the autoencoder's latent layer). */
+static void mm_dot8(const float *x, const float *b, int64_t n, float *out) {
+  __m256 lane[8];
+#pragma GCC unroll 8
+  for (int q = 0; q < 8; q++)
+    lane[q] = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 xv = _mm256_loadu_ps(x + j);
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; q++)
+      lane[q] = _mm256_add_ps(lane[q], _mm256_mul_ps(xv, _mm256_loadu_ps(b + q * n + j)));
+  }
+  float acc[8];
+  _mm256_storeu_ps(acc, mm_tree8(lane));
+  for (int q = 0; q < 8; q++) {
+    for (int64_t t = j; t < n; t++)
+      acc[q] += x[t] * b[q * n + t];
+    out[q] += acc[q];
+  }
+}
+
 /* n < 8 (a logit's single column): the partial sums stay zero and their tree gives +0, so
  * each element is out[p] += ((+0 + x[0]*b[p][0]) + x[1]*b[p][1]) ...; one vector of p at a
  * time, b's column j read with stride n. The +0 start is kept: it turns a -0 product into
@@ -109,7 +146,10 @@ static void mm_nt(const float *dc, const float *b, float *da, int64_t i, int64_t
     mm_nt_short(dc + i * n, b, da + i * k, k, n);
     return;
   }
-  for (int64_t p = 0; p < k; p += 4)
+  int64_t p = 0;
+  for (; p + 8 <= k; p += 8)
+    mm_dot8(dc + i * n, b + p * n, n, da + i * k + p);
+  for (; p < k; p += 4)
     mm_dot4(dc + i * n, b + p * n, n, k - p < 4 ? (int)(k - p) : 4, da + i * k + p);
 }
 
