@@ -117,6 +117,16 @@ void tc_dist_sum_restore(tc_dist_sum *s);
  * to the tree. At most the local count per step. */
 tc_status tc_dist_sum_push(tc_dist_sum *s, const float *extra);
 
+/* Replicas: models of the same variables (names and sizes) that compute some of this
+ * rank's shards beside the registered one, one thread each (tools/train_ae_lanes.c). A
+ * replica's shard goes into the tree from its own gradients and state, in shard order like
+ * any other, so the sums are those of one shard after another.
+ * tc_dist_sum_check_twin: TC_ERR_STATE naming the first registered variable twin lacks.
+ * tc_dist_sum_restore_into: tc_dist_sum_restore for twin's state variables (checked twin).
+ * tc_dist_sum_push_from: tc_dist_sum_push with twin's gradients and state (checked here). */
+tc_status tc_dist_sum_check_twin(const tc_dist_sum *s, const tc_model *twin);
+void tc_dist_sum_restore_into(const tc_dist_sum *s, tc_model *twin);
+tc_status tc_dist_sum_push_from(tc_dist_sum *s, const tc_model *twin, const float *extra);
 /* Ends the step on every rank: the total over all shards times 1/S goes into the
  * registered gradients and state variables, and into extra_out (n_extra; may be NULL).
  * local is this rank's status for the step; when any rank failed nothing is written and

@@ -161,17 +161,51 @@ void tc_dist_sum_restore(tc_dist_sum *s) {
     }
 }
 
-static void tc_dist_leaf_fill(const tc_dist_sum *s, float *leaf, const float *extra) {
+/* The variable of twin that stands for span sp: its name and size, or NULL. */
+static tc_param *tc_dist_twin(const tc_dist_span *sp, const tc_model *twin) {
+  tc_param *p = tc_model_find_param(twin, sp->param->name);
+  return p != NULL && p->value->size == sp->n && (sp->is_state || p->value->grad) ? p : NULL;
+}
+
+/* Span i's numbers now: the registered ones, or (twin) those of twin's variable. */
+static const float *tc_dist_span_now(const tc_dist_span *sp, const tc_model *twin) {
+  if (twin == NULL)
+    return sp->data;
+  const tc_param *p = tc_dist_twin(sp, twin);
+  return sp->is_state ? p->value->data : p->value->grad;
+}
+
+static void tc_dist_leaf_fill(const tc_dist_sum *s, const tc_model *twin, float *leaf,
+                              const float *extra) {
   for (int i = 0; i < s->n_spans; i++) {
     const tc_dist_span *sp = &s->spans[i];
     if (sp->is_state || sp->param->trainable)
-      memcpy(leaf, sp->data, (size_t)sp->n * sizeof *leaf);
+      memcpy(leaf, tc_dist_span_now(sp, twin), (size_t)sp->n * sizeof *leaf);
     else
       memset(leaf, 0, (size_t)sp->n * sizeof *leaf);
     leaf += sp->n;
   }
   if (s->n_extra > 0)
     memcpy(leaf, extra, (size_t)s->n_extra * sizeof *leaf);
+}
+
+tc_status tc_dist_sum_check_twin(const tc_dist_sum *s, const tc_model *twin) {
+  for (int i = 0; i < s->n_spans; i++)
+    if (tc_dist_twin(&s->spans[i], twin) == NULL)
+      return tc_set_error(TC_ERR_STATE, "shard sum: the replica has no variable '%s' of %lld "
+                          "floats%s", s->spans[i].param->name, (long long)s->spans[i].n,
+                          s->spans[i].is_state ? "" : " with a gradient buffer");
+  return TC_OK;
+}
+
+void tc_dist_sum_restore_into(const tc_dist_sum *s, tc_model *twin) {
+  const float *at = s->snapshot;
+  for (int i = 0; i < s->n_spans; i++)
+    if (s->spans[i].is_state) {
+      memcpy(tc_dist_twin(&s->spans[i], twin)->value->data, at,
+             (size_t)s->spans[i].n * sizeof *at);
+      at += s->spans[i].n;
+    }
 }
 
 /* a += b, element by element: the order of elements does not matter, only which partial
@@ -182,10 +216,16 @@ static void tc_dist_add(float *restrict a, const float *restrict b, int64_t n) {
 }
 
 tc_status tc_dist_sum_push(tc_dist_sum *s, const float *extra) {
+  return tc_dist_sum_push_from(s, NULL, extra);
+}
+
+tc_status tc_dist_sum_push_from(tc_dist_sum *s, const tc_model *twin, const float *extra) {
   if (s->stack == NULL || s->pushed >= s->count)
     return tc_set_error(TC_ERR_STATE, "shard sum: push of shard %d of %d without begin",
                         s->pushed + 1, s->count);
-  tc_dist_leaf_fill(s, s->stack + (int64_t)s->top * s->len, extra);
+  if (twin != NULL)
+    TC_TRY(tc_dist_sum_check_twin(s, twin));
+  tc_dist_leaf_fill(s, twin, s->stack + (int64_t)s->top * s->len, extra);
   s->level[s->top++] = 0;
   /* Two partial sums of equal height are the left and right halves of one subtree. */
   while (s->top >= 2 && s->level[s->top - 1] == s->level[s->top - 2]) {

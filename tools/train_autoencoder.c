@@ -1,5 +1,6 @@
 /* train_autoencoder.c — the training loop of `tconv train --model autoencoder`. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "tools/png_grid.h"
 #include "tools/profile.h"
 #include "tools/progress.h"
+#include "tools/train_ae_lanes.h"
 #include "tools/train_common.h"
 #include "tools/train_schedule.h"
 #include "tools/train_ema.h"
@@ -34,6 +36,7 @@ typedef struct tc_ae_run {
   tc_train_side side; /* a PNG that failed: stop, save, report */
   char ckpt[TC_TRAIN_PATH_CAP];
   tc_ema *ema; /* --ema: the shadow weights; NULL without */
+  tc_ae_lanes lanes; /* lane 0: net, g, x, t; replicas beside it (tools/train_ae_lanes.h) */
 } tc_ae_run;
 
 static tc_status tc_ae_save_now(tc_ae_run *r) {
@@ -54,15 +57,15 @@ static tc_status tc_ae_save(tc_ae_run *r) {
   return s;
 }
 
-/* Data loss plus the activity penalties the layers put on the tape. */
-static tc_status tc_ae_loss(tc_ae_run *r, tc_tensor *x, tc_tensor *t, tc_tensor **loss,
-                            float *data_loss) {
+/* Data loss plus the activity penalties the layers put on the tape, on net and graph g. */
+static tc_status tc_ae_loss(tc_autoencoder *net, tc_graph *g, tc_tensor *x, tc_tensor *t,
+                            tc_tensor **loss, float *data_loss) {
   tc_tensor *y;
-  TC_TRY(tc_autoencoder_forward(&r->net, r->g, x, &y));
-  TC_TRY(tc_autoencoder_loss(&r->net, r->g, y, t, loss));
+  TC_TRY(tc_autoencoder_forward(net, g, x, &y));
+  TC_TRY(tc_autoencoder_loss(net, g, y, t, loss));
   *data_loss = (*loss)->data[0];
-  for (int i = 0; i < tc_graph_loss_count(r->g); i++)
-    TC_TRY(tc_op_add(r->g, *loss, tc_graph_loss_at(r->g, i), loss));
+  for (int i = 0; i < tc_graph_loss_count(g); i++)
+    TC_TRY(tc_op_add(g, *loss, tc_graph_loss_at(g, i), loss));
   return TC_OK;
 }
 
@@ -147,26 +150,55 @@ static tc_status tc_ae_write_png(tc_ae_run *r, const tc_dataset *test) {
   return s;
 }
 
-/* Shard k of the step's batch: its gradients (and loss) into the tree. */
-static tc_status tc_ae_shard(tc_ae_run *r, const tc_dataset *train, const int64_t *idx, int k) {
+/* Shard k of the step's batch on lane l: its gradients and loss (l->data_loss), left in the
+ * lane's variables for the tree. The lane's state variables start from the step's values. */
+static tc_status tc_ae_shard(tc_ae_run *r, tc_ae_lane *l, const tc_dataset *train,
+                             const int64_t *idx, int k) {
   tc_tensor *loss;
-  float data_loss;
-  tc_graph_reset(r->g);
-  tc_dist_sum_restore(r->sum);
+  tc_graph_reset(l->g);
   double t = tc_prof_begin();
   tc_status s;
   if (tc_train_paired(r->o)) /* shard k's images, as tc_train_shard_batch takes them */
-    s = tc_train_pair_fill(r->o, train, idx + (int64_t)k * r->x->shape[0],
-                           tc_train_epoch_of(&r->pos), r->x, r->t);
+    s = tc_train_pair_fill(r->o, train, idx + (int64_t)k * l->x->shape[0],
+                           tc_train_epoch_of(&r->pos), l->x, l->t);
   else
-    s = tc_train_shard_batch(train, idx, k, r->x, 0.0f, 1.0f);
+    s = tc_train_shard_batch(train, idx, k, l->x, 0.0f, 1.0f);
   tc_prof_end(TC_PROF_DATA, t);
   TC_TRY(s);
-  tc_net_dropout_seek(r->net.net, (uint64_t)r->pos.step, (uint32_t)k);
-  TC_TRY(tc_ae_loss(r, r->x, r->t, &loss, &data_loss));
+  tc_net_dropout_seek(l->net->net, (uint64_t)r->pos.step, (uint32_t)k);
+  TC_TRY(tc_ae_loss(l->net, l->g, l->x, l->t, &loss, &l->data_loss));
   TC_TRY(tc_train_check_loss(loss, "loss", r->pos.step + 1, r->ckpt, r->saved_step));
-  TC_TRY(tc_graph_backward(r->g, loss));
-  return tc_dist_sum_push(r->sum, &data_loss);
+  return tc_graph_backward(l->g, loss);
+}
+
+/* Shard k0 + i on lane i, its status and message kept in the lane. */
+static void tc_ae_lane_shard(tc_ae_run *r, int i, const tc_dataset *train, const int64_t *idx,
+                             int k0) {
+  tc_ae_lane *l = &r->lanes.lane[i];
+  l->st = tc_ae_shard(r, l, train, idx, k0 + i);
+  if (l->st != TC_OK)
+    snprintf(l->msg, sizeof l->msg, "%s", tc_last_error());
+}
+
+/* Shards [k0, k0 + n) on lanes 0..n-1 side by side (n = 1: on the calling thread), then into
+ * the tree in shard order; the first failed shard's error. */
+static tc_status tc_ae_round(tc_ae_run *r, const tc_dataset *train, const int64_t *idx, int k0,
+                             int n) {
+  tc_dist_sum_restore(r->sum);
+  for (int i = 1; i < n; i++)
+    tc_dist_sum_restore_into(r->sum, r->lanes.lane[i].own.model);
+  if (n == 1) /* no enclosing region: libgomp gives nested teams threads of their own */
+    tc_ae_lane_shard(r, 0, train, idx, k0);
+  else
+#pragma omp parallel num_threads(n)
+    tc_ae_lane_shard(r, omp_get_thread_num(), train, idx, k0);
+  for (int i = 0; i < n; i++) {
+    tc_ae_lane *l = &r->lanes.lane[i];
+    if (l->st != TC_OK)
+      return tc_set_error(l->st, "%s", l->msg);
+    TC_TRY(tc_dist_sum_push_from(r->sum, i ? l->net->model : NULL, &l->data_loss));
+  }
+  return TC_OK;
 }
 
 static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, int64_t epoch) {
@@ -174,8 +206,9 @@ static tc_status tc_ae_step(tc_ae_run *r, const tc_dataset *train, int64_t s, in
   float data_loss;
   tc_dist_sum_local(r->sum, &first, &count);
   tc_status st = tc_dist_sum_begin(r->sum);
-  for (int k = first; st == TC_OK && k < first + count; k++)
-    st = tc_ae_shard(r, train, r->order + s * r->o->batch, k);
+  tc_ae_lanes_sync(&r->lanes);
+  for (int k = first; st == TC_OK && k < first + count; k += r->lanes.n)
+    st = tc_ae_round(r, train, r->order + s * r->o->batch, k, r->lanes.n);
   TC_TRY(tc_train_dist_finish(r->sum, st, &data_loss));
   double t = tc_prof_begin();
   st = tc_optim_step(r->opt, NULL);
@@ -260,6 +293,10 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_dist_sum_create(&r->sum, tc_train_dist(), (int)o->shards, 1));
   TC_TRY(tc_dist_sum_add_optim(r->sum, r->opt));
   TC_TRY(tc_dist_sum_add_state(r->sum, r->net.model));
+  int first, count;
+  tc_dist_sum_local(r->sum, &first, &count);
+  TC_TRY(tc_ae_lanes_create(&r->lanes, tc_ae_lanes_count(o, count), o, &r->net, r->g, r->x,
+                            r->t, r->in, r->tgt, train, r->sum));
   r->order = malloc((size_t)train->n * sizeof *r->order);
   if (r->order == NULL)
     return tc_set_error(TC_ERR_NOMEM, "out of memory for the shuffle order");
@@ -278,7 +315,11 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_train_ema_start(o, r->net.model, NULL, r->ckpt, &r->ema));
   tc_progress_config pc = {.epochs = o->epochs, .steps = r->pos.steps_per_epoch, .batch = o->batch,
                            .mode = tc_train_root() ? TC_PROGRESS_AUTO : TC_PROGRESS_QUIET};
-  return tc_progress_create(&r->progress, &pc);
+  TC_TRY(tc_progress_create(&r->progress, &pc));
+  if (r->lanes.n > 1)
+    tc_progress_note(r->progress, "shards: %d at a time, one thread each (replicas of the "
+                     "network; the same sums)", r->lanes.n);
+  return TC_OK;
 }
 
 static void tc_ae_free(tc_ae_run *r) {
@@ -287,6 +328,7 @@ static void tc_ae_free(tc_ae_run *r) {
   tc_progress_free(r->progress);
   if (r->sum)
     tc_train_dist_report((const tc_dist_sum *const[]){r->sum}, 1, stdout);
+  tc_ae_lanes_free(&r->lanes);
   tc_dist_sum_free(r->sum);
   free(r->order);
   if (r->t != r->x)
