@@ -8,8 +8,7 @@
 #include "tools/profile.h"
 #include "tools/train_pairs.h"
 
-int tc_ae_lanes_count(const tc_train_opts *o, int local_shards) {
-  (void)o;
+int tc_ae_lanes_count(int local_shards) {
   if (tc_prof_on() || omp_get_max_active_levels() > 1)
     return 1;
   int n = 1, threads = omp_get_max_threads();

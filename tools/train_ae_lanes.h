@@ -41,7 +41,7 @@ typedef struct tc_ae_lanes {
 /* How many lanes a run takes: the threads OpenMP offers, at most the rank's shards per step
  * and a power of two dividing them; 1 under --profile (its clocks are not per thread) or
  * where nested parallel regions would be active (each lane must run its kernels alone). */
-int tc_ae_lanes_count(const tc_train_opts *o, int local_shards);
+int tc_ae_lanes_count(int local_shards);
 
 /* Lane 0 from the run's pieces; lanes 1..n-1 as replicas: the same network built from the
  * same options (in/tgt: per-image input and target shapes), a graph, shard tensors like x

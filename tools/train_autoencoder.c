@@ -295,7 +295,7 @@ static tc_status tc_ae_setup(tc_ae_run *r, const tc_dataset *train) {
   TC_TRY(tc_dist_sum_add_state(r->sum, r->net.model));
   int first, count;
   tc_dist_sum_local(r->sum, &first, &count);
-  TC_TRY(tc_ae_lanes_create(&r->lanes, tc_ae_lanes_count(o, count), o, &r->net, r->g, r->x,
+  TC_TRY(tc_ae_lanes_create(&r->lanes, tc_ae_lanes_count(count), o, &r->net, r->g, r->x,
                             r->t, r->in, r->tgt, train, r->sum));
   r->order = malloc((size_t)train->n * sizeof *r->order);
   if (r->order == NULL)
