@@ -103,7 +103,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
 
 /* v with fmt, or "-" for a kernel not timed (NAN). */
 static const char *cell(char buf[16], const char *fmt, double v) {
-  snprintf(buf, 16, isnan(v) ? "-" : fmt, v);
+  if (isnan(v))
+    snprintf(buf, 16, "-");
+  else
+    snprintf(buf, 16, fmt, v);
   return buf;
 }
 
