@@ -1,5 +1,6 @@
 /* activation.c — the Keras activations, forward and backward (docs/semantics.md). */
 #include "core/activation.h"
+#include "core/act_math.h"
 
 #include "core/spec.h"
 
@@ -68,13 +69,7 @@ tc_status tc_activation_parse(const char *s, tc_activation *out) {
 
 /* ---- forward ------------------------------------------------------------------------- */
 
-static inline float tc_sigmoidf(float z) {
-  /* Never exponentiate a positive number: exp(-z) for z >= 0, exp(z) otherwise. */
-  if (z >= 0.0f)
-    return 1.0f / (1.0f + expf(-z));
-  float e = expf(z);
-  return e / (1.0f + e);
-}
+static inline float tc_sigmoidf(float z) { return tc_sigmoid(z); }
 
 static inline float tc_softplusf(float z) {
   /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z, no loss for
@@ -92,7 +87,7 @@ static inline float tc_act_point(tc_activation act, float z) {
     return (float)(z > 0.0f ? TC_SELU_LAMBDA * z : TC_SELU_LAMBDA * TC_SELU_ALPHA * expm1(z));
   case TC_ACT_SIGMOID: return tc_sigmoidf(z);
   case TC_ACT_HARD_SIGMOID: return isnan(z) ? z : fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
-  case TC_ACT_TANH: return tanhf(z);
+  case TC_ACT_TANH: return tc_tanh(z);
   case TC_ACT_SOFTPLUS: return tc_softplusf(z);
   case TC_ACT_SOFTSIGN: return z / (1.0f + fabsf(z));
   case TC_ACT_SWISH: return z * tc_sigmoidf(z);
@@ -161,6 +156,20 @@ void tc_activation_forward(tc_activation act, const float *z, float *y, int64_t 
       memcpy(&sb, &scaled, sizeof sb);
       uint32_t out = (vb & keep) | (sb & ~keep);
       memcpy(&y[i], &out, sizeof out);
+    }
+    return;
+  }
+  if (act.kind == TC_ACT_TANH || act.kind == TC_ACT_SIGMOID) {
+    /* Loops of their own so that they vectorize (core/act_math.h); no `simd`, for the
+     * reason given at leaky_relu. */
+    if (act.kind == TC_ACT_TANH) {
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+      for (int64_t i = 0; i < n; i++)
+        y[i] = tc_tanh(z[i]);
+    } else {
+#pragma omp parallel for schedule(static) if (n >= TC_ACT_PARALLEL_MIN)
+      for (int64_t i = 0; i < n; i++)
+        y[i] = tc_sigmoid(z[i]);
     }
     return;
   }

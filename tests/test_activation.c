@@ -1,6 +1,7 @@
 /* test_activation.c — activations vs their formulas (docs/semantics.md), derivatives vs central
  * differences in double, TF's kink values, stability at extreme inputs, and parsing. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -159,6 +160,55 @@ START_TEST(extreme_inputs_stay_finite) {
   tc_activation_forward(sg, z, y, 6, 1);
   ck_assert_float_eq_tol(y[2], 9.357623e-14, 1e-18);
   ck_assert_float_eq(y[5], 1.0f);
+}
+END_TEST
+
+/* |y - want| in units of the last place of want as a float; below FLT_MIN, where act_math.h
+ * flushes to 0 (as TF's threads do, with denormals off), in units of FLT_MIN. */
+static double ulps(float y, double want) {
+  double unit = nextafterf((float)fabs(want), INFINITY) - (float)fabs(want);
+  if (fabs(want) < FLT_MIN)
+    unit = FLT_MIN;
+  return fabs(y - want) / unit;
+}
+
+/* tanh and sigmoid are computed by core/act_math.h, not libm: within 3 ulp of the exact
+ * value over a sweep of every binade from 2^-30 to 2^7, both signs, through the vector
+ * loop (below FLT_MIN, within FLT_MIN); NaN passes through and the infinities give the limits. */
+START_TEST(tanh_and_sigmoid_stay_within_three_ulp) {
+  enum { PER = 4096, BINADES = 37, N = 2 * PER * BINADES };
+  float *z = malloc(N * sizeof *z), *y = malloc(N * sizeof *y);
+  ck_assert_ptr_nonnull(z);
+  ck_assert_ptr_nonnull(y);
+  for (int b = 0; b < BINADES; b++)
+    for (int i = 0; i < PER; i++) {
+      float v = ldexpf(1.0f + (float)i / PER, b - 30);
+      z[2 * (b * PER + i)] = v;
+      z[2 * (b * PER + i) + 1] = -v;
+    }
+  tc_activation_kind kinds[] = {TC_ACT_TANH, TC_ACT_SIGMOID};
+  for (int k = 0; k < 2; k++) {
+    tc_activation a = tc_activation_make(kinds[k]);
+    tc_activation_forward(a, z, y, N, 1);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+      double e = ulps(y[i], ref(a, z[i]));
+      ck_assert_msg(e <= 3.0, "%s(%.9g) = %.9g, want %.9g (%.2f ulp)", tc_activation_name(kinds[k]),
+                    z[i], y[i], ref(a, z[i]), e);
+      worst = e > worst ? e : worst;
+    }
+    ck_assert(worst > 0.0); /* the sweep reached rounded values */
+    float sp[4] = {NAN, INFINITY, -INFINITY, -0.0f}, out[4];
+    tc_activation_forward(a, sp, out, 4, 1);
+    ck_assert(isnan(out[0]));
+    ck_assert_float_eq(out[1], 1.0f);
+    ck_assert_float_eq(out[2], kinds[k] == TC_ACT_TANH ? -1.0f : 0.0f);
+    ck_assert_float_eq(out[3], kinds[k] == TC_ACT_TANH ? 0.0f : 0.5f);
+    if (kinds[k] == TC_ACT_TANH)
+      ck_assert(signbit(out[3]));
+  }
+  free(z);
+  free(y);
 }
 END_TEST
 
@@ -339,6 +389,7 @@ int main(void) {
   tcase_add_test(tc, kinks_follow_tf);
   tcase_add_test(tc, every_break_point_is_a_piece_boundary);
   tcase_add_test(tc, extreme_inputs_stay_finite);
+  tcase_add_test(tc, tanh_and_sigmoid_stay_within_three_ulp);
   tcase_add_test(tc, softmax_rows_and_jacobian);
   tcase_add_test(tc, in_place_aliasing_is_allowed);
   tcase_add_test(tc, fused_backward_add_matches_two_passes);
