@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/par_floats.h"
 #include "optim/dist_internal.h"
 #include "optim/optim_internal.h"
 
@@ -180,9 +181,9 @@ static void tc_dist_leaf_fill(const tc_dist_sum *s, const tc_model *twin, float 
   for (int i = 0; i < s->n_spans; i++) {
     const tc_dist_span *sp = &s->spans[i];
     if (sp->is_state || sp->param->trainable)
-      memcpy(leaf, tc_dist_span_now(sp, twin), (size_t)sp->n * sizeof *leaf);
+      tc_floats_copy(leaf, tc_dist_span_now(sp, twin), sp->n);
     else
-      memset(leaf, 0, (size_t)sp->n * sizeof *leaf);
+      tc_floats_zero(leaf, sp->n);
     leaf += sp->n;
   }
   if (s->n_extra > 0)
@@ -208,11 +209,10 @@ void tc_dist_sum_restore_into(const tc_dist_sum *s, tc_model *twin) {
     }
 }
 
-/* a += b, element by element: the order of elements does not matter, only which partial
- * sums meet, and that is fixed by the tree. */
+/* a += b, element by element (by the team: core/par_floats.h): the order of elements does
+ * not matter, only which partial sums meet, and that is fixed by the tree. */
 static void tc_dist_add(float *restrict a, const float *restrict b, int64_t n) {
-  for (int64_t i = 0; i < n; i++)
-    a[i] += b[i];
+  tc_floats_add(a, b, n);
 }
 
 tc_status tc_dist_sum_push(tc_dist_sum *s, const float *extra) {
@@ -283,6 +283,19 @@ static void tc_dist_unpack(tc_dist_sum *s, float *extra_out) {
     memcpy(extra_out, total, (size_t)s->n_extra * sizeof *total);
 }
 
+/* The stack's sum, times 1/S, into the variables and extra_out: one rank's whole tree is its
+ * subtree, so the exchange and its copies are skipped (the same products: x * (1/S)). */
+static void tc_dist_unpack_alone(tc_dist_sum *s, float *extra_out) {
+  float inv = 1.0f / (float)s->shards;
+  const float *total = s->stack;
+  for (int i = 0; i < s->n_spans; i++) {
+    tc_floats_scaled(s->spans[i].data, total, inv, s->spans[i].n);
+    total += s->spans[i].n;
+  }
+  for (int k = 0; extra_out != NULL && k < s->n_extra; k++)
+    extra_out[k] = total[k] * inv;
+}
+
 tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
                              int *any_flag) {
   if (local == TC_OK && (s->stack == NULL || s->pushed != s->count))
@@ -292,6 +305,17 @@ tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *e
     return tc_dist_agree(s->d, local);
   double t0 = tc_dist_now();
   s->stats.local_seconds += t0 - s->began;
+  if (s->d->size == 1) {
+    if (local != TC_OK)
+      return local;
+    if (any_flag)
+      *any_flag = flag != 0;
+    tc_dist_unpack_alone(s, extra_out);
+    s->stats.elements = s->len;
+    s->stats.steps++;
+    s->stats.seconds += tc_dist_now() - t0;
+    return TC_OK;
+  }
   tc_dist_pack(s, local != TC_OK, flag);
   tc_status st = tc_dist_alltoall_f32(s->d, s->send, s->recv, s->chunk);
   if (st == TC_OK)
