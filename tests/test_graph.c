@@ -95,6 +95,33 @@ START_TEST(gradients_are_fresh_after_reset) {
 }
 END_TEST
 
+START_TEST(large_leaf_gradients_are_fresh_after_reset) {
+  /* Above the size where the zeroing is split over the team; a leaf read twice per step is
+   * zeroed once (a second zeroing by another thread would race with nothing, but the sum
+   * must still be exactly 2 after every step, not 4 or 6). */
+  enum { N = 300 * 1000 };
+  int64_t s[1] = {N};
+  tc_tensor *a = NULL;
+  ck_assert_int_eq(tc_tensor_create(&a, 1, s), TC_OK);
+  ck_assert_int_eq(tc_tensor_require_grad(a), TC_OK);
+  for (int64_t i = 0; i < N; i++)
+    a->data[i] = (float)(i % 7);
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  for (int step = 0; step < 3; step++) {
+    tc_tensor *twice, *loss;
+    ck_assert_int_eq(tc_op_add(g, a, a, &twice), TC_OK);
+    ck_assert_int_eq(tc_op_sum(g, twice, &loss), TC_OK);
+    ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+    for (int64_t i = 0; i < N; i++)
+      ck_assert_float_eq(a->grad[i], 2.0f);
+    tc_graph_reset(g);
+  }
+  tc_tensor_free(a);
+  tc_graph_free(g);
+}
+END_TEST
+
 START_TEST(reshape_bias_add_mse) {
   tc_graph *g;
   ck_assert_int_eq(tc_graph_create(&g), TC_OK);
@@ -426,6 +453,7 @@ int main(void) {
   tcase_add_test(tc, null_arguments_are_refused);
   tcase_add_test(tc, profiling_times_ops_per_tag);
   tcase_add_test(tc, profiling_long_tag_is_cut);
+  tcase_add_test(tc, large_leaf_gradients_are_fresh_after_reset);
   suite_add_tcase(s, tc);
   return tc_test_run(s);
 }
