@@ -134,6 +134,25 @@ tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int6
   return TC_OK;
 }
 
+tc_status tc_graph_new_alias(tc_graph *g, tc_tensor **out, tc_tensor *x) {
+  if (g == NULL || out == NULL || x == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "tc_graph_new_alias: %s is NULL",
+                        g == NULL ? "the graph" : out == NULL ? "out" : "the input");
+  tc_tensor *y = tc_arena_alloc(g->arena, sizeof *y);
+  if (y == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "graph: no memory for an in-place output");
+  *y = *x;
+  y->owns_data = 0;
+  y->grad = NULL;
+  y->node = -1;
+  y->grad_gen = 0;
+  y->requires_grad = x->requires_grad && g->recording;
+  *out = y;
+  if (g->profiling)
+    g->timing.mark = tc_timing_now();
+  return TC_OK;
+}
+
 static tc_status tc_grow(void **buf, int *cap, int need, size_t elem) {
   if (need <= *cap)
     return TC_OK;

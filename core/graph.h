@@ -60,6 +60,10 @@ int tc_graph_recording(const tc_graph *g);
 tc_status tc_graph_new_output(tc_graph *g, tc_tensor **out, int rank, const int64_t *shape,
                               tc_tensor *const *in, int n_in);
 
+/* An in-place op's output: a tensor of x's shape over x's data (the op overwrites it), with
+ * a gradient of its own; requires_grad as tc_graph_new_output gives it. */
+tc_status tc_graph_new_alias(tc_graph *g, tc_tensor **out, tc_tensor *x);
+
 /* Records one op (no-op when out->requires_grad is 0). ctx must live in the arena (or be
  * static). Fails with TC_ERR_INVALID_ARG for a NULL graph, out or backward, or n_in
  * below 0 (any count above is fine: concat takes N); TC_ERR_NOMEM if the tape cannot grow. */

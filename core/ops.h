@@ -38,6 +38,13 @@ tc_status tc_op_bias_add(tc_graph *g, tc_tensor *x, tc_tensor *bias, int axis, t
 
 /* out = act(x); softmax over the last axis. */
 tc_status tc_op_activation(tc_graph *g, tc_tensor *x, tc_activation act, tc_tensor **out);
+/* The same, computed over x's own data when the kind allows it (relu, relu6, leaky_relu,
+ * sigmoid, tanh: their derivative needs y alone), which spares a buffer and a pass over
+ * fresh memory; other kinds go to tc_op_activation. x's values are gone afterwards: for
+ * an x that nothing else reads (a layer's pre-activation, an op's output whose backward
+ * does not read it). */
+tc_status tc_op_activation_in_place(tc_graph *g, tc_tensor *x, tc_activation act,
+                                    tc_tensor **out);
 tc_status tc_op_relu(tc_graph *g, tc_tensor *x, tc_tensor **out);
 tc_status tc_op_sigmoid(tc_graph *g, tc_tensor *x, tc_tensor **out);
 tc_status tc_op_tanh(tc_graph *g, tc_tensor *x, tc_tensor **out);

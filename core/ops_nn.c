@@ -110,6 +110,34 @@ tc_status tc_op_activation(tc_graph *g, tc_tensor *x, tc_activation act, tc_tens
   return TC_OK;
 }
 
+/* The kinds whose derivative reads y alone, or z only through its sign (y > 0 exactly
+ * where z > 0, alpha being >= 0; relu6's y < 6 exactly where z < 6): their backward is
+ * right with y in z's place. A negative alpha (possible through the struct) is not. */
+static int tc_act_needs_y_only(tc_activation act) {
+  tc_activation_kind k = act.kind;
+  return k == TC_ACT_RELU || k == TC_ACT_RELU6 || k == TC_ACT_SIGMOID || k == TC_ACT_TANH ||
+         (k == TC_ACT_LEAKY_RELU && act.alpha >= 0.0f);
+}
+
+tc_status tc_op_activation_in_place(tc_graph *g, tc_tensor *x, tc_activation act,
+                                    tc_tensor **out) {
+  if (!tc_act_needs_y_only(act))
+    return tc_op_activation(g, x, act, out);
+  TC_TRY(tc_op_check_args("activation", g, out, x, x));
+  tc_activation *ctx = tc_arena_alloc(tc_graph_arena(g), sizeof *ctx);
+  if (ctx == NULL)
+    return tc_set_error(TC_ERR_NOMEM, "activation: out of memory");
+  *ctx = act;
+  tc_tensor *y;
+  TC_TRY(tc_graph_new_alias(g, &y, x));
+  tc_activation_forward(act, x->data, y->data, x->size, 1);
+  /* x->data holds y now: the backward reads it as z, which these kinds allow */
+  TC_TRY(tc_graph_record(g, tc_activation_name(act.kind), tc_activation_backward_node, y, &x, 1,
+                         ctx));
+  *out = y;
+  return TC_OK;
+}
+
 tc_status tc_op_relu(tc_graph *g, tc_tensor *x, tc_tensor **out) {
   return tc_op_activation(g, x, tc_activation_make(TC_ACT_RELU), out);
 }

@@ -130,8 +130,12 @@ void tc_layer_require_grads(const tc_layer_base *b) {
 
 tc_status tc_layer_tail(const tc_layer_base *b, tc_graph *g, tc_tensor *z, tc_tensor **y) {
   tc_tensor *a = z;
+  /* In place: z is the layer's own op output, read by nothing else, and no op under a
+   * layer reads its output in its backward. Fresh arena lines cost more than the math: the
+   * DCGAN discriminator's first leaky_relu forward, 600 calls, took a median 0.0155 s over
+   * a new buffer and 0.0104 s in place (Zen 3, 4 alternated runs). */
   if (b->activation.kind != TC_ACT_LINEAR)
-    TC_TRY(tc_op_activation(g, z, b->activation, &a));
+    TC_TRY(tc_op_activation_in_place(g, z, b->activation, &a));
   if (b->activity_regularizer.kind != TC_REG_NONE)
     TC_TRY(tc_activity_penalty(g, a, &b->activity_regularizer, b->name));
   *y = a;

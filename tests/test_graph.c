@@ -122,6 +122,62 @@ START_TEST(large_leaf_gradients_are_fresh_after_reset) {
 }
 END_TEST
 
+/* y = act(a * c) then L = sum(y * w), with act applied fresh or in place; returns y's
+ * values and a's gradient. */
+static void act_step(tc_activation act, int in_place, float *y_out, float *da_out,
+                     int *shared) {
+  enum { N = 12 };
+  static const float av[N] = {-3, -1, -0.0f, 0, 0.5f, 1, 2.9f, 3, 3.5f, 4, -50, 50};
+  static const float wv[N] = {1, -2, 3, 0.5f, -1, 2, 1, 1, -3, 0.25f, 1, -1};
+  int64_t s[1] = {N};
+  static const float cv[N] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+  tc_tensor *a = leaf(1, s, av, 1), *c = leaf(1, s, cv, 0), *w = leaf(1, s, wv, 0);
+  tc_graph *g;
+  ck_assert_int_eq(tc_graph_create(&g), TC_OK);
+  tc_tensor *z, *y, *yw, *loss;
+  ck_assert_int_eq(tc_op_mul(g, a, c, &z), TC_OK);
+  if (in_place)
+    ck_assert_int_eq(tc_op_activation_in_place(g, z, act, &y), TC_OK);
+  else
+    ck_assert_int_eq(tc_op_activation(g, z, act, &y), TC_OK);
+  *shared = y->data == z->data;
+  ck_assert_int_eq(tc_op_mul(g, y, w, &yw), TC_OK);
+  ck_assert_int_eq(tc_op_sum(g, yw, &loss), TC_OK);
+  ck_assert_int_eq(tc_graph_backward(g, loss), TC_OK);
+  memcpy(y_out, y->data, N * sizeof(float));
+  memcpy(da_out, a->grad, N * sizeof(float));
+  tc_graph_free(g);
+  tc_tensor_free(a);
+  tc_tensor_free(c);
+  tc_tensor_free(w);
+}
+
+START_TEST(activation_in_place_matches_a_fresh_output) {
+  /* {kind, alpha, expected to share z's data}: elu reads z in its backward and a negative
+   * alpha breaks the sign argument, so both fall back to a fresh output. */
+  struct {
+    tc_activation_kind kind;
+    float alpha;
+    int shares;
+  } cases[] = {{TC_ACT_RELU, 0, 1},         {TC_ACT_RELU6, 0, 1},
+               {TC_ACT_LEAKY_RELU, 0.2f, 1},  {TC_ACT_LEAKY_RELU, 0, 1},
+               {TC_ACT_SIGMOID, 0, 1},        {TC_ACT_TANH, 0, 1},
+               {TC_ACT_LEAKY_RELU, -0.5f, 0}, {TC_ACT_ELU, 1, 0}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    tc_activation act = tc_activation_make(cases[k].kind);
+    act.alpha = cases[k].alpha;
+    float y_fresh[12], da_fresh[12], y_in[12], da_in[12];
+    int shared_fresh, shared_in;
+    act_step(act, 0, y_fresh, da_fresh, &shared_fresh);
+    act_step(act, 1, y_in, da_in, &shared_in);
+    ck_assert_int_eq(shared_fresh, 0);
+    ck_assert_int_eq(shared_in, cases[k].shares);
+    ck_assert_mem_eq(y_in, y_fresh, sizeof y_in);
+    ck_assert_mem_eq(da_in, da_fresh, sizeof da_in);
+  }
+}
+END_TEST
+
 START_TEST(reshape_bias_add_mse) {
   tc_graph *g;
   ck_assert_int_eq(tc_graph_create(&g), TC_OK);
@@ -454,6 +510,7 @@ int main(void) {
   tcase_add_test(tc, profiling_times_ops_per_tag);
   tcase_add_test(tc, profiling_long_tag_is_cut);
   tcase_add_test(tc, large_leaf_gradients_are_fresh_after_reset);
+  tcase_add_test(tc, activation_in_place_matches_a_fresh_output);
   suite_add_tcase(s, tc);
   return tc_test_run(s);
 }
