@@ -1,4 +1,5 @@
-/* act_math.h (@internal) — tanh and sigmoid in float, written so that a loop over them vectorizes.
+/* act_math.h (@internal) — tanh and sigmoid in float, written so that a loop over them
+ * vectorizes.
  *
  * libm's tanhf and expf are calls the compiler cannot vectorize: the DCGAN generator's tanh
  * took 4.4 ns an element, 2.4 % of a training step. These are straight-line float

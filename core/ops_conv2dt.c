@@ -37,7 +37,8 @@ static tc_status tc_conv2dt_check(const tc_conv2dt_plan *pl, const tc_tensor *x,
     xs[3] = pl->w;
   }
   if (x->rank == 4 && (p->data_format == TC_CHANNELS_LAST ? x->shape[3] : x->shape[1]) != pl->c)
-    return tc_set_error(TC_ERR_SHAPE, "conv2d_transpose: input has %lld channels, kernel expects %d",
+    return tc_set_error(TC_ERR_SHAPE,
+                        "conv2d_transpose: input has %lld channels, kernel expects %d",
                         (long long)(p->data_format == TC_CHANNELS_LAST ? x->shape[3] : x->shape[1]),
                         pl->c);
   TC_TRY(tc_expect_shape("input", x, 4, xs));

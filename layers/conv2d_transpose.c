@@ -100,7 +100,8 @@ static tc_status tc_plan_for(tc_conv2d_transpose *l, tc_graph *g, const tc_tenso
   int cl = l->params.data_format == TC_CHANNELS_LAST;
   int64_t c = cl ? x->shape[3] : x->shape[1];
   if (c != l->in_channels)
-    return tc_set_error(TC_ERR_SHAPE, "conv2d_transpose '%s': input has %lld channels, kernel expects %d",
+    return tc_set_error(TC_ERR_SHAPE,
+                        "conv2d_transpose '%s': input has %lld channels, kernel expects %d",
                         l->base.name, (long long)c, l->in_channels);
   int h = (int)(cl ? x->shape[1] : x->shape[2]), w = (int)(cl ? x->shape[2] : x->shape[3]);
   if (!l->planned || l->plan.n != x->shape[0] || l->plan.h != h || l->plan.w != w) {

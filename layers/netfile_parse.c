@@ -46,8 +46,9 @@ static tc_status tc_take_name(tc_parser *p, const tc_tok *t, const char *what, c
   for (int i = 0; i < t->len; i++)
     if (!tc_name_char(t->s[i]) &&
         !(scopes && t->s[i] == '/' && i > 0 && i + 1 < t->len && t->s[i + 1] != '/'))
-      return tc_net_error(p->d, p->line, t->col + i, "%s: expected a name of [A-Za-z0-9_.-]%s, "
-                          "got '%c' in \"%.*s\"", what, scopes ? " ('/' between scopes)" : "", t->s[i], t->len, t->s);
+      return tc_net_error(p->d, p->line, t->col + i,
+                          "%s: expected a name of [A-Za-z0-9_.-]%s, got '%c' in \"%.*s\"", what,
+                          scopes ? " ('/' between scopes)" : "", t->s[i], t->len, t->s);
   memcpy(out, t->s, (size_t)t->len);
   out[t->len] = '\0';
   return TC_OK;
@@ -225,7 +226,8 @@ static tc_status tc_parse_node(tc_parser *p, int kind, const tc_tok *t, int n) {
     TC_TRY(tc_parse_attr(p, nd, k->keys, &t[i]));
   }
   if (nd->n_in < k->min_in || nd->n_in > k->max_in)
-    return tc_net_error(d, p->line, first_attr < n ? t[first_attr].col : t[n - 1].col + t[n - 1].len,
+    return tc_net_error(d, p->line,
+                        first_attr < n ? t[first_attr].col : t[n - 1].col + t[n - 1].len,
                         "%s '%s': expected %d%s input%s, got %d", k->name, nd->name, k->min_in,
                         k->max_in > k->min_in ? " or more" : "", k->min_in == 1 ? "" : "s",
                         nd->n_in);

@@ -48,7 +48,8 @@ static void tc_ckpt_collect(tc_ckpt_list *l, const tc_model *m, const tc_ckpt_op
                             const tc_ckpt_meta *meta) {
   for (int i = 0; i < tc_model_param_count(m); i++) {
     const tc_tensor *t = tc_model_param_at(m, i)->value;
-    tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "%s%s", tc_model_param_at(m, i)->name, "");
+    tc_ckpt_add(l, TC_NPZ_F32, t->rank, t->shape, t->data, "%s%s",
+                tc_model_param_at(m, i)->name, "");
   }
   for (int k = 0; k < n_o; k++)
     for (int i = 0; i < tc_optim_slot_count(o[k].optim); i++) {

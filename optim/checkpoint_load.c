@@ -245,8 +245,9 @@ tc_status tc_ckpt_load(const char *path, tc_model *m, const tc_ckpt_optim *o, in
   l.used = calloc((size_t)tc_npz_count(f) + (size_t)l.cap, sizeof *l.used);
   tc_optim_state state[4];
   tc_ckpt_meta new_meta;
-  tc_status s = (l.copies && l.used) ? TC_OK
-                                     : tc_set_error(TC_ERR_NOMEM, "checkpoint '%s': out of memory", path);
+  tc_status s = (l.copies && l.used)
+                    ? TC_OK
+                    : tc_set_error(TC_ERR_NOMEM, "checkpoint '%s': out of memory", path);
   if (s == TC_OK)
     s = tc_plan_all(&l, m, o, n_o, &new_meta, state, allow_extra);
   if (s == TC_OK) {

@@ -118,7 +118,8 @@ void tc_dist_sum_restore(tc_dist_sum *s);
 tc_status tc_dist_sum_push(tc_dist_sum *s, const float *extra);
 
 /* Replicas: models of the same variables (names and sizes) that compute some of this
- * rank's shards beside the registered one, one thread each (tools/train_ae_lanes.c). A
+ * rank's shards beside the registered one, one thread each (`tconv train` runs a
+ * reconstruction's shards so: docs/training.md, "Shards and several processes"). A
  * replica's shard goes into the tree from its own gradients and state, in shard order like
  * any other, so the sums are those of one shard after another.
  * tc_dist_sum_check_twin: TC_ERR_STATE naming the first registered variable twin lacks.

@@ -229,8 +229,8 @@ tc_status tc_dist_sum_push_from(tc_dist_sum *s, const tc_model *twin, const floa
   s->level[s->top++] = 0;
   /* Two partial sums of equal height are the left and right halves of one subtree. */
   while (s->top >= 2 && s->level[s->top - 1] == s->level[s->top - 2]) {
-    tc_dist_add(s->stack + (int64_t)(s->top - 2) * s->len, s->stack + (int64_t)(s->top - 1) * s->len,
-                s->len);
+    float *left = s->stack + (int64_t)(s->top - 2) * s->len;
+    tc_dist_add(left, left + s->len, s->len);
     s->level[s->top - 2]++;
     s->top--;
   }

@@ -12,7 +12,8 @@
 #define TC_OPTIM_GRAMMAR                                                                    \
   "NAME[:KEY=VALUE...], NAME one of sgd, momentum, adam, adamw, rmsprop, adagrad; keys: "   \
   "sgd/momentum: lr, momentum, nesterov; adam: lr, beta1, beta2, epsilon, epsilon_mode, "   \
-  "amsgrad; adamw: adam's and weight_decay; rmsprop: lr, rho, epsilon, momentum, centered, initial_ms; adagrad: lr, "       \
+  "amsgrad; adamw: adam's and weight_decay; rmsprop: lr, rho, epsilon, momentum, "          \
+  "centered, initial_ms; adagrad: lr, "                                                     \
   "initial_accumulator_value, epsilon; every one: clip_value, clip_norm, clip_global_norm " \
   "(docs/strings.md)"
 

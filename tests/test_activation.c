@@ -268,7 +268,8 @@ END_TEST
 START_TEST(fused_backward_add_matches_two_passes) {
   enum { N = 33000 }; /* above TC_ACT_PARALLEL_MIN: the thread team runs */
   float *z = malloc(N * sizeof *z), *y = malloc(N * sizeof *y), *dy = malloc(N * sizeof *dy);
-  float *dz = malloc(N * sizeof *dz), *dx1 = malloc(N * sizeof *dx1), *dx2 = malloc(N * sizeof *dx2);
+  float *dz = malloc(N * sizeof *dz), *dx1 = malloc(N * sizeof *dx1);
+  float *dx2 = malloc(N * sizeof *dx2);
   ck_assert(z && y && dy && dz && dx1 && dx2);
   tc_test_rng r;
   tc_test_rng_init(&r, 5);

@@ -125,9 +125,11 @@ void tc_omp_wait_policy_default(char **argv, int look_at_load) {
 }
 
 const char *tc_omp_wait_chosen(void) {
+  /* TCONV_OMP_WAIT describes the variable this process (or the tconv that started it) set;
+   * without that variable it is stale (a user's export, say) and says nothing. */
   const char *why = getenv("TCONV_OMP_WAIT");
-  if (why)
+  int set = getenv("OMP_WAIT_POLICY") != NULL || getenv("GOMP_SPINCOUNT") != NULL;
+  if (why && set)
     return why;
-  return getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") ? "as set by the environment"
-                                                                 : "libgomp's default";
+  return set ? "as set by the environment" : "libgomp's default";
 }
