@@ -69,8 +69,6 @@ tc_status tc_activation_parse(const char *s, tc_activation *out) {
 
 /* ---- forward ------------------------------------------------------------------------- */
 
-static inline float tc_sigmoidf(float z) { return tc_sigmoid(z); }
-
 static inline float tc_softplusf(float z) {
   /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z, no loss for
    * very negative z. */
@@ -85,12 +83,12 @@ static inline float tc_act_point(tc_activation act, float z) {
   case TC_ACT_ELU: return z > 0.0f ? z : act.alpha * expm1f(z);
   case TC_ACT_SELU:
     return (float)(z > 0.0f ? TC_SELU_LAMBDA * z : TC_SELU_LAMBDA * TC_SELU_ALPHA * expm1(z));
-  case TC_ACT_SIGMOID: return tc_sigmoidf(z);
+  case TC_ACT_SIGMOID: return tc_sigmoid(z);
   case TC_ACT_HARD_SIGMOID: return isnan(z) ? z : fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
   case TC_ACT_TANH: return tc_tanh(z);
   case TC_ACT_SOFTPLUS: return tc_softplusf(z);
   case TC_ACT_SOFTSIGN: return z / (1.0f + fabsf(z));
-  case TC_ACT_SWISH: return z * tc_sigmoidf(z);
+  case TC_ACT_SWISH: return z * tc_sigmoid(z);
   case TC_ACT_GELU: return (float)(0.5 * z * (1.0 + erf(z * TC_INV_SQRT2)));
   case TC_ACT_EXPONENTIAL: return expf(z);
   default: return z; /* linear; softmax is handled row-wise */
@@ -192,13 +190,13 @@ static inline float tc_act_deriv(tc_activation act, float z, float y) {
   case TC_ACT_SIGMOID: return y * (1.0f - y);
   case TC_ACT_HARD_SIGMOID: return (z >= -2.5f && z <= 2.5f) ? 0.2f : 0.0f;
   case TC_ACT_TANH: return 1.0f - y * y;
-  case TC_ACT_SOFTPLUS: return tc_sigmoidf(z);
+  case TC_ACT_SOFTPLUS: return tc_sigmoid(z);
   case TC_ACT_SOFTSIGN: {
     float d = 1.0f + fabsf(z);
     return 1.0f / (d * d);
   }
   case TC_ACT_SWISH: {
-    float s = tc_sigmoidf(z);
+    float s = tc_sigmoid(z);
     return s + z * s * (1.0f - s);
   }
   case TC_ACT_GELU:

@@ -4,7 +4,6 @@
 #include "core/graph_timing.h"
 #include "core/par_floats.h"
 
-#include <omp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -226,40 +225,15 @@ static tc_status tc_check_leaves(const tc_graph *g, int last) {
   return TC_OK;
 }
 
-/* A gradient buffer to zero before the walk. */
-typedef struct tc_zero_span {
-  float *p;
-  int64_t n;
-} tc_zero_span;
-
-/* Zeroes the spans, their total split evenly over the threads (each a contiguous range of
- * the spans laid end to end): the DCGAN's backward setup zeroes about 5 MB a pass, and one
- * thread alone took 5-6 % of its training step doing it. */
-static void tc_zero_spans(const tc_zero_span *spans, int count) {
-  int64_t total = 0;
-  for (int i = 0; i < count; i++)
-    total += spans[i].n;
-#pragma omp parallel if (total >= TC_PAR_FLOATS_MIN)
-  {
-    int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    int64_t lo = total * t / nt, hi = total * (t + 1) / nt, at = 0;
-    for (int i = 0; i < count && at < hi; at += spans[i].n, i++) {
-      int64_t a = lo > at ? lo : at, b = hi < at + spans[i].n ? hi : at + spans[i].n;
-      if (a < b)
-        memset(spans[i].p + (a - at), 0, (size_t)(b - a) * sizeof(float));
-    }
-  }
-}
-
 static int tc_span_order(const void *a, const void *b) {
-  uintptr_t pa = (uintptr_t)((const tc_zero_span *)a)->p;
-  uintptr_t pb = (uintptr_t)((const tc_zero_span *)b)->p;
+  uintptr_t pa = (uintptr_t)((const tc_float_run *)a)->p;
+  uintptr_t pb = (uintptr_t)((const tc_float_run *)b)->p;
   return (pa > pb) - (pa < pb);
 }
 
 /* spans[from, count) without repeats (a leaf read by several ops is listed once for each,
  * and two threads must not zero one buffer); returns the new count. */
-static int tc_unique_spans(tc_zero_span *spans, int from, int count) {
+static int tc_unique_spans(tc_float_run *spans, int from, int count) {
   qsort(spans + from, (size_t)(count - from), sizeof *spans, tc_span_order);
   int kept = from;
   for (int i = from; i < count; i++)
@@ -273,7 +247,7 @@ static tc_status tc_prepare_grads(tc_graph *g, int last) {
   int count = 0, cap = last + 1;
   for (int i = 0; i <= last; i++)
     cap += g->nodes[i].n_in;
-  tc_zero_span *spans = tc_arena_alloc(g->arena, (size_t)cap * sizeof *spans);
+  tc_float_run *spans = tc_arena_alloc(g->arena, (size_t)cap * sizeof *spans);
   if (spans == NULL)
     return tc_set_error(TC_ERR_NOMEM, "graph: no memory to list %d gradient buffers", cap);
   for (int i = 0; i <= last; i++) {
@@ -281,7 +255,7 @@ static tc_status tc_prepare_grads(tc_graph *g, int last) {
     n->out->grad = tc_arena_alloc(g->arena, (size_t)n->out->size * sizeof(float));
     if (n->out->grad == NULL)
       return tc_set_error(TC_ERR_NOMEM, "graph: no memory for the gradient of '%s'", n->op);
-    spans[count++] = (tc_zero_span){n->out->grad, n->out->size};
+    spans[count++] = (tc_float_run){n->out->grad, n->out->size};
   }
   int leaves = count;
   for (int i = 0; i <= last; i++) {
@@ -294,10 +268,12 @@ static tc_status tc_prepare_grads(tc_graph *g, int last) {
         t->grad = tc_arena_alloc(g->arena, (size_t)t->size * sizeof(float));
       if (t->grad == NULL)
         return tc_set_error(TC_ERR_NOMEM, "graph: no memory for a leaf gradient");
-      spans[count++] = (tc_zero_span){t->grad, t->size};
+      spans[count++] = (tc_float_run){t->grad, t->size};
     }
   }
-  tc_zero_spans(spans, tc_unique_spans(spans, leaves, count));
+  /* split over the team: the DCGAN's backward setup zeroes about 5 MB a pass, and one
+   * thread alone took 5-6 % of its training step doing it */
+  tc_floats_zero_runs(spans, tc_unique_spans(spans, leaves, count));
   return TC_OK;
 }
 

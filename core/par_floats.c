@@ -1,5 +1,6 @@
 /* par_floats.c — large float arrays copied, added and zeroed by the team, in static
- * contiguous blocks (each thread one run of memory). */
+ * contiguous blocks (each thread one run of memory; for several runs, one stretch of them
+ * laid end to end). */
 #include "core/par_floats.h"
 
 #include <omp.h>
@@ -42,6 +43,22 @@ void tc_floats_zero(float *dst, int64_t n) {
     tc_share(n, &lo, &hi);
     if (hi > lo)
       memset(dst + lo, 0, (size_t)(hi - lo) * sizeof *dst);
+  }
+}
+
+void tc_floats_zero_runs(const tc_float_run *runs, int count) {
+  int64_t total = 0;
+  for (int i = 0; i < count; i++)
+    total += runs[i].n;
+#pragma omp parallel if (total >= TC_PAR_FLOATS_MIN)
+  {
+    int64_t lo, hi, at = 0;
+    tc_share(total, &lo, &hi);
+    for (int i = 0; i < count && at < hi; at += runs[i].n, i++) {
+      int64_t a = lo > at ? lo : at, b = hi < at + runs[i].n ? hi : at + runs[i].n;
+      if (a < b)
+        memset(runs[i].p + (a - at), 0, (size_t)(b - a) * sizeof(float));
+    }
   }
 }
 

@@ -19,6 +19,13 @@
 void tc_floats_copy(float *restrict dst, const float *restrict src, int64_t n);
 void tc_floats_add(float *restrict a, const float *restrict b, int64_t n);
 void tc_floats_zero(float *dst, int64_t n);
+/* Zeroes count runs of floats (distinct, not overlapping) as one array laid end to end:
+ * many small buffers share one team (a backward pass's gradient buffers). */
+typedef struct tc_float_run {
+  float *p;
+  int64_t n;
+} tc_float_run;
+void tc_floats_zero_runs(const tc_float_run *runs, int count);
 /* dst[i] = src[i] * scale */
 void tc_floats_scaled(float *restrict dst, const float *restrict src, float scale, int64_t n);
 

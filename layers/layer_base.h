@@ -66,7 +66,9 @@ void tc_layer_prefix_error(const tc_layer_base *b);
  * one). */
 void tc_layer_require_grads(const tc_layer_base *b);
 
-/* y = activation(z), then the activity penalty on y (its gradient flows into y). */
+/* y = activation(z), then the activity penalty on y (its gradient flows into y). The
+ * activation is computed over z's data where its kind allows (tc_op_activation_in_place):
+ * z must be the layer's own op output, which no other op reads. */
 tc_status tc_layer_tail(const tc_layer_base *b, tc_graph *g, tc_tensor *z, tc_tensor **y);
 
 /* Freezes (0) or unfreezes the layer's kernel and bias. */

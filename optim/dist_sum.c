@@ -296,24 +296,17 @@ static void tc_dist_unpack_alone(tc_dist_sum *s, float *extra_out) {
     extra_out[k] = total[k] * inv;
 }
 
-tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
-                             int *any_flag) {
-  if (local == TC_OK && (s->stack == NULL || s->pushed != s->count))
-    local = tc_set_error(TC_ERR_STATE, "shard sum: %d of this rank's %d shards were pushed",
-                         s->pushed, s->count);
-  if (s->stack == NULL) /* nothing to send with: still agree, so that no rank waits */
-    return tc_dist_agree(s->d, local);
-  double t0 = tc_dist_now();
-  s->stats.local_seconds += t0 - s->began;
+/* The exchange: this rank's subtree sum to the others, the tree's top, the total back into
+ * the variables and extra_out; with one rank its subtree is the whole tree and none of
+ * that is needed. Fails, writing nothing, when any rank failed (the agreed error). */
+static tc_status tc_dist_total(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
+                               int *any_flag) {
   if (s->d->size == 1) {
     if (local != TC_OK)
       return local;
     if (any_flag)
       *any_flag = flag != 0;
     tc_dist_unpack_alone(s, extra_out);
-    s->stats.elements = s->len;
-    s->stats.steps++;
-    s->stats.seconds += tc_dist_now() - t0;
     return TC_OK;
   }
   tc_dist_pack(s, local != TC_OK, flag);
@@ -330,6 +323,19 @@ tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *e
   if (any_flag)
     *any_flag = s->all[c + 1] != 0.0f;
   tc_dist_unpack(s, extra_out);
+  return TC_OK;
+}
+
+tc_status tc_dist_sum_finish(tc_dist_sum *s, tc_status local, int flag, float *extra_out,
+                             int *any_flag) {
+  if (local == TC_OK && (s->stack == NULL || s->pushed != s->count))
+    local = tc_set_error(TC_ERR_STATE, "shard sum: %d of this rank's %d shards were pushed",
+                         s->pushed, s->count);
+  if (s->stack == NULL) /* nothing to send with: still agree, so that no rank waits */
+    return tc_dist_agree(s->d, local);
+  double t0 = tc_dist_now();
+  s->stats.local_seconds += t0 - s->began;
+  TC_TRY(tc_dist_total(s, local, flag, extra_out, any_flag));
   s->stats.elements = s->len;
   s->stats.steps++;
   s->stats.seconds += tc_dist_now() - t0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/par_floats.h"
+#include "support/testutil.h"
 
 static const int64_t sizes[] = {0, 1, 15, 17, 1000, TC_PAR_FLOATS_MIN - 1, TC_PAR_FLOATS_MIN,
                                 TC_PAR_FLOATS_MIN + 13, 3 * TC_PAR_FLOATS_MIN + 5};
@@ -63,9 +64,5 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, team_operations_match_the_plain_loop);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tc_test_run(s);
 }
