@@ -126,11 +126,21 @@ void tc_ct_few_bw_batch_nchw(const fgeom *g, const float *pad, const float *x, i
  * tc_ct_add_slabs adds them (worksharing inside). */
 void tc_ct_add_slabs_transposed(const float *part, int S, int K, int C, float *dk);
 
-/* few_bd.c: few-filter backward data on NCHW dy and dx in place (NCHW only, no groups or
- * dilation, backward data few_filters): tc_ct_few_backward_data runs it, the bits of NHWC;
- * its workspace is tc_ct_few_bd_nchw_bytes. */
+/* few_bd.c + few_bd_nchw.c: few-filter backward data on NCHW dy and dx in place (NCHW
+ * only, no groups or dilation, backward data few_filters): tc_ct_few_backward_data runs
+ * it, the bits of NHWC, in one of two forms (tc_ct_nchw_bd_tiles: 1 for the tile form,
+ * tc_ct_few_backward_data_rows, else the gathered form, tc_ct_few_backward_data_nchw);
+ * its workspace, tc_ct_few_bd_nchw_bytes, holds either. Both take few_bd.c's bands. */
 int tc_ct_nchw_few_bd(const tc_conv2dt_plan *q);
+int tc_ct_nchw_bd_tiles(const tc_conv2dt_plan *q);
 size_t tc_ct_few_bd_nchw_bytes(const tc_conv2dt_plan *q);
+size_t tc_ct_few_bd_tiles_bytes(const tc_conv2dt_plan *q);
+size_t tc_ct_few_bd_gathered_bytes(const tc_conv2dt_plan *q);
+void tc_ct_few_backward_data_rows(const tc_conv2dt_plan *plan, const float *dy, const float *k,
+                                  float *dx, void *ws);
+void tc_ct_few_backward_data_nchw(const tc_conv2dt_plan *plan, const float *dy, const float *k,
+                                  float *dx, void *ws);
+int tc_ct_bd_band(const fgeom *g);
 
 /* dispatch.c: the algorithm switch of a plain (NHWC, groups 1, dilation 1) plan or of a
  * direct one. */

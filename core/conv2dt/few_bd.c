@@ -14,8 +14,9 @@
  * lets every pixel read its A rows in place (rows of neighbouring pixels overlap when
  * sh < kh); the wide micro-kernel sums all kernel rows of a 6-pixel group in registers (a
  * kernel row whose dy row lies outside the output reads zeros). NCHW plans run the same
- * products: the padded rows read NCHW dy, and dx goes through a tile of pixels transposed
- * into the planes (the bits of NHWC). */
+ * products in one of two forms, both with the bits of NHWC: here the padded rows read NCHW
+ * dy and dx goes through a tile of pixels transposed into the planes (AVX-512), or, in
+ * few_bd_nchw.c, channels are the tile's rows (the other ISAs); few_bd_nchw.c chooses. */
 
 /* count pixels of dy row oi of image n from column col on, F values each, into dst in
  * NHWC order (from NCHW dy: F planes interleaved; with F = 1 the two layouts agree). */
@@ -58,7 +59,7 @@ void tc_ct_pad_dy_rows(const fgeom *g, const float *dy, int nchw, int64_t n, int
 
 /* Input rows per band: about BATCH_PIX pixels, their padded dy rows within the thread's
  * share of the workspace (kh rows for each of bw_batch segments). */
-static int bd_band(const fgeom *g) {
+int tc_ct_bd_band(const fgeom *g) {
   int64_t rows = ceil_div(BATCH_PIX, tc_ct_row_seg(g));
   int64_t fit = ((int64_t)g->kh * tc_ct_bw_batch(g) - g->kh) / g->sh + 1;
   rows = rows < fit ? rows : fit;
@@ -176,7 +177,8 @@ static size_t nchw_slot_bytes(const fgeom *g) {
   return tc_ct_small_thread_bytes(g) + align_up(sizeof(float) * BD_BLOCK * (size_t)g->c);
 }
 
-size_t tc_ct_few_bd_nchw_bytes(const tc_conv2dt_plan *q) {
+/* The tile form's workspace: the packed weights, then a slot per thread. */
+size_t tc_ct_few_bd_tiles_bytes(const tc_conv2dt_plan *q) {
   fgeom g = fgeom_of(q);
   return tc_ct_small_bd_b_bytes(&g) + (size_t)q->threads * nchw_slot_bytes(&g);
 }
@@ -188,13 +190,14 @@ static float *thread_pad(const tc_conv2dt_plan *plan, const fgeom *g, void *ws, 
                            (size_t)omp_get_thread_num() * nchw_slot_bytes(g));
 }
 
-/* Backward data, few filters, NHWC or NCHW (the same products in the same order, so the
- * same bits; NCHW dy is read by the padded rows, dx written through each group's tile). */
-void tc_ct_few_backward_data(const tc_conv2dt_plan *plan, const float *dy, const float *k,
-                             float *dx, void *ws) {
+/* Backward data, few filters, NHWC or NCHW through tiles (the same products in the same
+ * order, so the same bits; NCHW dy is read by the padded rows, dx written through each
+ * group's tile). */
+void tc_ct_few_backward_data_rows(const tc_conv2dt_plan *plan, const float *dy, const float *k,
+                                  float *dx, void *ws) {
   const fgeom gg = fgeom_of(plan), *g = &gg;
   const int K = tc_ct_small_k(g), npan = (int)panels(g->c);
-  const int wseg = tc_ct_row_seg(g), band = bd_band(g);
+  const int wseg = tc_ct_row_seg(g), band = tc_ct_bd_band(g);
   const int nseg = (int)ceil_div(g->w, wseg), nband = (int)ceil_div(g->h, band);
   const int64_t tasks = g->n * nband * nseg;
   const int nchw = plan->p.data_format == TC_CHANNELS_FIRST;

@@ -157,8 +157,9 @@ wide_panel(const tc_wide_steps *s, const float *const *a, float *const *c, int c
   store_tile(c, c0, tile, m, n, add);
 }
 
-/* One full panel with unit steps (A in place along k, B packed: the few-filter backward
- * data form): the six A rows and B walked by running pointers, so the pair loop (kc is
+/* One full panel with A in place along k (unit steps; B rows any step apart: packed in
+ * the few-filter backward data form, gathered rows in its NCHW form): the six A rows and
+ * B walked by running pointers, so the pair loop (kc is
  * often 4-15 here) costs a few additions where rebuilding the row pointers from a[] each
  * pair spilled registers (fmnist2: K = 16 in four pairs of four; +9 % on its backward data
  * at 1 thread). The same sums in the same order as wide_panel. */
@@ -166,13 +167,13 @@ static inline __attribute__((always_inline)) void
 wide_panel_unit(const tc_wide_steps *s, const float *const *a, float *const *c, int c0, int m,
                 int add) {
   const int nt = s->nt, kc = s->kc;
-  const ptrdiff_t as = s->as, bskip = s->bt - (ptrdiff_t)kc * TC_GEMM_NR;
+  const ptrdiff_t as = s->as, bs = s->bs, bskip = s->bt - (ptrdiff_t)kc * bs;
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   const float *bt = s->b + (ptrdiff_t)(c0 / TC_GEMM_NR) * s->ps;
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int t = 0; t < nt; t++) {
-    for (int k = 0; k < kc; k++, bt += TC_GEMM_NR) {
+    for (int k = 0; k < kc; k++, bt += bs) {
       __m256 b0 = _mm256_loadu_ps(bt), b1 = _mm256_loadu_ps(bt + 8), v;
       v = _mm256_broadcast_ss(a0 + k);
       c00 = _mm256_fmadd_ps(v, b0, c00), c01 = _mm256_fmadd_ps(v, b1, c01);
@@ -197,7 +198,7 @@ wide_panel_unit(const tc_wide_steps *s, const float *const *a, float *const *c, 
  * inside it. */
 static void wide_ukr_avx2(const tc_wide_steps *s, const float *const *a, float *const *c, int m,
                           int n, int add) {
-  const int unit = s->ks == 1 && s->bs == TC_GEMM_NR;
+  const int unit = s->ks == 1;
   int j = 0;
   for (; j + TC_GEMM_NR <= n; j += TC_GEMM_NR)
     if (unit)
