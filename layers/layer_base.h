@@ -1,6 +1,7 @@
-/* layer_base.h — what every layer does the same way (internal to layers/): claim its name,
- * make its variables, undo all of it when create fails, and the forward tail
- * (activation, activity regularizer). A layer struct holds a tc_layer_base and calls
+/* layer_base.h (@internal) — what every layer does the same way (internal to layers/, not
+ * installed): claim its name, make its variables, undo all of it when create fails, and the
+ * forward tail (activation, activity regularizer, in place where the activation allows).
+ * A layer struct holds a tc_layer_base and calls
  *
  *   s = tc_layer_begin(&l->base, model, "dense", cfg->name);     // mark, claim the name
  *   if (s == TC_OK) s = tc_layer_add_kernel_bias(&l->base, &cfg->common, 2, ks, units);
