@@ -41,7 +41,8 @@ static const char *usage =
     "median over rounds of the two times of one round. --nchw adds tconv in NCHW\n"
     "(channels_first) and its rate over NHWC's, paired the same way. Each direction's\n"
     "output is compared once with oneDNN's plain layout (largest difference over the\n"
-    "largest magnitude). FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw. Shapes as `tconv bench`\n"
+    "largest magnitude; over 1e-3 the cell says MISMATCH and the exit status is 1).\n"
+    "FLOPs = 2*N*Hin*Win*Cin*Cout*kh*kw. Shapes as `tconv bench`\n"
     "reads them (groups and dilation must be 1); default: tconv bench's built-in list.\n"
     "\n"
     "  --rounds N   rounds per shape and direction (default 11, at most 101)\n"
@@ -315,7 +316,7 @@ static const char *dir_names[3] = {"fwd", "bd", "bw"};
 
 typedef struct totals {
   double log_ratio[3], log_nchw[3], lowest;
-  int cells[3], nchw_cells[3];
+  int cells[3], nchw_cells[3], mismatches;
   char lowest_at[48];
 } totals;
 
@@ -335,6 +336,7 @@ static void print_cell(const tc_bench_shape *s, int d, const shape_run *R, const
          onednn_layout_impl(&R->L[c->best - FIRST_ONEDNN], d));
   fflush(stdout);
   T->log_ratio[d] += log(c->ratio), T->cells[d]++;
+  T->mismatches += c->diff > 1e-3;
   if (!isnan(c->nchw))
     T->log_nchw[d] += log(c->nchw), T->nchw_cells[d]++;
   if (T->lowest == 0 || c->ratio < T->lowest) {
@@ -344,16 +346,21 @@ static void print_cell(const tc_bench_shape *s, int d, const shape_run *R, const
 }
 
 static void print_totals(const totals *T) {
+  if (T->cells[0] + T->cells[1] + T->cells[2] == 0) {
+    printf("\nno cell measured\n");
+    return;
+  }
   printf("\ngeomean tconv / oneDNN's best layout per shape (paired):");
   for (int d = 0; d < 3; d++)
-    printf(" %s %.2f", dir_names[d], T->cells[d] ? exp(T->log_ratio[d] / T->cells[d]) : NAN);
+    if (T->cells[d])
+      printf(" %s %.2f", dir_names[d], exp(T->log_ratio[d] / T->cells[d]));
   printf("; lowest %.2f (%s)\n", T->lowest, T->lowest_at);
   if (T->nchw_cells[0] + T->nchw_cells[1] + T->nchw_cells[2] == 0)
     return;
   printf("geomean tconv NCHW / NHWC (paired):");
   for (int d = 0; d < 3; d++)
-    printf(" %s %.2f", dir_names[d],
-           T->nchw_cells[d] ? exp(T->log_nchw[d] / T->nchw_cells[d]) : NAN);
+    if (T->nchw_cells[d])
+      printf(" %s %.2f", dir_names[d], exp(T->log_nchw[d] / T->nchw_cells[d]));
   printf("\n");
 }
 
@@ -386,16 +393,24 @@ int main(int argc, char **argv) {
   if (st != TC_OK)
     return fprintf(stderr, "tconv-paired: cannot read the shapes (%s)\n",
                    o.shapes ? o.shapes : "built-in"), 2;
+  int matched = 0;
+  for (int i = 0; i < n; i++)
+    matched += listed(shapes[i].name, o.only);
+  if (!matched)
+    return fprintf(stderr, "tconv-paired: no shape named in --only '%s'\n", o.only), 2;
   omp_set_num_threads(o.threads);
   printf("tconv-paired: %d thread(s), tconv %s kernels, oneDNN %s, %d rounds, calls in turn\n\n",
          o.threads, tc_conv2dt_kernel_isa(), onednn_version(), o.rounds);
   printf("| shape | dir | tconv GFLOP/s | oneDNN any / nhwc / plain | best | tconv / best | "
          "tconv NCHW (/ NHWC) | diff | oneDNN's choice |\n|---|---|---|---|---|---|---|---|---|\n");
-  totals T = {{0}, {0}, 0, {0}, {0}, ""};
+  totals T = {{0}, {0}, 0, {0}, {0}, 0, ""};
   int failed = 0;
   for (int i = 0; i < n; i++)
     if (listed(shapes[i].name, o.only) && run_shape(&shapes[i], &o, &T))
       failed = 1;
   print_totals(&T);
-  return failed;
+  if (T.mismatches)
+    fprintf(stderr, "tconv-paired: %d cell(s) differ from oneDNN by more than 1e-3\n",
+            T.mismatches);
+  return failed || T.mismatches ? 1 : 0;
 }
