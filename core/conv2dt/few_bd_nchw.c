@@ -3,8 +3,11 @@
  * the tile's rows and pixels as its columns, so each micro-kernel tile lands in C planes as
  * runs of up to 64 pixels and nothing is transposed:
  *   dx[c][p] = sum over kernel rows a, then (b, f) of k[a][b][f][c] * G[(a*kw + b)*F + f][p],
- * G the band's gathered dy (a pixel's kh*kw*F tap values as a column, zero where a tap
- * falls outside the output; built from the padded dy rows of few_bd.c). A rows are the
+ * G the gathered dy of the call's 64 pixels (a pixel's kh*kw*F tap values as a column,
+ * zero where a tap falls outside the output; gathered from the band's padded dy rows of
+ * few_bd.c just before the call, so it is in L1 and the workspace does not grow with the
+ * image: gathering a whole band first measured 0.82 / 0.93 / 0.63 of NHWC on dcgan4 /
+ * fsrcnn / fmnist2, per call 0.87-0.92 / 1.02-1.03 / 0.69, paired). A rows are the
  * weights transposed once per call (C x K, so a channel group's weights stay in L1; read
  * in place with a step of C they did not), B is G (one row per k, 64 pixels a call). Each
  * element sums kernel rows outer, (b, f) inner, from zero, as the NHWC kernel does, and a
@@ -17,10 +20,10 @@
 
 #include "core/conv2dt/compose.h"
 
-/* A thread's slot: the padded dy rows of a band (as NHWC's), then its gathered dy. */
+/* A thread's slot: the padded dy rows of a band (as NHWC's), then the gathered dy of one
+ * call's pixels (K x 64: at most 96 KiB whatever the image's width). */
 static size_t gathered_bytes(const fgeom *g) {
-  return align_up(sizeof(float) * (size_t)tc_ct_small_k(g) * (size_t)tc_ct_bd_band(g) *
-                  (size_t)tc_ct_row_seg(g));
+  return align_up(sizeof(float) * (size_t)tc_ct_small_k(g) * TC_WIDE_NW);
 }
 
 static size_t slot_bytes(const fgeom *g) {
@@ -84,31 +87,42 @@ static void copy_every(const float *src, float *dst, int wn, int64_t step) {
   }
 }
 
-/* G[k][i*wn + j] for the band's rows x wn pixels from its padded dy rows. */
-static void gather_band(const fgeom *g, const float *pad, int rows, int wn, float *G) {
-  const int64_t len = tc_ct_pad_row_len(g), ld = (int64_t)rows * wn, step = (int64_t)g->sw * g->f;
+/* Kernel row a's taps of pixels [j, j+n) of band row i into G (ld apart), column q0 on. */
+static void gather_piece(const fgeom *g, const float *pad, int i, int j, int n, int a,
+                         float *G, int64_t ld) {
+  const int64_t len = tc_ct_pad_row_len(g), step = (int64_t)g->sw * g->f;
   const int kwf = g->kw * g->f;
-  for (int a = 0; a < g->kh; a++)
-    for (int i = 0; i < rows; i++) {
-      const float *src = pad + (int64_t)(i * g->sh + a) * len;
-      float *dst = G + (int64_t)a * kwf * ld + (int64_t)i * wn;
-      if (g->f > 1) {
-        gather_row(src, step, wn, kwf, dst, ld);
-        continue;
-      }
-      for (int b = 0; b < kwf; b++)
-        copy_every(src + b, dst + b * ld, wn, step);
-    }
+  const float *src = pad + (int64_t)(i * g->sh + a) * len + j * step;
+  float *dst = G + (int64_t)a * kwf * ld;
+  if (g->f > 1) {
+    gather_row(src, step, n, kwf, dst, ld);
+    return;
+  }
+  for (int b = 0; b < kwf; b++)
+    copy_every(src + b, dst + b * ld, n, step);
 }
 
-/* Pixels [q0, q0+np) of G (np <= 64) into every plane at offset off from dxb. */
-static void run_columns(const fgeom *g, const float *kt, const float *G, int64_t ld, int64_t q0,
-                        int np, float *dxb, int64_t off, tc_wide_ukr_fn wide) {
+/* G[k][q - p0] (K x 64) for the band's pixels [p0, p0+np), q = i*wn + j, which may span
+ * band rows. */
+static void gather_chunk(const fgeom *g, const float *pad, int wn, int64_t p0, int np,
+                         float *G) {
+  for (int64_t q = p0; q < p0 + np;) {
+    int i = (int)(q / wn), j = (int)(q % wn);
+    int n = (int)(wn - j < p0 + np - q ? wn - j : p0 + np - q);
+    for (int a = 0; a < g->kh; a++)
+      gather_piece(g, pad, i, j, n, a, G + (q - p0), TC_WIDE_NW);
+    q += n;
+  }
+}
+
+/* The gathered chunk G (np <= 64 pixels) into every plane at offset off from dxb. */
+static void run_columns(const fgeom *g, const float *kt, const float *G, int np, float *dxb,
+                        int64_t off, tc_wide_ukr_fn wide) {
   const int64_t plane = (int64_t)g->h * g->w;
   const int K = tc_ct_small_k(g);
   /* one pair of all K: A and B step uniformly over (a, b, f), so the sums are those of
    * kernel rows outer, (b, f) inner, without a pair loop around short k loops */
-  tc_wide_steps st = {1, K, 0, 1, G + q0, 0, ld, TC_GEMM_NR};
+  tc_wide_steps st = {1, K, 0, 1, G, 0, TC_WIDE_NW, TC_GEMM_NR};
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
   for (int c0 = 0; c0 < g->c; c0 += TC_GEMM_MR) {
@@ -123,19 +137,19 @@ static void run_columns(const fgeom *g, const float *kt, const float *G, int64_t
 }
 
 /* A band's dx: one run of pixels per band when its rows are whole (consecutive in the
- * planes), else one per row, 64 pixels a call, stored through the caches: a plane's runs
- * start wherever the band does, so streamed 64-byte lines would be split between calls
- * (streamed against not, Zen 3, medians of 31-51 alternating calls at 1 and 2 threads:
- * dcgan4 0.88-0.94, fmnist2 0.84-0.93, fsrcnn 1.00). */
-static void band_planes(const fgeom *g, const float *kt, const float *G, int rows, int wn,
-                        float *dxb, tc_wide_ukr_fn wide) {
-  const int64_t ld = (int64_t)rows * wn;
+ * planes), else one per row, 64 pixels a call (gathered just before), stored through the
+ * caches: a plane's runs start wherever the band does, so streamed 64-byte lines would be
+ * split between calls (streamed against not, Zen 3, medians of 31-51 alternating calls at 1
+ * and 2 threads: dcgan4 0.88-0.94, fmnist2 0.84-0.93, fsrcnn 1.00). */
+static void band_planes(const fgeom *g, const float *kt, const float *pad, float *G, int rows,
+                        int wn, float *dxb, tc_wide_ukr_fn wide) {
   const int whole = wn == g->w, runs = whole ? 1 : rows;
-  const int64_t run = whole ? ld : wn;
+  const int64_t run = whole ? (int64_t)rows * wn : wn;
   for (int r = 0; r < runs; r++)
     for (int64_t p0 = 0; p0 < run; p0 += TC_WIDE_NW) {
       int np = (int)(run - p0 < TC_WIDE_NW ? run - p0 : TC_WIDE_NW);
-      run_columns(g, kt, G, ld, r * run + p0, np, dxb, (int64_t)r * g->w + p0, wide);
+      gather_chunk(g, pad, wn, r * run + p0, np, G);
+      run_columns(g, kt, G, np, dxb, (int64_t)r * g->w + p0, wide);
     }
 }
 
@@ -164,8 +178,7 @@ void tc_ct_few_backward_data_nchw(const tc_conv2dt_plan *plan, const float *dy, 
       int rows = imin(band, g->h - i0), wn = imin(wseg, g->w - j0);
       tc_ct_pad_dy_rows(g, dy, 1, n, i0 * g->sh - g->pt, (rows - 1) * g->sh + g->kh, j0, wn,
                         pad);
-      gather_band(g, pad, rows, wn, G);
-      band_planes(g, kt, G, rows, wn, dx + n * g->c * plane + (int64_t)i0 * g->w + j0, wide);
+      band_planes(g, kt, pad, G, rows, wn, dx + n * g->c * plane + (int64_t)i0 * g->w + j0, wide);
     }
   }
 }
