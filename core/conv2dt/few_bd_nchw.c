@@ -44,7 +44,9 @@ size_t tc_ct_few_bd_gathered_bytes(const tc_conv2dt_plan *q) {
  * src[j*step + bf], bf < kwf. Pixels' windows overlap where step < kwf, so this is a
  * transpose of wn rows step apart: 4 x 4 blocks with SSE where the compiler targets it,
  * the rest one at a time (value by value, the gather took a third of dcgan4's kernel time:
- * NCHW / NHWC 0.70-0.79 against 0.84-0.85 with the blocks, paired). */
+ * NCHW / NHWC 0.69-0.79 against 0.84-0.85 with the blocks, paired). tc_ct_transpose
+ * (transpose_tile.c) does the same copy in another loop order: called here it measured
+ * 0.80-0.84 against 0.87-0.92 on dcgan4 (three paired runs each, a noisy VM). */
 static void gather_row(const float *src, int64_t step, int wn, int kwf, float *g, int64_t ld) {
   int j = 0;
 #if defined(__SSE2__)
@@ -87,7 +89,7 @@ static void copy_every(const float *src, float *dst, int wn, int64_t step) {
   }
 }
 
-/* Kernel row a's taps of pixels [j, j+n) of band row i into G (ld apart), column q0 on. */
+/* Kernel row a's taps of pixels [j, j+n) of band row i into G's rows (ld apart). */
 static void gather_piece(const fgeom *g, const float *pad, int i, int j, int n, int a,
                          float *G, int64_t ld) {
   const int64_t len = tc_ct_pad_row_len(g), step = (int64_t)g->sw * g->f;
@@ -184,8 +186,8 @@ void tc_ct_few_backward_data_nchw(const tc_conv2dt_plan *plan, const float *dy, 
 }
 
 /* The tile form where the wide kernel is AVX-512's (measured there, Zen 5: docs/kernels.md),
- * the gathered form elsewhere (AVX2, Zen 3: NCHW / NHWC dcgan4 0.59 -> 0.81-0.85, fsrcnn
- * 0.57 -> 0.85-1.04, fmnist2 0.48 -> 0.55-0.75, paired in one process). The same bits. */
+ * the gathered form elsewhere (AVX2, Zen 3, NCHW / NHWC paired in one process, medians of
+ * 3 runs: dcgan4 0.59 -> 0.91, fsrcnn 0.57 -> 0.98, fmnist2 0.48 -> 0.63). The same bits. */
 int tc_ct_nchw_bd_tiles(const tc_conv2dt_plan *q) {
   return q->ukr && q->ukr->isa == TC_ISA_AVX512;
 }
