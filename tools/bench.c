@@ -100,6 +100,25 @@ tc_status tc_bench_builtin_shapes(tc_bench_shape *out, int cap, int *count) {
   return read_shapes(f, "built-in shapes", out, cap, count);
 }
 
+unsigned tc_bench_parse_dirs(const char *v) {
+  static const char *const names[3] = {"fwd", "bd", "bw"};
+  if (strcmp(v, "all") == 0)
+    return TC_BENCH_ALL;
+  unsigned ops = 0;
+  for (const char *p = v;; p++) {
+    size_t len = strcspn(p, ",");
+    int k = 0;
+    while (k < 3 && !(strlen(names[k]) == len && strncmp(p, names[k], len) == 0))
+      k++;
+    if (k == 3)
+      return 0;
+    ops |= 1u << k;
+    p += len;
+    if (*p == '\0')
+      return ops;
+  }
+}
+
 tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_plan *plan) {
   tc_conv2dt_params p = tc_conv2dt_params_default(s->cout, s->kh, s->kw);
   p.stride_h = s->sh, p.stride_w = s->sw, p.data_format = fmt;

@@ -55,6 +55,10 @@ tc_status tc_bench_plan(const tc_bench_shape *s, tc_data_format fmt, tc_conv2dt_
 #define TC_BENCH_BWD_WEIGHTS 4u
 #define TC_BENCH_ALL 7u
 
+/* --dir's value: "all", or fwd, bd, bw joined by commas; the mask, 0 when it is none of
+ * these (an empty name, an unknown one). */
+unsigned tc_bench_parse_dirs(const char *v);
+
 /* Times each kernel of ops reps times after one warm-up call and reports medians (NAN for
  * the kernels not in ops). Allocates the tensors and the workspace; TC_ERR_NOMEM when it
  * cannot. */

@@ -42,26 +42,6 @@ typedef struct bench_opts {
   unsigned ops; /* --dir: TC_BENCH_* */
 } bench_opts;
 
-/* --dir's value: all, or fwd, bd, bw joined by commas; 0 when malformed. */
-static unsigned parse_dirs(const char *v) {
-  static const char *const names[3] = {"fwd", "bd", "bw"};
-  if (strcmp(v, "all") == 0)
-    return TC_BENCH_ALL;
-  unsigned ops = 0;
-  for (const char *p = v;; p++) {
-    size_t len = strcspn(p, ",");
-    int k = 0;
-    while (k < 3 && !(strlen(names[k]) == len && strncmp(p, names[k], len) == 0))
-      k++;
-    if (k == 3)
-      return 0;
-    ops |= 1u << k;
-    p += len;
-    if (*p == '\0')
-      return ops;
-  }
-}
-
 /* 0 ok, 1 help printed, 2 bad usage. */
 static int parse_opts(int argc, char **argv, bench_opts *o) {
   for (int i = 1; i < argc; i++) {
@@ -81,7 +61,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
         return 2;
       }
     } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-      if ((o->ops = parse_dirs(argv[++i])) == 0) {
+      if ((o->ops = tc_bench_parse_dirs(argv[++i])) == 0) {
         fprintf(stderr, "tconv bench: --dir '%s': expected all, or fwd, bd, bw joined by "
                         "commas\n", argv[i]);
         return 2;

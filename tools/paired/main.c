@@ -17,6 +17,7 @@
 #include "core/aligned.h"
 #include "core/conv2dt.h"
 #include "tools/bench.h"
+#include "tools/cli_args.h"
 #include "tools/paired/onednn_layouts.h"
 
 #define MAX_SHAPES 64
@@ -48,23 +49,6 @@ static const char *usage =
     "  --rounds N   rounds per shape and direction (default 11, at most 101)\n"
     "  --threads N  OpenMP threads for both (default: OMP_NUM_THREADS or all cores)\n";
 
-static int parse_dirs(const char *s, unsigned *out) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%s", s);
-  *out = 0;
-  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-    if (!strcmp(t, "fwd"))
-      *out |= 1u;
-    else if (!strcmp(t, "bd"))
-      *out |= 2u;
-    else if (!strcmp(t, "bw"))
-      *out |= 4u;
-    else
-      return -1;
-  }
-  return *out ? 0 : -1;
-}
-
 static int parse_args(int argc, char **argv, options *o) {
   *o = (options){NULL, NULL, omp_get_max_threads(), 11, 0, 7u};
   for (int i = 1; i < argc; i++) {
@@ -79,22 +63,24 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!v)
       return fprintf(stderr, "tconv-paired: %s needs a value\n%s", a, usage), -1;
+    long n = 0;
+    if (!strcmp(a, "--threads") || !strcmp(a, "--rounds")) {
+      int t = !strcmp(a, "--threads");
+      if (tc_arg_long(argc, argv, &i, 1, t ? 4096 : MAX_ROUNDS, &n) != 0)
+        return -1;
+      *(t ? &o->threads : &o->rounds) = (int)n;
+      continue;
+    }
     i++;
     if (!strcmp(a, "--shapes"))
       o->shapes = v;
     else if (!strcmp(a, "--only"))
       o->only = v;
-    else if (!strcmp(a, "--threads"))
-      o->threads = atoi(v);
-    else if (!strcmp(a, "--rounds"))
-      o->rounds = atoi(v);
-    else if (!strcmp(a, "--dir") && parse_dirs(v, &o->dirs) == 0)
+    else if (!strcmp(a, "--dir") && (o->dirs = tc_bench_parse_dirs(v)) != 0)
       continue;
     else
       return fprintf(stderr, "tconv-paired: bad option %s %s\n%s", a, v, usage), -1;
   }
-  if (o->threads < 1 || o->rounds < 1 || o->rounds > MAX_ROUNDS)
-    return fprintf(stderr, "tconv-paired: --threads >= 1, --rounds 1..%d\n", MAX_ROUNDS), -1;
   return 0;
 }
 
