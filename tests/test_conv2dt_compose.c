@@ -104,7 +104,8 @@ static const shape plain[] = {
     {1, 5, 3, 33, 19, 4, 3, 3, 2, 0, 1, 1, 1, 2, 1},
     {16, 64, 64, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1},  /* chunks of images */
     {2, 8, 64, 12, 2, 5, 5, 2, 2, 1, 1, 1, 1, -1, -1},   /* few-filter batches in one image */
-    {1, 4, 100, 4, 8, 24, 2, 1, 4, 1, 1, 1, 1, -1, -1}}; /* few-filter bands of 2-segment rows */
+    {1, 4, 100, 4, 8, 24, 2, 1, 4, 1, 1, 1, 1, -1, -1},  /* few-filter bands of 2-segment rows */
+    {1, 2, 9000, 4, 8, 1, 48, 1, 1, 1, 1, 1, 1, -1, -1}}; /* few-filter rows of 9000 pixels */
 #define N_PLAIN (int)(sizeof plain / sizeof plain[0])
 
 /* Forces algo on direction d of both plans; 0 where it does not apply to the NHWC one. */
@@ -355,6 +356,27 @@ START_TEST(nchw_few_bd_forms_agree) {
 }
 END_TEST
 
+/* The NCHW few-filter backward kernels gather a segment's pixels per call: their workspace
+ * stays bounded for any image width (9000-pixel rows, K = 384 gathered 4.6 MB per thread
+ * before segments were bounded by K too), within the plan's 8 MiB per thread. */
+START_TEST(nchw_few_filter_workspace_bounded_for_wide_rows) {
+  const shape wide[] = {{1, 2, 9000, 4, 8, 1, 48, 1, 1, 1, 1, 1, 1, -1, -1},
+                        {1, 1, 60000, 3, 1, 1, 64, 1, 2, 1, 1, 1, 1, -1, -1},
+                        {2, 3, 20000, 5, 3, 3, 3, 2, 2, 0, 1, 1, 1, -1, -1}};
+  omp_set_num_threads(2);
+  for (int s = 0; s < 3; s++) {
+    tc_conv2dt_plan q = plan_of(&wide[s], TC_CHANNELS_FIRST);
+    ck_assert_msg(tc_ct_nchw_few_bw(&q) && tc_ct_nchw_few_bd(&q), "shape %d: not few-filter", s);
+    ck_assert_msg(tc_ct_few_bw_nchw_bytes(&q) <= (size_t)2 << 20, "shape %d: %zu bytes", s,
+                  tc_ct_few_bw_nchw_bytes(&q));
+    ck_assert_msg(tc_ct_few_bd_nchw_bytes(&q) <= (size_t)2 << 20, "shape %d: %zu bytes", s,
+                  tc_ct_few_bd_nchw_bytes(&q));
+    ck_assert_msg(q.workspace_bytes <= (size_t)q.threads << 23, "shape %d: %zu bytes", s,
+                  q.workspace_bytes); /* 8 MiB per thread */
+  }
+}
+END_TEST
+
 static Suite *compose_suite(void) {
   Suite *s = suite_create("conv2dt_compose");
   TCase *t = tcase_create("compose");
@@ -364,6 +386,7 @@ static Suite *compose_suite(void) {
   tcase_add_test(t, too_many_subproblems_run_direct);
   tcase_add_test(t, private_chunks_keep_the_bits);
   tcase_add_test(t, nchw_few_bd_forms_agree);
+  tcase_add_test(t, nchw_few_filter_workspace_bounded_for_wide_rows);
   suite_add_tcase(s, t);
   return s;
 }

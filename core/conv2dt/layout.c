@@ -87,11 +87,15 @@ static int small_bd(const fgeom *g) {
 
 /* Both few-filter backward kernels work on input-row segments: the segment's pixels and,
  * copied once and zero-padded at both ends, the kh dy rows its kernel rows reach, which
- * stay within SEG_FLOATS. */
-
+ * stay within SEG_FLOATS. So do the segment's pixels times K rounded up to panels: NCHW
+ * backward weights gathers that many floats per segment (few_bw_nchw.c), and its
+ * workspace would otherwise grow with the image's width (25 MB for a 1 x 48 kernel on
+ * 9000-pixel rows). Only segments over SEG_FLOATS / 384 = 170 pixels are shortened. */
 int tc_ct_row_seg(const fgeom *g) {
   int64_t per_row = (int64_t)g->kh * g->f;
   int64_t ws = (SEG_FLOATS / per_row - g->kw) / g->sw + 1;
+  int64_t gathered = SEG_FLOATS / (panels(tc_ct_small_k(g)) * TC_GEMM_NR);
+  ws = ws < gathered ? ws : gathered;
   ws = ws < 1 ? 1 : ws > g->w ? g->w : ws;
   return (int)ws;
 }
