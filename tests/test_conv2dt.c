@@ -630,12 +630,20 @@ END_TEST
  * more than 8 filters): every tap over every pixel chunk, taps that leave the output
  * reading zeros, slab partials added in order; stride 1 and 2, both paddings. */
 START_TEST(slab_backward_weights) {
+  /* the last three: images small enough that a chunk holds several (bw_slabs.c's
+   * shift_images), with filter groups and 64-column blocks that end early */
   const conv_case cases[] = {
       make_case(4, 12, 12, 20, 24, 3, 3, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
       make_case(3, 16, 16, 13, 17, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
-      make_case(3, 16, 16, 40, 9, 3, 3, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST)};
-  for (int ci = 0; ci < 3; ci++)
-    check_case(&cases[ci], 950 + (uint64_t)ci);
+      make_case(3, 16, 16, 40, 9, 3, 3, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST),
+      make_case(40, 5, 6, 70, 13, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(24, 7, 7, 33, 16, 3, 3, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      make_case(61, 4, 5, 9, 11, 5, 4, 3, 2, TC_PADDING_VALID, TC_CHANNELS_LAST)};
+  forced_algo[TC_CONV2DT_BACKWARD_WEIGHTS] = TC_CONV2DT_SLABS;
+  for (int ci = 0; ci < 6; ci++)
+    check_case_scaled(&cases[ci], 950 + (uint64_t)ci,
+                      products_scale((double)cases[ci].n * cases[ci].h * cases[ci].w));
+  forced_algo[TC_CONV2DT_BACKWARD_WEIGHTS] = -1;
 }
 END_TEST
 
@@ -717,8 +725,10 @@ START_TEST(fast_path_bit_identical_for_one_two_three_and_seven_threads) {
       /* 49 taps: more than one tap batch per group */
       make_case(5, 16, 16, 24, 20, 7, 7, 1, 1, TC_PADDING_SAME, TC_CHANNELS_LAST),
       /* few filters, K 16, 4 MiB of dx: streamed */
-      make_case(64, 16, 16, 64, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
-  for (int ci = 0; ci < 7; ci++) {
+      make_case(64, 16, 16, 64, 1, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
+      /* 7 x 7 images: backward weights' chunks of several images (slabs) */
+      make_case(48, 7, 7, 40, 16, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
+  for (int ci = 0; ci < 8; ci++) {
     const conv_case cc = cases[ci];
     omp_set_num_threads(7); /* the workspace is sized for the threads at plan time */
     tc_conv2dt_plan plan;

@@ -2,7 +2,8 @@
  * a fixed number of slabs (plan->slabs, a function of the shape only) each sum every tap
  * into their own partial dk, x packed once per chunk for all taps, and the partials are
  * added in slab order. With stride 1 the chunk's dy region is packed once and every tap
- * reads it shifted; with stride > 1 one packing serves a kernel-row class. */
+ * reads it shifted; with stride > 1 one packing serves a kernel-row class, and small
+ * images go several to a chunk as the wide kernel's pairs. */
 #include <omp.h>
 #include <string.h>
 
@@ -101,6 +102,94 @@ static int shift_rows(const fgeom *g) {
   return rows;
 }
 
+/* Small images (stride > 1): m whole images per chunk, each image's dy grid for a virtual
+ * tap (H + th - 1 rows of W pixels) one after another, and one wide-kernel call per
+ * tap, filter group and 64 columns takes the m images as its pairs (H*W pixels each, A
+ * and B in the packed buffers), so the k of a call is the chunk's, not one image's: 7 x 7
+ * images (fmnist1) called the micro-kernel with k = 49 and ran 10 % slower (Zen 3). */
+static void shift_images(const fgeom *g, const float *dy, int64_t n0, int m, const float *pb,
+                         float *pa, float *part, tc_wide_ukr_fn wide) {
+  const int th = (int)ceil_div(g->kh, g->sh), hw = g->h * g->w;
+  const int64_t img = (int64_t)(g->h + th - 1) * g->w, gs = img * m;
+  const float *a6[TC_GEMM_MR];
+  float *c6[TC_GEMM_MR];
+  for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
+    for (int b = 0; b < g->kw; b++) {
+      int ta = (int)ceil_div(g->kh - a0, g->sh);
+      for (int e = 0; e < m; e++)
+        pack_dy_grid(g, dy, n0 + e, a0 - g->pt, g->sh, g->h + ta - 1, b - g->pl, g->sw, g->w,
+                     gs, pa + e * img * TC_GEMM_MR);
+      for (int t = 0; t < ta; t++) {
+        float *dk = part + ((int64_t)(a0 + t * g->sh) * g->kw + b) * g->f * g->c;
+        for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
+          int fm = imin(TC_GEMM_MR, g->f - f0);
+          for (int r = 0; r < TC_GEMM_MR; r++)
+            a6[r] = pa + ((int64_t)f0 * gs + (int64_t)t * g->w * TC_GEMM_MR) + r;
+          for (int j = 0; j < g->c; j += TC_WIDE_NW) {
+            for (int r = 0; r < TC_GEMM_MR; r++)
+              c6[r] = dk + (int64_t)(f0 + imin(r, fm - 1)) * g->c + j;
+            tc_wide_steps st = {m, hw, img * TC_GEMM_MR, TC_GEMM_MR, pb + (int64_t)j * KP,
+                                (ptrdiff_t)hw * TC_GEMM_NR, TC_GEMM_NR, KP * TC_GEMM_NR};
+            wide(&st, a6, c6, fm, imin(TC_WIDE_NW, g->c - j), 1);
+          }
+        }
+      }
+    }
+}
+
+/* Whole images per chunk of the shift form: as many as its rows take, where their dy grids
+ * fit REGION_FLOATS; 0 (chunks within one image) unless that is at least two. */
+static int images_per_chunk(const fgeom *g) {
+  const int64_t th = ceil_div(g->kh, g->sh), fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
+  int m = shift_rows(g) / g->h;
+  while (m >= 2 && m * (g->h + th - 1) * g->w * fpad > REGION_FLOATS)
+    m--;
+  return m >= 2 ? m : 0;
+}
+
+/* One chunk of the shift form within image n: input rows [i0, i0 + rows). */
+static void shift_chunk(const fgeom *g, const float *dy, int64_t n, int i0, int rows,
+                        const float *pb, float *pa, float *part, const tc_ukr_table *ukr) {
+  const int64_t gs = (int64_t)(rows + ceil_div(g->kh, g->sh) - 1) * g->w;
+  for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
+    for (int b = 0; b < g->kw; b++) {
+      int ta = (int)ceil_div(g->kh - a0, g->sh); /* taps a0 + t*sh */
+      /* what the virtual tap (a0, b) reaches from rows [i0, i0 + rows + ta - 1): rows
+       * past the image included, their dy rows may still exist */
+      pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh + a0 - g->pt, g->sh, rows + ta - 1,
+                   b - g->pl, g->sw, g->w, gs, pa);
+      for (int t = 0; t < ta; t++) {
+        int a = a0 + t * g->sh;
+        tc_ct_packed_gemm(rows * g->w, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, g->f, pb, g->c,
+                          part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c, ukr);
+      }
+    }
+}
+
+/* The shift form over input rows [r0s, r1s) (all images' rows in a row): whole images
+ * several at a time where they are small (shift_images), else chunks within one image. */
+static void shift_slab(const fgeom *g, const float *x, const float *dy, int64_t r0s, int64_t r1s,
+                       float *part, float *pa, float *pb, const tc_ukr_table *ukr) {
+  const wtask T = {0, g->kh, 0, g->kw, 0, g->kh * g->kw, 0, g->f, 0, g->c, 0, g->h, 0, g->w};
+  const int sr = shift_rows(g), mi = images_per_chunk(g);
+  for (int64_t r0 = r0s; r0 < r1s;) {
+    int64_t n = r0 / g->h;
+    int64_t left = (r1s - r0) / g->h; /* whole images left in the slab */
+    int i0 = (int)(r0 % g->h), m = left < mi ? (int)left : mi;
+    if (i0 == 0 && m >= 2) {
+      tc_ct_pack_x(g, &T, x, r0 * g->w, m * g->h * g->w, pb);
+      shift_images(g, dy, n, m, pb, pa, part, ukr->wide);
+      r0 += (int64_t)m * g->h;
+      continue;
+    }
+    int rows = (int)imin(sr, g->h - i0);
+    rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
+    tc_ct_pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
+    shift_chunk(g, dy, n, i0, rows, pb, pa, part, ukr);
+    r0 += rows;
+  }
+}
+
 /* dk = the S partials (count floats each) added in slab order; worksharing inside, called
  * by every thread of the team. */
 void tc_ct_add_slabs(const float *part, int S, int64_t count, float *dk) {
@@ -140,32 +229,9 @@ static void slab_weights(const fgeom *g, const float *x, const float *dy, int s,
     }
     return;
   }
-  const int sr = shift_rows(g);
-  if (sr > 0) {
-    const int64_t nrows = g->n * g->h, r0s = nrows * s / S, r1s = nrows * (s + 1) / S;
-    const int th = (int)ceil_div(g->kh, g->sh);
-    for (int64_t r0 = r0s; r0 < r1s;) {
-      int64_t n = r0 / g->h;
-      int i0 = (int)(r0 % g->h);
-      int rows = (int)imin(sr, g->h - i0);
-      rows = (int)(r1s - r0 < rows ? r1s - r0 : rows);
-      int64_t gs = (int64_t)(rows + th - 1) * g->w;
-      tc_ct_pack_x(g, &T, x, r0 * g->w, rows * g->w, pb);
-      for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
-        for (int b = 0; b < g->kw; b++) {
-          int ta = (int)ceil_div(g->kh - a0, g->sh); /* taps a0 + t*sh */
-          /* what the virtual tap (a0, b) reaches from rows [i0, i0 + rows + ta - 1): rows
-           * past the image included, their dy rows may still exist */
-          pack_dy_grid(g, dy, n, (int64_t)i0 * g->sh + a0 - g->pt, g->sh, rows + ta - 1,
-                       b - g->pl, g->sw, g->w, gs, pa);
-          for (int t = 0; t < ta; t++) {
-            int a = a0 + t * g->sh;
-            tc_ct_packed_gemm(rows * g->w, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, g->f, pb, g->c,
-                        part + ((int64_t)a * g->kw + b) * g->f * g->c, g->c, ukr);
-          }
-        }
-      r0 += rows;
-    }
+  if (shift_rows(g) > 0) {
+    const int64_t nrows = g->n * g->h;
+    shift_slab(g, x, dy, nrows * s / S, nrows * (s + 1) / S, part, pa, pb, ukr);
     return;
   }
   const int64_t npix = g->n * g->h * g->w, p0s = npix * s / S, p1s = npix * (s + 1) / S;
