@@ -638,9 +638,11 @@ START_TEST(slab_backward_weights) {
       make_case(3, 16, 16, 40, 9, 3, 3, 2, 2, TC_PADDING_VALID, TC_CHANNELS_LAST),
       make_case(40, 5, 6, 70, 13, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
       make_case(24, 7, 7, 33, 16, 3, 3, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST),
-      make_case(61, 4, 5, 9, 11, 5, 4, 3, 2, TC_PADDING_VALID, TC_CHANNELS_LAST)};
+      make_case(61, 4, 5, 9, 11, 5, 4, 3, 2, TC_PADDING_VALID, TC_CHANNELS_LAST),
+      /* 1 x 1 images: a chunk's rows would hold 256, one wide call takes 64 */
+      make_case(1100, 1, 1, 20, 7, 4, 4, 2, 2, TC_PADDING_SAME, TC_CHANNELS_LAST)};
   forced_algo[TC_CONV2DT_BACKWARD_WEIGHTS] = TC_CONV2DT_SLABS;
-  for (int ci = 0; ci < 6; ci++)
+  for (int ci = 0; ci < 7; ci++)
     check_case_scaled(&cases[ci], 950 + (uint64_t)ci,
                       products_scale((double)cases[ci].n * cases[ci].h * cases[ci].w));
   forced_algo[TC_CONV2DT_BACKWARD_WEIGHTS] = -1;

@@ -107,41 +107,49 @@ static int shift_rows(const fgeom *g) {
  * tap, filter group and 64 columns takes the m images as its pairs (H*W pixels each, A
  * and B in the packed buffers), so the k of a call is the chunk's, not one image's: 7 x 7
  * images (fmnist1) called the micro-kernel with k = 49 and ran 10 % slower (Zen 3). */
-static void shift_images(const fgeom *g, const float *dy, int64_t n0, int m, const float *pb,
-                         float *pa, float *part, tc_wide_ukr_fn wide) {
-  const int th = (int)ceil_div(g->kh, g->sh), hw = g->h * g->w;
-  const int64_t img = (int64_t)(g->h + th - 1) * g->w, gs = img * m;
+/* dk (F x C) += the m images' products: A from pa (filter groups gs pixels apart, image
+ * e's pixels img after image e-1's), B the chunk's packed x, each image one pair. */
+static void images_gemm(const fgeom *g, const float *pa, int64_t gs, int64_t img, int m,
+                        const float *pb, float *dk, tc_wide_ukr_fn wide) {
+  const int hw = g->h * g->w;
   const float *a6[TC_GEMM_MR];
   float *c6[TC_GEMM_MR];
+  for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
+    int fm = imin(TC_GEMM_MR, g->f - f0);
+    for (int r = 0; r < TC_GEMM_MR; r++)
+      a6[r] = pa + (int64_t)f0 * gs + r;
+    for (int j = 0; j < g->c; j += TC_WIDE_NW) {
+      for (int r = 0; r < TC_GEMM_MR; r++)
+        c6[r] = dk + (int64_t)(f0 + imin(r, fm - 1)) * g->c + j;
+      tc_wide_steps st = {m, hw, img * TC_GEMM_MR, TC_GEMM_MR, pb + (int64_t)j * KP,
+                          (ptrdiff_t)hw * TC_GEMM_NR, TC_GEMM_NR, KP * TC_GEMM_NR};
+      wide(&st, a6, c6, fm, imin(TC_WIDE_NW, g->c - j), 1);
+    }
+  }
+}
+
+static void shift_images(const fgeom *g, const float *dy, int64_t n0, int m, const float *pb,
+                         float *pa, float *part, tc_wide_ukr_fn wide) {
+  const int th = (int)ceil_div(g->kh, g->sh);
+  const int64_t img = (int64_t)(g->h + th - 1) * g->w, gs = img * m;
   for (int a0 = 0; a0 < g->sh && a0 < g->kh; a0++)
     for (int b = 0; b < g->kw; b++) {
       int ta = (int)ceil_div(g->kh - a0, g->sh);
       for (int e = 0; e < m; e++)
         pack_dy_grid(g, dy, n0 + e, a0 - g->pt, g->sh, g->h + ta - 1, b - g->pl, g->sw, g->w,
                      gs, pa + e * img * TC_GEMM_MR);
-      for (int t = 0; t < ta; t++) {
-        float *dk = part + ((int64_t)(a0 + t * g->sh) * g->kw + b) * g->f * g->c;
-        for (int f0 = 0; f0 < g->f; f0 += TC_GEMM_MR) {
-          int fm = imin(TC_GEMM_MR, g->f - f0);
-          for (int r = 0; r < TC_GEMM_MR; r++)
-            a6[r] = pa + ((int64_t)f0 * gs + (int64_t)t * g->w * TC_GEMM_MR) + r;
-          for (int j = 0; j < g->c; j += TC_WIDE_NW) {
-            for (int r = 0; r < TC_GEMM_MR; r++)
-              c6[r] = dk + (int64_t)(f0 + imin(r, fm - 1)) * g->c + j;
-            tc_wide_steps st = {m, hw, img * TC_GEMM_MR, TC_GEMM_MR, pb + (int64_t)j * KP,
-                                (ptrdiff_t)hw * TC_GEMM_NR, TC_GEMM_NR, KP * TC_GEMM_NR};
-            wide(&st, a6, c6, fm, imin(TC_WIDE_NW, g->c - j), 1);
-          }
-        }
-      }
+      for (int t = 0; t < ta; t++) /* tap a0 + t*sh: the grids t rows further on */
+        images_gemm(g, pa + (int64_t)t * g->w * TC_GEMM_MR, gs, img, m, pb,
+                    part + ((int64_t)(a0 + t * g->sh) * g->kw + b) * g->f * g->c, wide);
     }
 }
 
-/* Whole images per chunk of the shift form: as many as its rows take, where their dy grids
- * fit REGION_FLOATS; 0 (chunks within one image) unless that is at least two. */
+/* Whole images per chunk of the shift form: as many as its rows take, at most one wide
+ * call's pairs, where their dy grids fit REGION_FLOATS; 0 (chunks within one image) unless
+ * that is at least two. */
 static int images_per_chunk(const fgeom *g) {
   const int64_t th = ceil_div(g->kh, g->sh), fpad = ceil_div(g->f, TC_GEMM_MR) * TC_GEMM_MR;
-  int m = shift_rows(g) / g->h;
+  int m = imin(shift_rows(g) / g->h, TC_WIDE_MAXNT);
   while (m >= 2 && m * (g->h + th - 1) * g->w * fpad > REGION_FLOATS)
     m--;
   return m >= 2 ? m : 0;
