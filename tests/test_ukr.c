@@ -297,6 +297,48 @@ START_TEST(gemm64_gives_the_bits_of_gemm) {
 }
 END_TEST
 
+/* The bias gradient's column sums: every table's gives the bits of the contract written
+ * out here (four chains by row mod 4, in row order, then (s0 + s1) + (s2 + s3)), for
+ * ranges that start and end anywhere in a chain and widths around the vector lanes. */
+START_TEST(colsum_is_the_contract_on_every_isa) {
+  enum { ROWS = 203, LD = 300 };
+  float *v = malloc(sizeof(float) * ROWS * LD);
+  ck_assert_ptr_nonnull(v);
+  tc_test_rng rng;
+  tc_test_rng_init(&rng, 15);
+  tc_test_fill(&rng, v, ROWS * LD, -1.0f, 1.0f);
+  for (int i = 0; i < ROWS * LD; i++) /* magnitudes 2^-40 .. 2^40: double sums round, so */
+    v[i] = ldexpf(v[i], (i * 37) % 81 - 40); /* another order gives other bits */
+  static const int widths[] = {1, 3, 8, 13, 16, 33, 64, 255, TC_COLSUM_MAXN};
+  static const int64_t ranges[][2] = {{0, ROWS}, {1, 2}, {5, 6}, {3, 150}, {7, 8}, {2, 203}};
+  int tables = 0;
+  for (tc_isa isa = TC_ISA_PORTABLE; isa < TC_ISA_COUNT; isa++) {
+    const tc_ukr_table *t = tc_ukr_for(isa);
+    if (!t)
+      continue;
+    tables++;
+    for (int wi = 0; wi < 9; wi++)
+      for (int ri = 0; ri < 6; ri++) {
+        int n = widths[wi];
+        int64_t p0 = ranges[ri][0], p1 = ranges[ri][1];
+        double got[TC_COLSUM_MAXN], want[TC_COLSUM_MAXN];
+        t->colsum(v + (wi % 3), LD, p0, p1, n, got);
+        for (int k = 0; k < n; k++) {
+          double c[4] = {0.0, 0.0, 0.0, 0.0};
+          for (int64_t p = p0; p < p1; p++)
+            c[p & 3] += v[p * LD + wi % 3 + k];
+          want[k] = (c[0] + c[1]) + (c[2] + c[3]);
+        }
+        ck_assert_msg(memcmp(got, want, sizeof(double) * (size_t)n) == 0,
+                      "%s colsum: n %d rows [%lld, %lld)", t->name, n, (long long)p0,
+                      (long long)p1);
+      }
+  }
+  ck_assert_int_gt(tables, 0);
+  free(v);
+}
+END_TEST
+
 static void dot_edges(tc_isa isa) {
   const tc_ukr_table *table = table_or_skip(isa);
   if (!table)
@@ -388,6 +430,7 @@ int main(void) {
   tcase_add_test(tc, wide_avx2);
   tcase_add_test(tc, wide_avx512);
   tcase_add_test(tc, gemm64_gives_the_bits_of_gemm);
+  tcase_add_test(tc, colsum_is_the_contract_on_every_isa);
   tcase_add_test(tc, isa_tables_follow_the_cpu);
   tcase_add_test(tc, isa_environment_is_parsed_strictly);
   suite_add_tcase(s, tc);

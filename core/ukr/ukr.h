@@ -14,6 +14,7 @@
 #define TC_UKR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/status.h"
 
@@ -89,6 +90,17 @@ typedef void (*tc_gemm64_ukr_fn)(int nt, int kc, const float *const *a, ptrdiff_
                                  const float *const *b, ptrdiff_t bs, ptrdiff_t ps,
                                  float *const *c, int m, int add);
 
+/* The bias gradient's column sums: out[k] = (s[0][k] + s[1][k]) + (s[2][k] + s[3][k]) for
+ * k < n <= TC_COLSUM_MAXN, where s[j][k] sums in double, rows in order from zero, element
+ * k of the rows p0 <= p < p1 with p mod 4 = j (row p at v + p*ld): four chains, so few
+ * columns do not wait on one chain of dependent additions. The same bits on every ISA. */
+#define TC_COLSUM_MAXN 256
+typedef void (*tc_colsum_fn)(const float *v, int64_t ld, int64_t p0, int64_t p1, int n,
+                             double *out);
+void tc_colsum_portable(const float *v, int64_t ld, int64_t p0, int64_t p1, int n, double *out);
+void tc_colsum_avx2(const float *v, int64_t ld, int64_t p0, int64_t p1, int n, double *out);
+void tc_colsum_avx512(const float *v, int64_t ld, int64_t p0, int64_t p1, int n, double *out);
+
 /* One ISA's kernels. Every ISA gives results bit-identical across thread counts;
  * different ISAs round differently. */
 typedef struct tc_ukr_table {
@@ -99,6 +111,7 @@ typedef struct tc_ukr_table {
   tc_dot_ukr_fn dot;
   const tc_mm_kernels *mm; /* the matrix product's panels: the same bits on every ISA */
   tc_gemm64_ukr_fn gemm64;  /* NULL where the ISA has no wider tile than gemm's */
+  tc_colsum_fn colsum;      /* the same bits on every ISA */
 } tc_ukr_table;
 
 extern const tc_ukr_table tc_ukr_portable, tc_ukr_avx2, tc_ukr_avx512;
