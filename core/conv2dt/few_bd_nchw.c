@@ -45,8 +45,9 @@ size_t tc_ct_few_bd_gathered_bytes(const tc_conv2dt_plan *q) {
  * transpose of wn rows step apart: 4 x 4 blocks with SSE where the compiler targets it,
  * the rest one at a time (value by value, the gather took a third of dcgan4's kernel time:
  * NCHW / NHWC 0.69-0.79 against 0.84-0.85 with the blocks, paired). tc_ct_transpose
- * (transpose_tile.c) does the same copy in another loop order: called here it measured
- * 0.80-0.84 against 0.87-0.92 on dcgan4 (three paired runs each, a noisy VM). */
+ * (transpose_tile.c) does the same copy in another loop order: called here (the same
+ * bits) it ran dcgan4's NCHW backward data 1-3 % slower, interleaved in one process (batch
+ * 64 and 16, 1 and 2 threads, Zen 3); hence the copy of its own. */
 static void gather_row(const float *src, int64_t step, int wn, int kwf, float *g, int64_t ld) {
   int j = 0;
 #if defined(__SSE2__)
