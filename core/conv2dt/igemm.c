@@ -16,17 +16,13 @@
 
 #include "core/conv2dt/internal.h"
 
-/* Per-thread lists for one chunk. */
+/* Per-thread lists for one chunk (the per-tap form; the batched form keeps none). */
 typedef struct rows {
   int64_t *n;
   int *u, *v;
   float **crow;       /* C row of every chunk row, at column n0 */
   const float **ap;   /* the current tap's A rows, at k0 */
   float **cp;         /* and their C rows */
-  int64_t *key;       /* tap batches: the rows' tap sets as numbers, */
-  int *order;         /* the rows in the order of those sets, */
-  int64_t *off;       /* each row's first source (tap 0, 0; outside the image at times) */
-  int (*span)[4];     /* and its existing taps [t0, t1) x [s0, s1) */
 } rows;
 
 static rows rows_at(unsigned char *ws, int mc) {
@@ -37,25 +33,7 @@ static rows rows_at(unsigned char *ws, int mc) {
   r.crow = (float **)(void *)(r.v + mc);
   r.ap = (const float **)(r.crow + mc);
   r.cp = (float **)(r.ap + mc);
-  r.key = (int64_t *)(void *)(r.cp + mc);
-  r.off = r.key + mc;
-  r.order = (int *)(r.off + mc);
-  r.span = (int(*)[4])(r.order + mc);
   return r;
-}
-
-/* Panel j of tap's packed B (kcg x 16), and the step between two panels of a tap. With
- * rowb the taps of a kernel row follow each other inside each panel (panel j of row t:
- * tw blocks of kcg x 16), so a whole kernel row is one (tw*kcg x 16) panel. */
-static const float *b_at(const igemm *G, const float *bp, int tap, int j) {
-  int64_t npb = G->bl.nc / TC_GEMM_NR, blk = (int64_t)G->bl.kcg * TC_GEMM_NR;
-  if (G->rowb)
-    return bp + ((tap / G->tw * npb + j) * G->tw + tap % G->tw) * blk;
-  return bp + (tap * npb + j) * blk;
-}
-
-static ptrdiff_t b_ps(const igemm *G) {
-  return (ptrdiff_t)(G->rowb ? G->tw : 1) * G->bl.kcg * TC_GEMM_NR;
 }
 
 /* B block for taps x [k0, k0+kcg) x [n0, n0+nc): panel j of tap holds (kcg, 16).
@@ -102,10 +80,7 @@ static void chunk_rows(const igemm *G, int64_t r0, int64_t r1, int n0, int ncv, 
   }
 }
 
-/* Short K per tap (<= SHORT_K: few filters or channels on the reduction side): one call
- * per tap would add the C tile for every few k, so a 6-row group's taps go to the
- * micro-kernel in batches instead, summed in registers; a row whose source pixel does not
- * exist reads zeros, a tap none of the group's rows reaches is left out. */
+/* tap_source's mark for a row whose source pixel does not exist (tap_pairs skips it). */
 static const float zero_k[SHORT_K];
 
 /* The A row of chunk row i for tap (t, s) at column k0, or zeros. */
@@ -182,197 +157,6 @@ static void run_chunk(const igemm *G, const float *bp, int64_t r0, int64_t r1, i
     }
 }
 
-static void batch_gemm(const igemm *G, const float *bp, const float *const *a, const int *taps,
-                       int nt, int i, int m, int kc, int ncv, int add, rows *R) {
-  const float *bt[TAP_BATCH];
-  float *c6[TC_GEMM_MR];
-  int npan = (int)ceil_div(ncv, TC_GEMM_NR);
-  for (int j = 0; j < npan; j += 2) {
-    for (int q = 0; q < nt; q++)
-      bt[q] = b_at(G, bp, taps[q], j);
-    for (int r = 0; r < TC_GEMM_MR; r++)
-      c6[r] = R->crow[R->order[i + imin(r, m - 1)]] + j * TC_GEMM_NR;
-    if (G->gemm64 && ncv - j * TC_GEMM_NR >= 2 * TC_GEMM_NC) { /* four whole panels */
-      G->gemm64(nt, kc, a, 1, bt, TC_GEMM_NR, b_ps(G), c6, m, add);
-      j += 2;
-      continue;
-    }
-    G->ukr(nt, kc, a, 1, bt, TC_GEMM_NR, b_ps(G), c6, m, imin(TC_GEMM_NC, ncv - j * TC_GEMM_NR),
-           add);
-  }
-}
-
-/* Where a 6-row group's taps read: row r's tap (t, s) is at off[r] + t*tstep + s*sstep
- * floats from A when t is in [t0[r], t1[r]) and s in [s0[r], s1[r]), else outside. */
-typedef struct group_src {
-  int64_t off[TC_GEMM_MR], tstep, sstep;
-  int t0[TC_GEMM_MR], t1[TC_GEMM_MR], s0[TC_GEMM_MR], s1[TC_GEMM_MR];
-} group_src;
-
-/* Taps [lo, hi) of range [0, taps) whose source base + dir*t lies in [0, len). */
-static void valid_taps(int64_t base, int dir, int len, int taps, int *lo, int *hi) {
-  int64_t a = dir > 0 ? -base : base - len + 1, b = dir > 0 ? len - base : base + 1;
-  a = a < 0 ? 0 : a;
-  b = b > taps ? taps : b;
-  *lo = (int)(a < b ? a : 0), *hi = (int)(a < b ? b : 0);
-}
-
-static void group_sources(const igemm *G, const rows *R, int i, int m, int k0, group_src *S) {
-  int ww = G->fwd ? G->g->w : G->g->ow;
-  S->sstep = (int64_t)(G->fwd ? -1 : 1) * G->arow_len, S->tstep = S->sstep * ww;
-  for (int r = 0; r < TC_GEMM_MR; r++) {
-    int q = R->order[i + imin(r, m - 1)];
-    S->off[r] = R->off[q] + k0;
-    S->t0[r] = R->span[q][0], S->t1[r] = R->span[q][1];
-    S->s0[r] = R->span[q][2], S->s1[r] = R->span[q][3];
-  }
-}
-
-/* Taps a group of rows order[i..i+m) runs: the box around their sets of existing taps. */
-static int64_t group_taps(const rows *R, const int *order, int i, int m) {
-  int t0 = INT32_MAX, t1 = 0, s0 = INT32_MAX, s1 = 0;
-  for (int r = i; r < i + m; r++) {
-    const int *sp = R->span[order ? order[r] : r];
-    t0 = imin(t0, sp[0]), t1 = sp[1] > t1 ? sp[1] : t1;
-    s0 = imin(s0, sp[2]), s1 = sp[3] > s1 ? sp[3] : s1;
-  }
-  return t1 > t0 && s1 > s0 ? (int64_t)(t1 - t0) * (s1 - s0) : 0;
-}
-
-/* Taps all 6-row groups of the chunk run, in the given order (NULL: the chunk's). */
-static int64_t chunk_taps(const rows *R, const int *order, int cnt) {
-  int64_t sum = 0;
-  for (int i = 0; i < cnt; i += TC_GEMM_MR)
-    sum += group_taps(R, order, i, imin(TC_GEMM_MR, cnt - i));
-  return sum;
-}
-
-/* Each row's first source and existing taps, and the order the chunk's rows go to the
- * micro-kernel in. A 6-row group runs every tap any of its rows has, so where border and
- * inner pixels mix (7x7 images, 4x4 kernels: 12 % of the products are zeros) the rows are
- * gathered by their tap set, stably, smallest key first. That order costs locality (the
- * sets scatter over the image), so it is taken only where it saves over 4 % of the taps.
- * Each row's sums do not depend on its group. */
-#define MAX_SETS 16
-static void order_by_taps(const igemm *G, int cnt, rows *R) {
-  const fgeom *g = G->g;
-  int hh = G->fwd ? g->h : g->oh, ww = G->fwd ? g->w : g->ow, dir = G->fwd ? -1 : 1;
-  int64_t sets[MAX_SETS];
-  int nsets = 0;
-  for (int i = 0; i < cnt; i++) {
-    int64_t si = G->fwd ? (int64_t)G->u0 + R->u[i] : (int64_t)R->u[i] * g->sh - g->pt;
-    int64_t sj = G->fwd ? (int64_t)G->v0 + R->v[i] : (int64_t)R->v[i] * g->sw - g->pl;
-    int *sp = R->span[i];
-    valid_taps(si, dir, hh, G->th, &sp[0], &sp[1]);
-    valid_taps(sj, dir, ww, G->tw, &sp[2], &sp[3]);
-    R->off[i] = ((R->n[i] * hh + si) * ww + sj) * G->arow_len;
-    int64_t key = ((int64_t)sp[0] * (G->th + 1) + sp[1]) * (G->tw + 1) + sp[2];
-    R->key[i] = key = key * (G->tw + 1) + sp[3];
-    int j = 0;
-    while (j < nsets && sets[j] < key)
-      j++;
-    if (nsets < 0 || (j < nsets && sets[j] == key))
-      continue;
-    if (nsets == MAX_SETS) { /* too many sets: keep the chunk's order */
-      nsets = -1;
-      continue;
-    }
-    memmove(sets + j + 1, sets + j, sizeof(int64_t) * (size_t)(nsets - j));
-    sets[j] = key, nsets++;
-  }
-  if (nsets > 0) { /* stably by set: each row's set index, then a counting sort */
-    int start[MAX_SETS + 1] = {0};
-    for (int i = 0; i < cnt; i++) {
-      int k = 0;
-      while (sets[k] != R->key[i])
-        k++;
-      R->key[i] = k;
-      start[k + 1]++;
-    }
-    for (int k = 0; k < nsets; k++)
-      start[k + 1] += start[k];
-    for (int i = 0; i < cnt; i++)
-      R->order[start[R->key[i]]++] = i;
-  }
-  if (nsets <= 0 || (!G->rowb && chunk_taps(R, R->order, cnt) * 25 > chunk_taps(R, NULL, cnt) * 24))
-    for (int i = 0; i < cnt; i++)
-      R->order[i] = i;
-}
-
-/* A group whose rows all have every tap, with B by kernel rows: each kernel row is one
- * pair of kw*F contiguous values (stride 1 along w puts the kw taps' dy pixels side by
- * side), 64 columns per wide-kernel call. */
-static void group_rows_wide(const igemm *G, const float *bp, const group_src *S, int i, int m,
-                            int ncv, int add, rows *R) {
-  const float *a6[TC_GEMM_MR];
-  float *c6[TC_GEMM_MR];
-  for (int r = 0; r < TC_GEMM_MR; r++)
-    a6[r] = G->a + S->off[r];
-  for (int j = 0; j * TC_GEMM_NR < ncv; j += TC_WIDE_NV) {
-    for (int r = 0; r < TC_GEMM_MR; r++)
-      c6[r] = R->crow[R->order[i + imin(r, m - 1)]] + j * TC_GEMM_NR;
-    const float *b0 = b_at(G, bp, 0, j);
-    tc_wide_steps st = {G->th, G->tw * G->bl.kcg, S->tstep, 1, b0,
-                        b_at(G, bp, G->tw, j) - b0, TC_GEMM_NR, b_ps(G)};
-    G->wide(&st, a6, c6, m, imin(TC_WIDE_NW, ncv - j * TC_GEMM_NR), add);
-  }
-}
-
-static int whole_group(const igemm *G, const group_src *S) {
-  for (int r = 0; r < TC_GEMM_MR; r++)
-    if (S->t0[r] != 0 || S->t1[r] != G->th || S->s0[r] != 0 || S->s1[r] != G->tw)
-      return 0;
-  return 1;
-}
-
-/* A group's taps in order, in batches of taps [32b, 32b + 32); a tap none of its rows
- * reaches is left out. Backward data stores the first batch over C (no zeroing pass);
- * returns whether any batch ran. */
-static int group_gemm(const igemm *G, const float *bp, int i, int m, int k0, int kc, int ncv,
-                      int add, rows *R) {
-  const float *a[TC_GEMM_MR * TAP_BATCH];
-  int taps[TAP_BATCH], nt = 0, ran = 0;
-  group_src S;
-  group_sources(G, R, i, m, k0, &S);
-  if (G->rowb && G->th > 1 && whole_group(G, &S)) {
-    group_rows_wide(G, bp, &S, i, m, ncv, add, R);
-    return 1;
-  }
-  for (int t = 0; t < G->th; t++)
-    for (int s = 0; s < G->tw; s++) {
-      int any = 0, tap = t * G->tw + s;
-      for (int r = 0; r < TC_GEMM_MR; r++) {
-        int ok = t >= S.t0[r] && t < S.t1[r] && s >= S.s0[r] && s < S.s1[r];
-        a[nt * TC_GEMM_MR + r] = ok ? G->a + (S.off[r] + t * S.tstep + s * S.sstep) : zero_k;
-        any |= ok;
-      }
-      if (any)
-        taps[nt++] = tap;
-      /* batches end at fixed taps, not after TAP_BATCH included ones: a pixel's partial
-       * sums then do not depend on which rows share its group (a tap no row reaches, or
-       * one that reads zeros, adds nothing) */
-      if (nt > 0 && ((tap + 1) % TAP_BATCH == 0 || tap + 1 == G->th * G->tw)) {
-        batch_gemm(G, bp, a, taps, nt, i, m, kc, ncv, add || ran, R);
-        nt = 0, ran = 1;
-      }
-    }
-  return ran;
-}
-
-static void run_chunk_batched(const igemm *G, const float *bp, int64_t r0, int64_t r1, int n0,
-                              int k0, rows *R) {
-  int ncv = imin(G->bl.nc, G->bl.ndim - n0), kc = imin(G->bl.kcg, G->bl.kdim - k0);
-  int cnt = (int)(r1 - r0), add = G->fwd || k0 > 0;
-  chunk_rows(G, r0, r1, n0, ncv, k0 == 0 && G->fwd, R);
-  order_by_taps(G, cnt, R);
-  for (int i = 0; i < cnt; i += TC_GEMM_MR) {
-    int m = imin(TC_GEMM_MR, cnt - i);
-    if (!group_gemm(G, bp, i, m, k0, kc, ncv, add, R) && !add)
-      for (int r = i; r < i + m; r++) /* no tap reaches these pixels */
-        memset(R->crow[R->order[r]], 0, sizeof(float) * (size_t)ncv);
-  }
-}
-
 /* The whole GEMM, called by every thread of the team (worksharing inside). */
 static void run_igemm(const igemm *G, float *bp, rows *R) {
   int nthr = omp_get_num_threads();
@@ -392,7 +176,7 @@ static void run_igemm(const igemm *G, float *bp, rows *R) {
       for (int64_t ch = 0; ch < nch; ch++) {
         int64_t r1 = ch * chunk + chunk < G->m ? ch * chunk + chunk : G->m;
         if (G->batched)
-          run_chunk_batched(G, bp, ch * chunk, r1, n0, k0, R);
+          tc_ct_igemm_run_batched(G, bp, ch * chunk, r1, n0, k0);
         else
           run_chunk(G, bp, ch * chunk, r1, n0, k0, R);
       }
@@ -443,6 +227,7 @@ void tc_ct_igemm_forward(const tc_conv2dt_plan *plan, const float *x, const floa
         igemm G = tc_ct_forward_phase(&g, rh, rw, x, kernel, bias, y, ukr);
         G.bl = bl, G.batched = bl.kcg <= SHORT_K, G.mc = plan->mc;
         G.gemm64 = plan->ukr->gemm64;
+        G.by_class = G.batched && G.m > 0 && tc_ct_igemm_by_class(&G);
         if (G.m > 0)
           run_igemm(&G, (float *)ws, &R);
       }
@@ -464,6 +249,7 @@ void tc_ct_igemm_backward_data(const tc_conv2dt_plan *plan, const float *dy,
   G.rowb = plan->rowb; /* kernel rows as wide pairs (tc_ct_rowb) */
   G.gemm64 = plan->ukr->gemm64;
   G.mc = plan->mc;
+  G.by_class = G.batched && G.m > 0 && tc_ct_igemm_by_class(&G);
 #pragma omp parallel num_threads(tc_ct_team(plan))
   {
     rows R = rows_at(tc_ct_thread_ws(plan, ws), plan->mc);

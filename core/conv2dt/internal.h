@@ -203,7 +203,8 @@ typedef struct igemm {
   tc_wide_ukr_fn wide; /* backward data at stride 1 along w: a kernel row per pair */
   tc_gemm64_ukr_fn gemm64; /* whole 64-column groups in one call, where the ISA has one */
   int rowb;            /* B by kernel rows (see b_at) */
-  int batched;         /* K per tap <= SHORT_K: tap batches */
+  int batched;         /* K per tap <= SHORT_K: tap batches (igemm_batched.c) */
+  int by_class;        /* batched: rows class by class (tc_ct_igemm_by_class) */
   int mc;              /* C rows per chunk (plan->mc) */
 } igemm;
 /* Kernel element (t, s) of tap list index, as the (a, b) of k[a][b]. */
@@ -213,6 +214,23 @@ static inline void tap_ab(const igemm *G, int t, int s, int *a, int *b) {
 }
 igemm tc_ct_forward_phase(const fgeom *g, int rh, int rw, const float *x, const float *k,
                           const float *bias, float *y, tc_gemm_ukr_fn ukr);
+/* Panel j of tap's packed B (kcg x 16), and the step between two panels of a tap. With
+ * rowb the taps of a kernel row follow each other inside each panel (panel j of row t:
+ * tw blocks of kcg x 16), so a whole kernel row is one (tw*kcg x 16) panel. */
+static inline const float *b_at(const igemm *G, const float *bp, int tap, int j) {
+  int64_t npb = G->bl.nc / TC_GEMM_NR, blk = (int64_t)G->bl.kcg * TC_GEMM_NR;
+  if (G->rowb)
+    return bp + ((tap / G->tw * npb + j) * G->tw + tap % G->tw) * blk;
+  return bp + (tap * npb + j) * blk;
+}
+static inline ptrdiff_t b_ps(const igemm *G) {
+  return (ptrdiff_t)(G->rowb ? G->tw : 1) * G->bl.kcg * TC_GEMM_NR;
+}
+/* igemm_batched.c: the short-K form's rows [r0, r1) for the block (n0, k0), and whether
+ * its rows go class by class (a function of the igemm's geometry). */
+void tc_ct_igemm_run_batched(const igemm *G, const float *bp, int64_t r0, int64_t r1, int n0,
+                             int k0);
+int tc_ct_igemm_by_class(const igemm *G);
 
 /* bw_pack.c: one backward-weights task's output: taps (a, b) of a block of kernel rows
  * [a0, a1) and columns [b0, b1) that all map the same input pixels inside the output (rows

@@ -30,10 +30,10 @@ blocking tc_ct_block_backward_data(const fgeom *g) {
   return block_igemm(g->kh * g->kw, g->f, g->c);
 }
 
-/* Per-thread scratch of run_igemm: row coordinates, pointer lists and the tap-set order of
- * one chunk of mc rows. */
+/* Per-thread scratch of run_igemm's per-tap form: row coordinates and pointer lists of one
+ * chunk of mc rows. */
 static size_t igemm_thread_bytes(int mc) {
-  return align_up((size_t)mc * (3 * sizeof(int64_t) + 7 * sizeof(int) + 3 * sizeof(float *)));
+  return align_up((size_t)mc * (sizeof(int64_t) + 2 * sizeof(int) + 3 * sizeof(float *)));
 }
 
 
