@@ -4,13 +4,15 @@
  * it; nothing outside the tile may change and no B column past the tile may be read.
  * The dot kernel likewise for 1-4 filters, every pixel count and channel tails, and the
  * wide kernel for rows 1-6, columns 1-64, 1-5 pairs, A steps 1-6, B packed and in place,
- * C stored, added and streamed. Each call's elements are checked whole and the worst
+ * C stored, added and streamed; the column sums and the sigmoid and tanh loops bit for bit
+ * against their contracts. Each call's elements are checked whole and the worst
  * one asserted once (a Check assertion per element made the suite 25 times slower). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/act_math.h"
 #include "core/ukr/ukr.h"
 #include "support/testutil.h"
 
@@ -297,6 +299,15 @@ START_TEST(gemm64_gives_the_bits_of_gemm) {
 }
 END_TEST
 
+/* The tables of the ISAs this CPU runs, portable first; returns how many. */
+static int cpu_tables(const tc_ukr_table *out[TC_ISA_COUNT]) {
+  int count = 0;
+  for (tc_isa isa = TC_ISA_PORTABLE; isa < TC_ISA_COUNT; isa++)
+    if (tc_ukr_for(isa) != NULL)
+      out[count++] = tc_ukr_for(isa);
+  return count;
+}
+
 /* The bias gradient's column sums: every table's gives the bits of the contract written
  * out here (four chains by row mod 4, in row order, then (s0 + s1) + (s2 + s3)), for
  * ranges that start and end anywhere in a chain and widths around the vector lanes. */
@@ -311,12 +322,10 @@ START_TEST(colsum_is_the_contract_on_every_isa) {
     v[i] = ldexpf(v[i], (i * 37) % 81 - 40); /* another order gives other bits */
   static const int widths[] = {1, 3, 8, 13, 16, 33, 64, 255, TC_COLSUM_MAXN};
   static const int64_t ranges[][2] = {{0, ROWS}, {1, 2}, {5, 6}, {3, 150}, {7, 8}, {2, 203}};
-  int tables = 0;
-  for (tc_isa isa = TC_ISA_PORTABLE; isa < TC_ISA_COUNT; isa++) {
-    const tc_ukr_table *t = tc_ukr_for(isa);
-    if (!t)
-      continue;
-    tables++;
+  const tc_ukr_table *tables[TC_ISA_COUNT];
+  int count = cpu_tables(tables);
+  for (int ti = 0; ti < count; ti++) {
+    const tc_ukr_table *t = tables[ti];
     for (int wi = 0; wi < 9; wi++)
       for (int ri = 0; ri < 6; ri++) {
         int n = widths[wi];
@@ -334,8 +343,47 @@ START_TEST(colsum_is_the_contract_on_every_isa) {
                       (long long)p1);
       }
   }
-  ck_assert_int_gt(tables, 0);
+  ck_assert_int_gt(count, 0);
   free(v);
+}
+END_TEST
+
+/* sigmoid and tanh: every table's loop gives the bits of core/act_math.h's element
+ * function (compiled here, baseline), for lengths around every vector width and in place,
+ * on values across the range: zeros, the polynomial's edge, overflow, infinities, NaN. */
+START_TEST(smooth_gives_the_bits_of_act_math_on_every_isa) {
+  enum { N = 301 };
+  static const float special[] = {0.0f,  -0.0f,    0.625f,   -0.625f,    1e-30f,  -1e-40f,
+                                  43.6f, -43.7f,   87.4f,    -88.0f,     1e30f,   -1e30f,
+                                  INFINITY, -INFINITY, NAN,   0.6249999f, 20.0f,  -9.5f};
+  float z[N], got[N], want[N];
+  tc_test_rng rng;
+  tc_test_rng_init(&rng, 16);
+  tc_test_fill(&rng, z, N, -1.0f, 1.0f);
+  for (int i = 0; i < N; i++)
+    z[i] = i < (int)(sizeof special / sizeof *special) ? special[i] : ldexpf(z[i], i % 9 - 2);
+  static const int lengths[] = {1, 3, 7, 8, 9, 15, 16, 17, 33, N};
+  const tc_ukr_table *tables[TC_ISA_COUNT];
+  int count = cpu_tables(tables);
+  for (int ti = 0; ti < count; ti++) {
+    const tc_ukr_table *t = tables[ti];
+    for (int f = 0; f < 2; f++)
+      for (int li = 0; li < 10; li++) {
+        int n = lengths[li], start = li % 3; /* unaligned starts too */
+        if (start + n > N)
+          start = 0;
+        for (int i = 0; i < n; i++)
+          want[i] = f ? tc_tanh(z[start + i]) : tc_sigmoid(z[start + i]);
+        (f ? t->tanh : t->sigmoid)(z + start, got, n);
+        ck_assert_msg(memcmp(got, want, sizeof(float) * (size_t)n) == 0, "%s %s: n %d",
+                      t->name, f ? "tanh" : "sigmoid", n);
+        memcpy(got, z + start, sizeof(float) * (size_t)n);
+        (f ? t->tanh : t->sigmoid)(got, got, n);
+        ck_assert_msg(memcmp(got, want, sizeof(float) * (size_t)n) == 0,
+                      "%s %s in place: n %d", t->name, f ? "tanh" : "sigmoid", n);
+      }
+  }
+  ck_assert_int_gt(count, 0);
 }
 END_TEST
 
@@ -431,6 +479,7 @@ int main(void) {
   tcase_add_test(tc, wide_avx512);
   tcase_add_test(tc, gemm64_gives_the_bits_of_gemm);
   tcase_add_test(tc, colsum_is_the_contract_on_every_isa);
+  tcase_add_test(tc, smooth_gives_the_bits_of_act_math_on_every_isa);
   tcase_add_test(tc, isa_tables_follow_the_cpu);
   tcase_add_test(tc, isa_environment_is_parsed_strictly);
   suite_add_tcase(s, tc);

@@ -309,4 +309,5 @@ void tc_dot_ukr_avx2(int nt, int kc, const float *const *a, const float *const *
 
 const tc_ukr_table tc_ukr_avx2 = {TC_ISA_AVX2, "avx2", tc_gemm_ukr_avx2, wide_ukr_avx2,
                                   tc_dot_ukr_avx2, &tc_mm_avx2, NULL,
-                                  tc_colsum_avx2};
+                                  tc_colsum_avx2,
+    tc_sigmoid_avx2, tc_tanh_avx2};

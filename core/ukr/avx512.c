@@ -336,4 +336,5 @@ void tc_dot_ukr_avx512(int nt, int kc, const float *const *a, const float *const
 
 const tc_ukr_table tc_ukr_avx512 = {TC_ISA_AVX512, "avx512", tc_gemm_ukr_avx512,
                                     tc_wide_ukr_avx512, tc_dot_ukr_avx512, &tc_mm_avx512,
-                                    tc_gemm64_ukr_avx512, tc_colsum_avx512};
+                                    tc_gemm64_ukr_avx512, tc_colsum_avx512,
+    tc_sigmoid_avx512, tc_tanh_avx512};

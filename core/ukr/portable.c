@@ -92,4 +92,5 @@ void tc_dot_ukr_portable(int nt, int kc, const float *const *a, const float *con
 
 const tc_ukr_table tc_ukr_portable = {TC_ISA_PORTABLE, "portable", tc_gemm_ukr_portable,
                                       wide_ukr_portable, tc_dot_ukr_portable, &tc_mm_portable,
-                                      NULL, tc_colsum_portable};
+                                      NULL, tc_colsum_portable,
+    tc_sigmoid_portable, tc_tanh_portable};

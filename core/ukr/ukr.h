@@ -101,6 +101,16 @@ void tc_colsum_portable(const float *v, int64_t ld, int64_t p0, int64_t p1, int 
 void tc_colsum_avx2(const float *v, int64_t ld, int64_t p0, int64_t p1, int n, double *out);
 void tc_colsum_avx512(const float *v, int64_t ld, int64_t p0, int64_t p1, int n, double *out);
 
+/* y[i] = sigmoid(z[i]) or tanh(z[i]) for i < n (core/act_math.h's, element by element;
+ * y may be z). The same bits on every ISA. */
+typedef void (*tc_smooth_fn)(const float *z, float *y, int64_t n);
+void tc_sigmoid_portable(const float *z, float *y, int64_t n);
+void tc_sigmoid_avx2(const float *z, float *y, int64_t n);
+void tc_sigmoid_avx512(const float *z, float *y, int64_t n);
+void tc_tanh_portable(const float *z, float *y, int64_t n);
+void tc_tanh_avx2(const float *z, float *y, int64_t n);
+void tc_tanh_avx512(const float *z, float *y, int64_t n);
+
 /* One ISA's kernels. Every ISA gives results bit-identical across thread counts;
  * different ISAs round differently. */
 typedef struct tc_ukr_table {
@@ -112,6 +122,7 @@ typedef struct tc_ukr_table {
   const tc_mm_kernels *mm; /* the matrix product's panels: the same bits on every ISA */
   tc_gemm64_ukr_fn gemm64;  /* NULL where the ISA has no wider tile than gemm's */
   tc_colsum_fn colsum;      /* the same bits on every ISA */
+  tc_smooth_fn sigmoid, tanh; /* the same bits on every ISA */
 } tc_ukr_table;
 
 extern const tc_ukr_table tc_ukr_portable, tc_ukr_avx2, tc_ukr_avx512;
