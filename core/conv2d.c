@@ -99,17 +99,20 @@ double tc_conv2d_flops(const tc_conv2d_plan *plan) {
   return plan ? tc_conv2dt_flops(&plan->t) : 0.0;
 }
 
-/* y[.., co, ..] += bias[co] in either layout; parallel over the batch (each image owns
- * its slice of y). */
+/* y[.., co, ..] += bias[co] in either layout, one loop each so that they vectorize;
+ * parallel over the batch (each image owns its slice of y). */
 static void add_bias(const tc_conv2d_plan *q, const float *bias, float *y) {
   int64_t hw = (int64_t)q->oh * q->ow, f = q->p.filters;
   int cl = q->p.data_format == TC_CHANNELS_LAST;
 #pragma omp parallel for if (q->y_size > 65536) schedule(static)
   for (int64_t n = 0; n < q->n; n++) {
     float *yn = y + n * hw * f;
-    for (int64_t p = 0; p < hw; p++)
+    for (int64_t p = 0; cl && p < hw; p++)
       for (int64_t co = 0; co < f; co++)
-        yn[cl ? p * f + co : co * hw + p] += bias[co];
+        yn[p * f + co] += bias[co];
+    for (int64_t co = 0; !cl && co < f; co++)
+      for (int64_t p = 0; p < hw; p++)
+        yn[co * hw + p] += bias[co];
   }
 }
 
@@ -130,22 +133,6 @@ tc_status tc_conv2d_bwd_data(const tc_conv2d_plan *plan, const float *dy,
   return tc_conv2dt_forward(&plan->t, dy, kernel, NULL, dx, workspace);
 }
 
-/* dbias[co] = Σ dy over batch and positions, in double; each channel is one thread's. */
-static void bias_grad(const tc_conv2d_plan *q, const float *dy, float *dbias) {
-  int64_t hw = (int64_t)q->oh * q->ow, f = q->p.filters;
-  int cl = q->p.data_format == TC_CHANNELS_LAST;
-#pragma omp parallel for if (q->y_size > 65536) schedule(static)
-  for (int64_t co = 0; co < f; co++) {
-    double acc = 0.0;
-    for (int64_t n = 0; n < q->n; n++) {
-      const float *dn = dy + n * hw * f;
-      for (int64_t p = 0; p < hw; p++)
-        acc += dn[cl ? p * f + co : co * hw + p];
-    }
-    dbias[co] = (float)acc;
-  }
-}
-
 tc_status tc_conv2d_bwd_weights(const tc_conv2d_plan *plan, const float *x,
                                 const float *dy, float *dkernel, float *dbias,
                                 void *workspace) {
@@ -155,7 +142,7 @@ tc_status tc_conv2d_bwd_weights(const tc_conv2d_plan *plan, const float *x,
    * gradient would sum x, so the bias gradient is taken here. */
   if (dkernel != NULL)
     TC_TRY(tc_conv2dt_backward_weights(&plan->t, dy, x, dkernel, NULL, workspace));
-  if (dbias != NULL)
-    bias_grad(plan, dy, dbias);
+  if (dbias != NULL) /* dy is the transposed view's input */
+    TC_TRY(tc_conv2dt_input_sums(&plan->t, dy, dbias));
   return TC_OK;
 }

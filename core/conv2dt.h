@@ -175,4 +175,9 @@ tc_status tc_conv2dt_backward_weights(const tc_conv2dt_plan *plan, const float *
                                       const float *dy, float *dkernel, float *dbias,
                                       void *workspace);
 
+/* sums[c] = x summed over all but its channels, x shaped as the plan's input (its data
+ * format), in double, in the order the bias gradient sums dy (the same bits for any thread
+ * count): conv2d's bias gradient, its dy being this plan's x (core/conv2d.c). */
+tc_status tc_conv2dt_input_sums(const tc_conv2dt_plan *plan, const float *x, float *sums);
+
 #endif

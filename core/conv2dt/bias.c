@@ -161,3 +161,15 @@ void tc_ct_bias_grad_nhwc_order(const tc_conv2dt_plan *plan, const float *dy, fl
             tc_conv2dt_flops(plan) >= TC_CONV2DT_PARALLEL_FLOPS, plan->ukr->colsum};
   bwd_bias_nhwc(&g, dy, (int64_t)plan->oh * plan->ow, dbias);
 }
+
+tc_status tc_conv2dt_input_sums(const tc_conv2dt_plan *plan, const float *x, float *sums) {
+  if (plan == NULL || x == NULL || sums == NULL)
+    return tc_set_error(TC_ERR_INVALID_ARG, "conv2dt input sums: NULL argument");
+  geom g = {plan->n, plan->c, plan->h, plan->w,
+            tc_conv2dt_flops(plan) >= TC_CONV2DT_PARALLEL_FLOPS, plan->ukr->colsum};
+  if (plan->p.data_format == TC_CHANNELS_FIRST)
+    bwd_bias_nchw(&g, x, sums);
+  else
+    bwd_bias_nhwc(&g, x, 0, sums);
+  return TC_OK;
+}
