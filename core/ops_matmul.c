@@ -3,7 +3,7 @@
  * Three products, one per need of the op, each parallel over the rows of the matrix it
  * writes, each row panel computed by the kernels of the ISA in use (core/ukr/mm.h):
  *   C  += A . B      (MxK)(KxN): panels of TC_MM_ROWS rows of C
- *   dA += dC . B^T   (MxN)(NxK): a row of dA at a time, dot products of contiguous rows
+ *   dA += dC . B^T   (MxN)(NxK): panels of TC_MM_ROWS rows of dA, dot products of contiguous rows
  *   dB += A^T . dC   (KxM)(MxN): panels of TC_MM_ROWS rows of dB
  * Every output element is summed by one thread in a fixed order that every ISA keeps: the
  * same bits for any thread count and any ISA. */
@@ -26,12 +26,15 @@ static void mm_nn(const tc_mm_kernels *mm, const float *a, const float *b, float
   }
 }
 
-/* da (m x k) += dc (m x n) . b^T, b (k x n). */
+/* da (m x k) += dc (m x n) . b^T, b (k x n): panels of TC_MM_ROWS rows of da. */
 static void mm_nt(const tc_mm_kernels *mm, const float *dc, const float *b, float *da,
                   int64_t m, int64_t k, int64_t n) {
+  int64_t panels = (m + TC_MM_ROWS - 1) / TC_MM_ROWS;
 #pragma omp parallel for if (m * k * n > TC_MM_PARALLEL) schedule(static)
-  for (int64_t i = 0; i < m; i++)
-    mm->nt(dc, b, da, i, k, n);
+  for (int64_t pi = 0; pi < panels; pi++) {
+    int64_t i0 = pi * TC_MM_ROWS;
+    mm->nt(dc, b, da, i0, i0 + TC_MM_ROWS < m ? i0 + TC_MM_ROWS : m, k, n);
+  }
 }
 
 /* db (k x n) += a^T . dc, a (m x k), dc (m x n). */

@@ -21,8 +21,8 @@ static void run_product(const tc_mm_kernels *mm, int which, const float *a, cons
     for (int64_t i0 = 0; i0 < m; i0 += TC_MM_ROWS)
       mm->nn(a, b, out, i0, i0 + TC_MM_ROWS < m ? i0 + TC_MM_ROWS : m, k, n);
   else if (which == MM_NT)
-    for (int64_t i = 0; i < m; i++)
-      mm->nt(dc, b, out, i, k, n);
+    for (int64_t i0 = 0; i0 < m; i0 += TC_MM_ROWS)
+      mm->nt(dc, b, out, i0, i0 + TC_MM_ROWS < m ? i0 + TC_MM_ROWS : m, k, n);
   else
     for (int64_t p0 = 0; p0 < k; p0 += TC_MM_ROWS)
       mm->tn(a, dc, out, p0, p0 + TC_MM_ROWS < k ? p0 + TC_MM_ROWS : k, m, k, n);

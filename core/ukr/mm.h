@@ -20,8 +20,9 @@ typedef struct tc_mm_kernels {
   /* c rows [i0, i1) (at most TC_MM_ROWS) += a (m x k) . b (k x n), row-major. */
   void (*nn)(const float *a, const float *b, float *c, int64_t i0, int64_t i1, int64_t k,
              int64_t n);
-  /* Row i of da (m x k) += dc (m x n) . b^T, b (k x n). */
-  void (*nt)(const float *dc, const float *b, float *da, int64_t i, int64_t k, int64_t n);
+  /* da rows [i0, i1) (at most TC_MM_ROWS) += dc (m x n) . b^T, b (k x n). */
+  void (*nt)(const float *dc, const float *b, float *da, int64_t i0, int64_t i1, int64_t k,
+             int64_t n);
   /* db rows [p0, p1) (at most TC_MM_ROWS) += a^T . dc, a (m x k), dc (m x n). */
   void (*tn)(const float *a, const float *dc, float *db, int64_t p0, int64_t p1, int64_t m,
              int64_t k, int64_t n);

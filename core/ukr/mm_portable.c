@@ -38,10 +38,11 @@ static float dot(const float *x, const float *y, int64_t n) {
   return acc;
 }
 
-static void mm_nt_portable(const float *dc, const float *b, float *da, int64_t i, int64_t k,
-                           int64_t n) {
-  for (int64_t p = 0; p < k; p++)
-    da[i * k + p] += dot(dc + i * n, b + p * n, n);
+static void mm_nt_portable(const float *dc, const float *b, float *da, int64_t i0, int64_t i1,
+                           int64_t k, int64_t n) {
+  for (int64_t i = i0; i < i1; i++)
+    for (int64_t p = 0; p < k; p++)
+      da[i * k + p] += dot(dc + i * n, b + p * n, n);
 }
 
 static void mm_tn_portable(const float *a, const float *dc, float *db, int64_t p0, int64_t p1,

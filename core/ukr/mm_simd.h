@@ -108,6 +108,10 @@ static void mm_dot8(const float *x, const float *b, int64_t n, float *out) {
     for (int q = 0; q < 8; q++)
       lane[q] = _mm256_add_ps(lane[q], _mm256_mul_ps(xv, _mm256_loadu_ps(b + q * n + j)));
   }
+  if (j == n) { /* no tail: the eight out += acc in one vector add */
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), mm_tree8(lane)));
+    return;
+  }
   float acc[8];
   _mm256_storeu_ps(acc, mm_tree8(lane));
   for (int q = 0; q < 8; q++) {
@@ -140,17 +144,23 @@ static void mm_nt_short(const float *x, const float *b, float *out, int64_t k, i
   }
 }
 
-static void mm_nt(const float *dc, const float *b, float *da, int64_t i, int64_t k,
-                  int64_t n) {
+/* Eight rows of b at a time against every row of the panel, so those rows are read from
+ * memory once per panel, not once per row of da (b is 200 KB in the autoencoder's latent
+ * layer: re-read from L2 for each of 16 rows, its nt ran at 19 GFLOP/s on Zen 3). */
+static void mm_nt(const float *dc, const float *b, float *da, int64_t i0, int64_t i1,
+                  int64_t k, int64_t n) {
   if (n < 8) {
-    mm_nt_short(dc + i * n, b, da + i * k, k, n);
+    for (int64_t i = i0; i < i1; i++)
+      mm_nt_short(dc + i * n, b, da + i * k, k, n);
     return;
   }
   int64_t p = 0;
   for (; p + 8 <= k; p += 8)
-    mm_dot8(dc + i * n, b + p * n, n, da + i * k + p);
+    for (int64_t i = i0; i < i1; i++)
+      mm_dot8(dc + i * n, b + p * n, n, da + i * k + p);
   for (; p < k; p += 4)
-    mm_dot4(dc + i * n, b + p * n, n, k - p < 4 ? (int)(k - p) : 4, da + i * k + p);
+    for (int64_t i = i0; i < i1; i++)
+      mm_dot4(dc + i * n, b + p * n, n, k - p < 4 ? (int)(k - p) : 4, da + i * k + p);
 }
 
 #endif
