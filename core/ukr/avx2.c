@@ -13,22 +13,23 @@
  * latency of Zen. The tile is summed from zero and added to C once at the end, so C is
  * read and written once per call whatever kc is. */
 
-/* c[r][0:n] += lo, hi, with masked memory access when n < 16 (the C row may end there). */
-static inline void add_row(float *c, __m256 lo, __m256 hi, int n, int add) {
-  if (n == TC_GEMM_NR) {
-    _mm256_storeu_ps(c, add ? _mm256_add_ps(_mm256_loadu_ps(c), lo) : lo);
-    _mm256_storeu_ps(c + 8, add ? _mm256_add_ps(_mm256_loadu_ps(c + 8), hi) : hi);
+/* c[0:n] += v for one vector of 8 (n >= 8: all of it), masked below 8 (the row may end). */
+static inline void add_vec(float *c, __m256 v, int n, int add) {
+  if (n >= 8) {
+    _mm256_storeu_ps(c, add ? _mm256_add_ps(_mm256_loadu_ps(c), v) : v);
     return;
   }
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  __m256i mlo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
-  __m256i mhi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), iota);
-  if (add) {
-    lo = _mm256_add_ps(_mm256_maskload_ps(c, mlo), lo);
-    hi = _mm256_add_ps(_mm256_maskload_ps(c + 8, mhi), hi);
-  }
-  _mm256_maskstore_ps(c, mlo, lo);
-  _mm256_maskstore_ps(c + 8, mhi, hi);
+  if (n <= 0) /* a masked store of nothing still costs: vmaskmovps is microcoded on AMD */
+    return;
+  __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  _mm256_maskstore_ps(c, m, add ? _mm256_add_ps(_mm256_maskload_ps(c, m), v) : v);
+}
+
+/* c[r][0:n] += lo, hi: plain access for the whole vectors, masked only where the C row
+ * ends inside one. */
+static inline void add_row(float *c, __m256 lo, __m256 hi, int n, int add) {
+  add_vec(c, lo, n, add);
+  add_vec(c + 8, hi, n - 8, add);
 }
 
 /* B row k of a pair: 16 columns, masked beyond n when partial (never read there). */
