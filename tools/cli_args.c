@@ -5,9 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Names the program in the messages: `tconv` unless a tool says otherwise. */
+static const char *program = "tconv";
+
+void tc_arg_program(const char *name) { program = name; }
+
 const char *tc_arg_string(int argc, char **argv, int *i) {
   if (*i + 1 >= argc) {
-    fprintf(stderr, "tconv: option %s needs a value\n", argv[*i]);
+    fprintf(stderr, "%s: option %s needs a value\n", program, argv[*i]);
     return NULL;
   }
   return argv[++*i];
@@ -21,7 +26,8 @@ int tc_arg_long(int argc, char **argv, int *i, long lo, long hi, long *out) {
   errno = 0;
   long x = strtol(v, &end, 10);
   if (*v == '\0' || *end != '\0' || errno != 0 || x < lo || x > hi) {
-    fprintf(stderr, "tconv: option %s wants an integer in [%ld, %ld], got '%s'\n", opt, lo, hi, v);
+    fprintf(stderr, "%s: option %s wants an integer in [%ld, %ld], got '%s'\n", program, opt, lo,
+            hi, v);
     return -1;
   }
   *out = x;
@@ -36,7 +42,8 @@ int tc_arg_double(int argc, char **argv, int *i, double lo, double hi, double *o
   errno = 0;
   double x = strtod(v, &end);
   if (*v == '\0' || *end != '\0' || errno != 0 || !(x >= lo && x <= hi)) {
-    fprintf(stderr, "tconv: option %s wants a number in [%g, %g], got '%s'\n", opt, lo, hi, v);
+    fprintf(stderr, "%s: option %s wants a number in [%g, %g], got '%s'\n", program, opt, lo, hi,
+            v);
     return -1;
   }
   *out = x;

@@ -372,6 +372,7 @@ int main(int argc, char **argv) {
   options o;
   static tc_bench_shape shapes[MAX_SHAPES];
   int n = 0;
+  tc_arg_program("tconv-paired");
   if (parse_args(argc, argv, &o))
     return 2;
   tc_status st = o.shapes ? tc_bench_load_shapes(o.shapes, shapes, MAX_SHAPES, &n)
