@@ -227,7 +227,10 @@ void tc_ct_igemm_forward(const tc_conv2dt_plan *plan, const float *x, const floa
         igemm G = tc_ct_forward_phase(&g, rh, rw, x, kernel, bias, y, ukr);
         G.bl = bl, G.batched = bl.kcg <= SHORT_K, G.mc = plan->mc;
         G.gemm64 = plan->ukr->gemm64;
-        G.by_class = G.batched && G.m > 0 && tc_ct_igemm_by_class(&G);
+        int by_class = 0; /* one thread reads the phase's geometry (O(qh*qw)) for all */
+#pragma omp single copyprivate(by_class)
+        by_class = G.batched && G.m > 0 && tc_ct_igemm_by_class(&G);
+        G.by_class = by_class;
         if (G.m > 0)
           run_igemm(&G, (float *)ws, &R);
       }
