@@ -26,6 +26,17 @@ struct tc_optim {
   tc_lr_schedule sched; /* multiplies cfg.lr at each step; constant unless set */
 };
 
+/* Plain Adam's update of n elements (optim/adam_body.h): m, v the slots, the outputs the
+ * step's staged buffers; one function per ISA, the same bits on each. */
+typedef struct tc_adam_args {
+  float b1, b2, lr_t, eps;
+  const float *w, *g, *m, *v;
+  float *w_out, *m_out, *v_out;
+} tc_adam_args;
+void tc_adam_plain_portable(const tc_adam_args *a, int64_t n);
+void tc_adam_plain_avx2(const tc_adam_args *a, int64_t n);
+void tc_adam_plain_avx512(const tc_adam_args *a, int64_t n);
+
 /* Creates v's slots (with their initial values) if missing, marking them in new_slots. */
 tc_status tc_optim_var_prepare(tc_optim *o, tc_optim_var *v);
 

@@ -1,6 +1,7 @@
 /* update.c — gradient clipping and the update rules of docs/semantics.md, "The training step". */
 #include <math.h>
 
+#include "core/ukr/ukr.h"
 #include "optim/optim_internal.h"
 
 static double tc_sq_norm(const float *g, int64_t n) {
@@ -62,24 +63,23 @@ static void tc_update_sgd(const tc_optim_config *c, const float *w, float *w_out
 
 /* Plain Adam (no amsgrad, no weight decay), the common case: the same expressions as the
  * general loop below, term for term (C11 rounds each to float; no contraction), so the
- * same bits; with the settings in locals the loop vectorizes. The outputs are the step's
- * staged buffers (optim/step.c), never the inputs. One thread: split over 2 threads (Zen 3,
- * DCGAN, the generator's 1.3M-float dense kernel) it took 0.053-0.058 s per 200 steps
- * against 0.041-0.052 s, the loop being bound by memory, not arithmetic. */
+ * same bits, in the widest ISA the CPU runs (optim/adam_body.h; with AVX2 on Zen 3 the
+ * autoencoder's 115k floats take 48-53 us a step, 92-107 in the baseline build). One
+ * thread: split over 2 threads (Zen 3, DCGAN, the generator's 1.3M-float dense kernel) it
+ * took 0.053-0.058 s per 200 steps against 0.041-0.052 s (baseline build), the loop being
+ * bound by memory, not arithmetic. */
 static void tc_update_adam_plain(float b1, float b2, float lr_t, float eps, const float *w,
                                  float *w_out, const float *g, const float *const *s,
                                  float *const *s_out, int64_t n) {
-  const float *restrict s0 = s[0], *restrict s1 = s[1];
-  float *restrict m_out = s_out[0], *restrict v_out = s_out[1];
-  const float ob1 = 1.0f - b1, ob2 = 1.0f - b2;
-#pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
-    float m = b1 * s0[i] + ob1 * g[i];
-    float v = b2 * s1[i] + ob2 * g[i] * g[i];
-    m_out[i] = m;
-    v_out[i] = v;
-    w_out[i] = w[i] - lr_t * m / (sqrtf(v) + eps);
-  }
+  tc_adam_args a = {b1, b2, lr_t, eps, w, g, s[0], s[1], w_out, s_out[0], s_out[1]};
+  const tc_ukr_table *t;
+  tc_isa isa = tc_ukr_default(&t) == TC_OK ? t->isa : TC_ISA_PORTABLE;
+  if (isa == TC_ISA_AVX512)
+    tc_adam_plain_avx512(&a, n);
+  else if (isa == TC_ISA_AVX2)
+    tc_adam_plain_avx2(&a, n);
+  else
+    tc_adam_plain_portable(&a, n);
 }
 
 static void tc_update_adam(const tc_optim_config *c, int64_t t, const float *w, float *w_out,

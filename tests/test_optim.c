@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ukr/ukr.h"
+#include "optim/optim_internal.h"
 #include "optim/optimizer.h"
 #include "support/testutil.h"
 
@@ -257,11 +259,57 @@ START_TEST(bad_strings_and_arguments) {
 }
 END_TEST
 
+/* Plain Adam's loop on every ISA the CPU runs gives the bits of its expressions evaluated
+ * one element at a time here (baseline build): m, v and the new value, for lengths around
+ * the vector widths, on gradients from 1e-20 to 1e3 and zeros (sqrt(0) + eps), and values
+ * small enough that a rounding of the step changes them. */
+START_TEST(adam_loop_gives_the_same_bits_on_every_isa) {
+  enum { N = 203 };
+  float w[N], g[N], m[N], v[N], want[3][N], got[3][N];
+  tc_test_rng rng;
+  tc_test_rng_init(&rng, 21);
+  tc_test_fill(&rng, w, N, -1.0f, 1.0f);
+  tc_test_fill(&rng, g, N, -1.0f, 1.0f);
+  tc_test_fill(&rng, m, N, -0.1f, 0.1f);
+  tc_test_fill(&rng, v, N, 0.0f, 0.01f);
+  for (int i = 0; i < N; i++) { /* values down to the step's size, so its last bits show */
+    g[i] = i % 11 == 0 ? 0.0f : ldexpf(g[i], i % 77 - 66);
+    w[i] = ldexpf(w[i], -(i % 19));
+  }
+  v[0] = 0.0f;
+  const float b1 = 0.9f, b2 = 0.999f, lr = 0.0137f, eps = 1e-7f;
+  for (int i = 0; i < N; i++) {
+    want[1][i] = b1 * m[i] + (1.0f - b1) * g[i];
+    want[2][i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    want[0][i] = w[i] - lr * want[1][i] / (sqrtf(want[2][i]) + eps);
+  }
+  static void (*const loops[TC_ISA_COUNT])(const tc_adam_args *, int64_t) = {
+      tc_adam_plain_portable, tc_adam_plain_avx2, tc_adam_plain_avx512};
+  static const int lengths[] = {1, 7, 8, 9, 16, 17, 31, N};
+  int ran = 0;
+  for (tc_isa isa = TC_ISA_PORTABLE; isa < TC_ISA_COUNT; isa++) {
+    if (tc_ukr_for(isa) == NULL)
+      continue;
+    ran++;
+    for (int li = 0; li < 8; li++) {
+      int n = lengths[li];
+      tc_adam_args a = {b1, b2, lr, eps, w, g, m, v, got[0], got[1], got[2]};
+      loops[isa](&a, n);
+      for (int k = 0; k < 3; k++)
+        ck_assert_msg(memcmp(got[k], want[k], sizeof(float) * (size_t)n) == 0,
+                      "isa %d, n %d: output %d differs", (int)isa, n, k);
+    }
+  }
+  ck_assert_int_gt(ran, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("optim");
   TCase *tc = tcase_create("step");
   tcase_add_test(tc, sgd_and_momentum);
   tcase_add_test(tc, adam_both_epsilon_placements);
+  tcase_add_test(tc, adam_loop_gives_the_same_bits_on_every_isa);
   tcase_add_test(tc, rmsprop_and_adagrad);
   tcase_add_test(tc, regularization_is_folded_in_and_reported);
   tcase_add_test(tc, constraint_holds_after_every_step);
