@@ -3,10 +3,11 @@
  * Three products, one per need of the op, each parallel over the rows of the matrix it
  * writes, each row panel computed by the kernels of the ISA in use (core/ukr/mm.h):
  *   C  += A . B      (MxK)(KxN): panels of TC_MM_ROWS rows of C
- *   dA += dC . B^T   (MxN)(NxK): panels of TC_MM_ROWS rows of dA, dot products of contiguous rows
+ *   dA += dC . B^T   (MxN)(NxK): panels of rows of dA, dot products of contiguous rows
  *   dB += A^T . dC   (KxM)(MxN): panels of TC_MM_ROWS rows of dB
  * Every output element is summed by one thread in a fixed order that every ISA keeps: the
  * same bits for any thread count and any ISA. */
+#include <omp.h>
 #include <string.h>
 
 #include "core/ops_extra.h"
@@ -26,14 +27,17 @@ static void mm_nn(const tc_mm_kernels *mm, const float *a, const float *b, float
   }
 }
 
-/* da (m x k) += dc (m x n) . b^T, b (k x n): panels of TC_MM_ROWS rows of da. */
+/* da (m x k) += dc (m x n) . b^T, b (k x n): panels of TC_MM_ROWS rows of da, which read b
+ * once per panel; a row per call where there are fewer panels than threads (a batch of 8
+ * would leave one thread idle). Each element sums in the same order either way. */
 static void mm_nt(const tc_mm_kernels *mm, const float *dc, const float *b, float *da,
                   int64_t m, int64_t k, int64_t n) {
-  int64_t panels = (m + TC_MM_ROWS - 1) / TC_MM_ROWS;
+  int64_t rows = (m + TC_MM_ROWS - 1) / TC_MM_ROWS >= omp_get_max_threads() ? TC_MM_ROWS : 1;
+  int64_t panels = (m + rows - 1) / rows;
 #pragma omp parallel for if (m * k * n > TC_MM_PARALLEL) schedule(static)
   for (int64_t pi = 0; pi < panels; pi++) {
-    int64_t i0 = pi * TC_MM_ROWS;
-    mm->nt(dc, b, da, i0, i0 + TC_MM_ROWS < m ? i0 + TC_MM_ROWS : m, k, n);
+    int64_t i0 = pi * rows;
+    mm->nt(dc, b, da, i0, i0 + rows < m ? i0 + rows : m, k, n);
   }
 }
 
