@@ -117,7 +117,7 @@ static void tc_softmax_forward(const float *z, float *y, int64_t n, int64_t len)
 }
 
 /* tanh and sigmoid go to the ISA's loops (core/ukr/smooth_body.h: the same bits on every
- * ISA; with AVX2 2.7x faster than the baseline build), in blocks so that threads split
+ * ISA; with AVX2 3.2 -> 1.3 ns an element, Zen 3), in blocks so that threads split
  * them. A TCONV_ISA the table rejects leaves the portable loops (the error surfaces where
  * a kernel plan is made). */
 #define TC_ACT_BLOCK 4096
