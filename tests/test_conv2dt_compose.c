@@ -105,7 +105,8 @@ static const shape plain[] = {
     {16, 64, 64, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, -1, -1},  /* chunks of images */
     {2, 8, 64, 12, 2, 5, 5, 2, 2, 1, 1, 1, 1, -1, -1},   /* few-filter batches in one image */
     {1, 4, 100, 4, 8, 24, 2, 1, 4, 1, 1, 1, 1, -1, -1},  /* few-filter bands of 2-segment rows */
-    {1, 2, 1200, 4, 8, 1, 48, 1, 1, 1, 1, 1, 1, -1, -1}}; /* rows cut into segments (170 pixels) */
+    {1, 2, 1200, 4, 8, 1, 48, 1, 1, 1, 1, 1, 1, -1, -1},  /* rows cut into segments (170 pixels) */
+    {2, 5, 3000, 2, 1, 4, 4, 2, 2, 1, 1, 1, 1, -1, -1}}; /* few-filter forward, a row a band */
 #define N_PLAIN (int)(sizeof plain / sizeof plain[0])
 
 /* Forces algo on direction d of both plans; 0 where it does not apply to the NHWC one. */
